@@ -1,0 +1,1 @@
+"""One module per screen, run by st.navigation from dashboard.py."""

@@ -1,0 +1,164 @@
+"""Affaires one at a time: read, create, update, delete, with rights, rules and history.
+
+Every write validates with crm_data.validation, checks the acting user's rights, bumps the
+version and appends to the history in the same transaction; a refused write writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from crm_data import history
+from crm_data.db import Connection, read, transaction
+from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, NotFoundError, ValidationError
+from crm_data.records import check_version
+from crm_data.validation import Lookups, load_lookups, validate
+
+_COLUMNS = (
+    *AFFAIRE_FIELDS,
+    "source_id",
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+)
+
+
+def fetch_affaire(cur: Connection, actor: Actor, affaire_id: int) -> Affaire:
+    """The affaire with this id if the actor may see it; NotFoundError otherwise (a commercial
+    asking for another's affaire gets the same answer as for a missing one)."""
+    row = cur.execute(
+        f"""
+        SELECT {", ".join(_COLUMNS)}
+        FROM affaire
+        WHERE id = ?
+          AND (? OR gestion_par = ?)
+        """,
+        [affaire_id, actor.sees_everything, actor.id],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"Affaire n° {affaire_id} introuvable.")
+    return Affaire(**dict(zip(_COLUMNS, row, strict=True)))
+
+
+def get_affaire(con: Connection, actor: Actor, affaire_id: int) -> Affaire:
+    """The affaire with this id, as the actor may see it; NotFoundError otherwise."""
+    with read(con) as cur:
+        return fetch_affaire(cur, actor, affaire_id)
+
+
+def insert_affaire(
+    cur: Connection,
+    actor: Actor,
+    values: Mapping[str, Any],
+    lookups: Lookups | None = None,
+    *,
+    at: dt.datetime | None = None,
+) -> int:
+    """Validate and insert an affaire inside the caller's transaction; return its id."""
+    lookups = lookups or load_lookups(cur)
+    aff, errors = validate(values, lookups, actor)
+    if errors:
+        raise ValidationError(errors)
+    at = at or dt.datetime.now()
+    columns = (*AFFAIRE_FIELDS, "source_id", "created_at", "created_by", "updated_at", "updated_by")
+    row = cur.execute(
+        f"""
+        INSERT INTO affaire ({", ".join(columns)})
+        VALUES ({", ".join("?" for _ in columns)})
+        RETURNING id
+        """,
+        [
+            *(getattr(aff, f) for f in AFFAIRE_FIELDS),
+            values.get("source_id"),
+            at,
+            actor.id,
+            at,
+            actor.id,
+        ],
+    ).fetchone()
+    assert row is not None
+    affaire_id = int(row[0])
+    history.record(cur, affaire_id, actor.id, at, history.changes(None, aff))
+    return affaire_id
+
+
+def create_affaire(con: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
+    """Create an affaire from values (defaults filled per SPEC §1) and return its id.
+
+    Raises ValidationError listing every problem; nothing is written then.
+    """
+    with transaction(con) as cur:
+        return insert_affaire(cur, actor, values)
+
+
+def preview(
+    con: Connection, actor: Actor, values: Mapping[str, Any], old: Affaire | None = None
+) -> tuple[Affaire, list[tuple[str, str]]]:
+    """What a save of values would store and the problems it would report, without writing."""
+    with read(con) as cur:
+        return validate(values, load_lookups(cur), actor, old=old)
+
+
+def update_affaire(
+    con: Connection,
+    actor: Actor,
+    affaire_id: int,
+    values: Mapping[str, Any],
+    expected_version: int,
+) -> Affaire:
+    """Apply values to the affaire read at expected_version and return it as saved.
+
+    Refused with ConflictError when someone saved meanwhile, ValidationError when a rule fails.
+    """
+    with transaction(con) as cur:
+        old = fetch_affaire(cur, actor, affaire_id)
+        check_version(cur, "affaire", affaire_id, expected_version)
+        aff, errors = validate(values, load_lookups(cur), actor, old=old)
+        if errors:
+            raise ValidationError(errors)
+        rows = history.changes(old, aff)
+        if not rows:
+            return old
+        at = dt.datetime.now()
+        changed = [champ for champ, _, _ in rows]
+        cur.execute(
+            f"""
+            UPDATE affaire
+            SET {", ".join(f"{c} = ?" for c in changed)},
+                updated_at = ?, updated_by = ?, version = version + 1
+            WHERE id = ?
+            """,
+            [*(getattr(aff, c) for c in changed), at, actor.id, affaire_id],
+        )
+        history.record(cur, affaire_id, actor.id, at, rows)
+        return fetch_affaire(cur, actor, affaire_id)
+
+
+def delete_affaire(con: Connection, actor: Actor, affaire_id: int, expected_version: int) -> None:
+    """Delete an affaire with its actions, documents, projets and history.
+
+    A commercial deletes only their own affaires; a stale version is refused.
+    """
+    with transaction(con) as cur:
+        fetch_affaire(cur, actor, affaire_id)
+        check_version(cur, "affaire", affaire_id, expected_version)
+        for table in ("action", "document", "projet", "affaire_historique"):
+            cur.execute(
+                f"""
+                DELETE FROM {table}
+                WHERE affaire_id = ?
+                """,
+                [affaire_id],
+            )
+        cur.execute(
+            """
+            DELETE FROM affaire
+            WHERE id = ?
+            """,
+            [affaire_id],
+        )

@@ -1,0 +1,238 @@
+"""Comptes (the companies affaires belong to): create, edit, find by name, list with totals.
+
+A compte's name is unique ignoring case and accents. Everyone reads and creates comptes (a
+commercial creates one while entering an affaire); only managers and admins edit them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from crm_data.db import Connection, read, transaction
+from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
+from crm_data.records import as_text, check_version
+from crm_data.text import fold
+
+COMPTE_FIELDS = ("nom", "secteur", "ville", "telephone", "site_web", "notes")
+
+
+@dataclass
+class Compte:
+    id: int
+    nom: str
+    secteur: str | None
+    ville: str | None
+    telephone: str | None
+    site_web: str | None
+    notes: str | None
+    version: int
+
+
+def _clean(values: dict[str, Any]) -> dict[str, str | None]:
+    cleaned = {f: as_text(values.get(f)) for f in COMPTE_FIELDS}
+    errors: list[tuple[str, str]] = []
+    nom = cleaned["nom"]
+    if not nom:
+        errors.append(("nom", "Le nom du compte est obligatoire."))
+    elif len(nom) > 200:
+        errors.append(("nom", "200 caractères au plus."))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _duplicate(cur: Connection, nom: str, exclude_id: int | None) -> str | None:
+    row = cur.execute(
+        """
+        SELECT nom
+        FROM compte
+        WHERE nom_cle = ?
+          AND id IS DISTINCT FROM ?
+        """,
+        [fold(nom), exclude_id],
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
+    """Insert a compte inside the caller's transaction and return its id."""
+    cleaned = _clean(values)
+    nom = cleaned["nom"]
+    assert nom is not None
+    existing = _duplicate(cur, nom, None)
+    if existing:
+        raise ValidationError([("nom", f"Le compte « {existing} » existe déjà.")])
+    row = cur.execute(
+        """
+        INSERT INTO compte (nom, nom_cle, secteur, ville, telephone, site_web, notes,
+                            source_id, created_by, updated_by)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING id
+        """,
+        [
+            nom,
+            fold(nom),
+            cleaned["secteur"],
+            cleaned["ville"],
+            cleaned["telephone"],
+            cleaned["site_web"],
+            cleaned["notes"],
+            as_text(values.get("source_id")),
+            actor.id,
+            actor.id,
+        ],
+    ).fetchone()
+    assert row is not None
+    cur.execute(
+        """
+        INSERT INTO compte_cle (nom_cle, compte_id)
+        VALUES (?, ?)
+        """,
+        [fold(nom), row[0]],
+    )
+    return int(row[0])
+
+
+def create_compte(con: Connection, actor: Actor, values: dict[str, Any]) -> int:
+    """Create a compte and return its id; a name already taken (case, accents aside) is refused."""
+    with transaction(con) as cur:
+        return insert_compte(cur, actor, values)
+
+
+def update_compte(
+    con: Connection, actor: Actor, compte_id: int, values: dict[str, Any], expected_version: int
+) -> None:
+    """Save a compte read at expected_version; managers and admins only."""
+    if not actor.sees_everything:
+        raise PermissionDeniedError("Seuls les managers et administrateurs modifient les comptes.")
+    cleaned = _clean(values)
+    nom = cleaned["nom"]
+    assert nom is not None
+    with transaction(con) as cur:
+        check_version(cur, "compte", compte_id, expected_version)
+        existing = _duplicate(cur, nom, compte_id)
+        if existing:
+            raise ValidationError([("nom", f"Le compte « {existing} » existe déjà.")])
+        cur.execute(
+            """
+            DELETE FROM compte_cle
+            WHERE compte_id = ?
+            """,
+            [compte_id],
+        )
+        cur.execute(
+            """
+            INSERT INTO compte_cle (nom_cle, compte_id)
+            VALUES (?, ?)
+            """,
+            [fold(nom), compte_id],
+        )
+        cur.execute(
+            """
+            UPDATE compte
+            SET nom = ?, nom_cle = ?, secteur = ?, ville = ?, telephone = ?, site_web = ?,
+                notes = ?, updated_at = current_timestamp, updated_by = ?, version = version + 1
+            WHERE id = ?
+            """,
+            [
+                nom,
+                fold(nom),
+                cleaned["secteur"],
+                cleaned["ville"],
+                cleaned["telephone"],
+                cleaned["site_web"],
+                cleaned["notes"],
+                actor.id,
+                compte_id,
+            ],
+        )
+
+
+def get_compte(con: Connection, compte_id: int) -> Compte:
+    """The compte with this id; NotFoundError otherwise."""
+    with read(con) as cur:
+        row = cur.execute(
+            """
+            SELECT id, nom, secteur, ville, telephone, site_web, notes, version
+            FROM compte
+            WHERE id = ?
+            """,
+            [compte_id],
+        ).fetchone()
+    if row is None:
+        raise NotFoundError("Compte introuvable.")
+    return Compte(*row)
+
+
+def find_compte_id(con: Connection, nom: str) -> int | None:
+    """The id of the compte named nom, ignoring case and accents, or None."""
+    with read(con) as cur:
+        row = cur.execute(
+            """
+            SELECT id
+            FROM compte
+            WHERE nom_cle = ?
+            """,
+            [fold(nom)],
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def search_comptes(con: Connection, text: str, limit: int = 20) -> pd.DataFrame:
+    """Comptes whose name contains text (ignoring case and accents): id, nom, ville; by name."""
+    with read(con) as cur:
+        return cur.execute(
+            """
+            SELECT id, nom, ville
+            FROM compte
+            WHERE nom_cle LIKE '%' || ? || '%'
+            ORDER BY nom_cle
+            LIMIT ?
+            """,
+            [fold(text), limit],
+        ).df()
+
+
+def list_comptes(
+    con: Connection, actor: Actor, search: str = "", limit: int = 50, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
+    """A page of comptes with the count and signed total of the affaires the actor sees, and
+    the number of comptes matching the search."""
+    params: dict[str, Any] = {
+        "search": fold(search),
+        "all": actor.sees_everything,
+        "me": actor.id,
+        "limit": limit,
+        "offset": offset,
+    }
+    with read(con) as cur:
+        frame = cur.execute(
+            """
+            SELECT c.id, c.nom, c.secteur, c.ville, c.telephone,
+                   count(a.id) AS affaires,
+                   count(a.id) FILTER (WHERE a.statut = 'En cours') AS affaires_en_cours,
+                   coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée'), 0) AS ca_signe
+            FROM compte AS c
+            LEFT JOIN affaire AS a
+                ON a.compte_id = c.id
+               AND ($all OR a.gestion_par = $me)
+            WHERE c.nom_cle LIKE '%' || $search || '%'
+            GROUP BY c.id, c.nom, c.secteur, c.ville, c.telephone, c.nom_cle
+            ORDER BY c.nom_cle
+            LIMIT $limit
+            OFFSET $offset
+            """,
+            params,
+        ).df()
+        total = cur.execute(
+            """
+            SELECT count(*)
+            FROM compte
+            WHERE nom_cle LIKE '%' || ? || '%'
+            """,
+            [fold(search)],
+        ).fetchone()
+    return frame, int(total[0]) if total else 0

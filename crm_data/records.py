@@ -1,0 +1,111 @@
+"""Pieces every entity module shares: optimistic locking, value coercion with French messages.
+
+No entity logic here; each entity module owns its own rules and SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from crm_data.db import Connection
+from crm_data.model import ConflictError, NotFoundError
+from crm_data.text import datetime_fr
+
+VERSIONED_TABLES = ("affaire", "compte", "contact", "action", "document", "projet")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def check_version(cur: Connection, table: str, record_id: int, expected_version: int) -> None:
+    """Refuse a save from a stale version, naming who saved meanwhile and when.
+
+    Raises NotFoundError when the record is gone.
+    """
+    if table not in VERSIONED_TABLES:
+        raise ValueError(f"not a versioned table: {table!r}")
+    row = cur.execute(
+        f"""
+        SELECT t.version, t.updated_at, u.nom
+        FROM {table} AS t
+        LEFT JOIN utilisateur AS u ON u.id = t.updated_by
+        WHERE t.id = ?
+        """,
+        [record_id],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError("Cette fiche n'existe plus : elle a été supprimée entre-temps.")
+    version, saved_at, saved_by = int(row[0]), row[1], row[2]
+    if version != expected_version:
+        who = saved_by or "un autre utilisateur"
+        raise ConflictError(
+            f"{who} a enregistré cette fiche le {datetime_fr(saved_at)}, après que vous l'avez "
+            "ouverte. Vos modifications n'ont pas été enregistrées : rechargez la fiche pour "
+            "voir la version actuelle.",
+            saved_by=saved_by,
+            saved_at=saved_at,
+        )
+
+
+def as_text(value: object) -> str | None:
+    """Trimmed text, None when empty."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def as_date(value: object) -> dt.date | None:
+    """A date from a date, a datetime or an ISO string; ValueError with a French message else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("date invalide")
+
+
+def as_amount(value: object) -> Decimal | None:
+    """An amount rounded to the cent; ValueError with a French message when not a number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("montant invalide")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError("montant invalide") from exc
+    if not amount.is_finite():
+        raise ValueError("montant invalide")
+    if abs(amount) > _MAX_AMOUNT:
+        raise ValueError("montant trop grand")
+    return amount.quantize(Decimal("0.01"))
+
+
+def as_int(value: object) -> int | None:
+    """A whole number; ValueError when the value is not one."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("nombre entier attendu")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        if value != value or value != int(value):
+            raise ValueError("nombre entier attendu")
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+        return int(value)
+    raise ValueError("nombre entier attendu")
+
+
+def valid_email(value: str | None) -> bool:
+    """True for an empty value or a plausible address."""
+    return not value or bool(_EMAIL.match(value))

@@ -1,0 +1,253 @@
+"""Reference lists an admin edits: étapes (order, default réussite), codes clôture (category),
+familles d'article. A value in use is deactivated, never deleted; a rename carries the affaires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from crm_data.db import Connection, read, transaction
+from crm_data.model import (
+    Actor,
+    CategorieCloture,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+REFERENTIELS = ("etape", "code_cloture", "famille_article")
+"""Each is a table named like the affaire column that holds its values."""
+
+_EXTRA_COLUMNS = {
+    "etape": ("ordre", "reussite_defaut"),
+    "code_cloture": ("categorie",),
+    "famille_article": (),
+}
+_ORDER = {"etape": "ordre", "code_cloture": "nom", "famille_article": "nom"}
+
+
+@dataclass(frozen=True)
+class Etape:
+    nom: str
+    ordre: int
+    reussite_defaut: int
+    actif: bool = True
+
+
+def _check_name(referentiel: str) -> None:
+    if referentiel not in REFERENTIELS:
+        raise ValueError(f"unknown referentiel {referentiel!r}")
+
+
+def list_values(con: Connection, referentiel: str, *, active_only: bool = True) -> pd.DataFrame:
+    """A reference list as a frame (nom, its own columns, actif, utilisations) in display order."""
+    _check_name(referentiel)
+    extra = "".join(f"r.{c}, " for c in _EXTRA_COLUMNS[referentiel])
+    # The table and column names come from the allow-list above, never from the caller.
+    sql = f"""
+        SELECT r.nom, {extra}r.actif, coalesce(u.utilisations, 0) AS utilisations
+        FROM {referentiel} AS r
+        LEFT JOIN (
+            SELECT {referentiel} AS nom, count(*) AS utilisations
+            FROM affaire
+            GROUP BY {referentiel}
+        ) AS u ON u.nom = r.nom
+        WHERE r.actif OR NOT ?
+        ORDER BY r.{_ORDER[referentiel]}
+    """
+    with read(con) as cur:
+        return cur.execute(sql, [active_only]).df()
+
+
+def names(con: Connection, referentiel: str, *, active_only: bool = True) -> list[str]:
+    """The values of a reference list, in display order."""
+    return [str(v) for v in list_values(con, referentiel, active_only=active_only)["nom"]]
+
+
+def list_etapes(con: Connection, *, active_only: bool = True) -> list[Etape]:
+    """The étapes in their order."""
+    frame = list_values(con, "etape", active_only=active_only)
+    return [
+        Etape(str(nom), int(ordre), int(reussite), bool(actif))
+        for nom, ordre, reussite, actif in zip(
+            frame["nom"], frame["ordre"], frame["reussite_defaut"], frame["actif"], strict=True
+        )
+    ]
+
+
+def categories_cloture(con: Connection) -> dict[str, str]:
+    """Code clôture → interne/externe, every code, active or not."""
+    frame = list_values(con, "code_cloture", active_only=False)
+    return dict(zip(frame["nom"].astype(str), frame["categorie"].astype(str), strict=True))
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDeniedError("Seul un administrateur peut modifier les listes de référence.")
+
+
+def _validate(referentiel: str, nom: str, attrs: dict[str, object]) -> None:
+    errors: list[tuple[str, str]] = []
+    if not nom.strip():
+        errors.append(("nom", "Le libellé est obligatoire."))
+    elif len(nom.strip()) > 100:
+        errors.append(("nom", "100 caractères au plus."))
+    if referentiel == "etape":
+        reussite = attrs.get("reussite_defaut")
+        if not isinstance(reussite, int) or not 0 <= reussite <= 100:
+            errors.append(("reussite_defaut", "La réussite par défaut va de 0 à 100 %."))
+        if not isinstance(attrs.get("ordre"), int):
+            errors.append(("ordre", "L'ordre doit être un nombre entier."))
+    if referentiel == "code_cloture" and attrs.get("categorie") not in {
+        c.value for c in CategorieCloture
+    }:
+        errors.append(("categorie", "Choisissez « interne » ou « externe »."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def save_value(
+    con: Connection,
+    actor: Actor,
+    referentiel: str,
+    nom: str,
+    *,
+    old_nom: str | None = None,
+    actif: bool = True,
+    **attrs: object,
+) -> None:
+    """Create a value (old_nom None) or change one; a rename updates the affaires and history.
+
+    attrs: ordre and reussite_defaut for étapes, categorie for codes clôture.
+    """
+    _check_name(referentiel)
+    _require_admin(actor)
+    nom = nom.strip()
+    _validate(referentiel, nom, attrs)
+    columns = _EXTRA_COLUMNS[referentiel]
+    values = [attrs[c] for c in columns]
+    with transaction(con) as cur:
+        clash = cur.execute(
+            f"""
+            SELECT nom
+            FROM {referentiel}
+            WHERE lower(nom) = lower(?)
+              AND nom IS DISTINCT FROM ?
+            """,
+            [nom, old_nom],
+        ).fetchone()
+        if clash:
+            raise ValidationError([("nom", f"« {clash[0]} » existe déjà.")])
+        if referentiel == "etape":
+            order_clash = cur.execute(
+                """
+                SELECT nom
+                FROM etape
+                WHERE ordre = ?
+                  AND nom IS DISTINCT FROM ?
+                """,
+                [attrs["ordre"], old_nom],
+            ).fetchone()
+            if order_clash:
+                raise ValidationError(
+                    [("ordre", f"L'ordre {attrs['ordre']} est déjà celui de « {order_clash[0]} ».")]
+                )
+        if old_nom is None:
+            placeholders = ", ".join("?" for _ in range(len(columns) + 2))
+            cur.execute(
+                f"""
+                INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
+                VALUES ({placeholders})
+                """,
+                [nom, *values, actif],
+            )
+            return
+        found = cur.execute(
+            f"""
+            SELECT count(*)
+            FROM {referentiel}
+            WHERE nom = ?
+            """,
+            [old_nom],
+        ).fetchone()
+        if not found or not found[0]:
+            raise NotFoundError(f"« {old_nom} » introuvable.")
+        if nom != old_nom:
+            # No foreign key ties affaires to the list (the primary key could not change while
+            # referenced): the affaires and their history follow the rename here.
+            cur.execute(
+                f"""
+                DELETE FROM {referentiel}
+                WHERE nom = ?
+                """,
+                [old_nom],
+            )
+            cur.execute(
+                f"""
+                INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
+                VALUES ({", ".join("?" for _ in range(len(columns) + 2))})
+                """,
+                [nom, *values, actif],
+            )
+            cur.execute(
+                f"""
+                UPDATE affaire
+                SET {referentiel} = ?
+                WHERE {referentiel} = ?
+                """,
+                [nom, old_nom],
+            )
+            for column in ("ancien", "nouveau"):
+                cur.execute(
+                    f"""
+                    UPDATE affaire_historique
+                    SET {column} = ?
+                    WHERE champ = ?
+                      AND {column} = ?
+                    """,
+                    [nom, referentiel, old_nom],
+                )
+            return
+        assignments = "".join(f", {c} = ?" for c in columns)
+        cur.execute(
+            f"""
+            UPDATE {referentiel}
+            SET actif = ?{assignments}
+            WHERE nom = ?
+            """,
+            [actif, *values, nom],
+        )
+
+
+def delete_value(con: Connection, actor: Actor, referentiel: str, nom: str) -> None:
+    """Delete an unused value; a value some affaire uses is refused (deactivate it instead)."""
+    _check_name(referentiel)
+    _require_admin(actor)
+    with transaction(con) as cur:
+        used = cur.execute(
+            f"""
+            SELECT count(*)
+            FROM affaire
+            WHERE {referentiel} = ?
+            """,
+            [nom],
+        ).fetchone()
+        if used and used[0]:
+            raise ValidationError(
+                [
+                    (
+                        "nom",
+                        f"« {nom} » est utilisé par {used[0]} affaire(s) : "
+                        "désactivez-le plutôt que de le supprimer.",
+                    )
+                ]
+            )
+        cur.execute(
+            f"""
+            DELETE FROM {referentiel}
+            WHERE nom = ?
+            """,
+            [nom],
+        )

@@ -1,0 +1,29 @@
+"""Text helpers shared by the data layer: folding names for matching, French dates in messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """The matching key of a name: lower case, no accents, single spaces, trimmed.
+
+    "  Société  Générale " and "societe generale" fold to the same key.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", stripped).strip().casefold()
+
+
+def date_fr(value: dt.date | None) -> str:
+    """31/12/2026; empty for no date."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def datetime_fr(value: dt.datetime | None) -> str:
+    """31/12/2026 à 14:05; empty for no date."""
+    return value.strftime("%d/%m/%Y à %H:%M") if value else ""

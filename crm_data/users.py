@@ -1,0 +1,164 @@
+"""Users of the CRM (utilisateur) and the Actor a session or a command acts as.
+
+Only an admin adds or changes users; a deactivated user keeps their affaires.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from crm_data.db import Connection, read, transaction
+from crm_data.model import Actor, NotFoundError, PermissionDeniedError, Role, ValidationError
+
+LOCAL_ADMIN_LOGIN = "admin"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _actor(row: tuple[object, ...]) -> Actor:
+    return Actor(id=int(str(row[0])), login=str(row[1]), nom=str(row[2]), role=Role(str(row[3])))
+
+
+def get_actor(con: Connection, login: str) -> Actor:
+    """The active user with this login; NotFoundError otherwise."""
+    with read(con) as cur:
+        row = cur.execute(
+            """
+            SELECT id, login, nom, role
+            FROM utilisateur
+            WHERE login = ?
+              AND actif
+            """,
+            [login],
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(f"Utilisateur « {login} » introuvable ou désactivé.")
+    return _actor(row)
+
+
+def actor_by_email(con: Connection, email: str) -> Actor | None:
+    """The active user with this e-mail (ignoring case), or None: an unknown e-mail is refused."""
+    with read(con) as cur:
+        row = cur.execute(
+            """
+            SELECT id, login, nom, role
+            FROM utilisateur
+            WHERE lower(email) = lower(?)
+              AND actif
+            ORDER BY id
+            LIMIT 1
+            """,
+            [email.strip()],
+        ).fetchone()
+    return _actor(row) if row else None
+
+
+def local_admin(con: Connection) -> Actor:
+    """The local administrator that the command line and the app without sign-in act as."""
+    return get_actor(con, LOCAL_ADMIN_LOGIN)
+
+
+def _check_user_fields(login: str, nom: str, email: str | None, role: str) -> None:
+    errors: list[tuple[str, str]] = []
+    if not login.strip():
+        errors.append(("login", "L'identifiant est obligatoire."))
+    elif not re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", login.strip()):
+        errors.append(("login", "Identifiant invalide : lettres, chiffres, « . _ - @ » seulement."))
+    if not nom.strip():
+        errors.append(("nom", "Le nom est obligatoire."))
+    if email and not _EMAIL.match(email.strip()):
+        errors.append(("email", f"Adresse e-mail invalide : « {email} »."))
+    if role not in {r.value for r in Role}:
+        errors.append(("role", "Rôle inconnu : choisissez admin, manager ou commercial."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def add_user(
+    con: Connection,
+    actor: Actor | None,
+    login: str,
+    role: str,
+    nom: str | None = None,
+    email: str | None = None,
+) -> int:
+    """Create a user and return its id. Only an admin may (None is the command line itself)."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDeniedError("Seul un administrateur peut créer des utilisateurs.")
+    nom = (nom or login).strip()
+    _check_user_fields(login, nom, email, role)
+    with transaction(con) as cur:
+        taken = cur.execute(
+            """
+            SELECT count(*)
+            FROM utilisateur
+            WHERE lower(login) = lower(?)
+            """,
+            [login.strip()],
+        ).fetchone()
+        if taken and taken[0]:
+            raise ValidationError([("login", f"L'identifiant « {login} » existe déjà.")])
+        row = cur.execute(
+            """
+            INSERT INTO utilisateur (login, nom, email, role)
+            VALUES (?, ?, ?, ?)
+            RETURNING id
+            """,
+            [login.strip(), nom, (email or "").strip() or None, role],
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def update_user(
+    con: Connection,
+    actor: Actor,
+    user_id: int,
+    *,
+    nom: str,
+    email: str | None,
+    role: str,
+    actif: bool,
+) -> None:
+    """Change a user's name, e-mail, role or activity. Admin only; never one's own admin rights."""
+    if not actor.is_admin:
+        raise PermissionDeniedError("Seul un administrateur peut modifier les utilisateurs.")
+    if user_id == actor.id and (not actif or role != Role.ADMIN):
+        raise ValidationError(
+            [("role", "Vous ne pouvez pas retirer vos propres droits d'administrateur.")]
+        )
+    with transaction(con) as cur:
+        row = cur.execute(
+            """
+            SELECT login
+            FROM utilisateur
+            WHERE id = ?
+            """,
+            [user_id],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("Utilisateur introuvable.")
+        _check_user_fields(str(row[0]), nom, email, role)
+        cur.execute(
+            """
+            UPDATE utilisateur
+            SET nom = ?, email = ?, role = ?, actif = ?
+            WHERE id = ?
+            """,
+            [nom.strip(), (email or "").strip() or None, role, actif, user_id],
+        )
+
+
+def list_users(con: Connection, *, active_only: bool = False) -> pd.DataFrame:
+    """Users ordered by name: id, login, nom, email, role, actif."""
+    with read(con) as cur:
+        return cur.execute(
+            """
+            SELECT id, login, nom, email, role, actif
+            FROM utilisateur
+            WHERE actif OR NOT ?
+            ORDER BY nom, id
+            """,
+            [active_only],
+        ).df()

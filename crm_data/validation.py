@@ -1,0 +1,332 @@
+"""The rules of SPEC §1 for an affaire: coercion, defaults, required-when rules, transitions.
+
+Pure functions over a Lookups object, so that one save and a bulk import of a million rows apply
+exactly the same rules. No SQL here except in `load_lookups`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from crm_data.db import Connection
+from crm_data.model import (
+    AFFAIRE_FIELDS,
+    NOM_MAX_LENGTH,
+    Actor,
+    Affaire,
+    Statut,
+    TypeAffaire,
+)
+from crm_data.records import as_amount, as_date, as_int, as_text
+from crm_data.text import fold
+
+_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
+_AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
+_ID_FIELDS = ("compte_id", "contact_id", "gestion_par")
+_STATUTS = {fold(s.value): s.value for s in Statut}
+_TYPES = {fold(t.value): t.value for t in TypeAffaire}
+
+
+@dataclass
+class Lookups:
+    """What validation needs to know about the base: reference lists and existence checks."""
+
+    etapes: dict[str, int]
+    """étape → default réussite, active étapes first in their order."""
+    etape_names: dict[str, str]
+    """folded name → name, every étape (inactive ones too)."""
+    active_etapes: set[str]
+    codes: dict[str, str]
+    active_codes: set[str]
+    familles: dict[str, str]
+    active_familles: set[str]
+    active_users: set[int]
+    compte_exists: Callable[[int], bool]
+    contact_compte: Callable[[int], int | None]
+    first_etape: str = field(default="Qualification")
+
+
+def load_lookups(cur: Connection) -> Lookups:
+    """Reference lists and users read once; comptes and contacts checked one by one on demand."""
+    etapes = cur.execute(
+        """
+        SELECT nom, reussite_defaut, actif
+        FROM etape
+        ORDER BY NOT actif, ordre
+        """
+    ).fetchall()
+    codes = cur.execute(
+        """
+        SELECT nom, actif
+        FROM code_cloture
+        """
+    ).fetchall()
+    familles = cur.execute(
+        """
+        SELECT nom, actif
+        FROM famille_article
+        """
+    ).fetchall()
+    users = cur.execute(
+        """
+        SELECT id
+        FROM utilisateur
+        WHERE actif
+        """
+    ).fetchall()
+
+    def compte_exists(compte_id: int) -> bool:
+        row = cur.execute(
+            """
+            SELECT count(*)
+            FROM compte
+            WHERE id = ?
+            """,
+            [compte_id],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def contact_compte(contact_id: int) -> int | None:
+        row = cur.execute(
+            """
+            SELECT compte_id
+            FROM contact
+            WHERE id = ?
+            """,
+            [contact_id],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    active_etapes = [str(n) for n, _, a in etapes if a]
+    return Lookups(
+        etapes={str(n): int(r) for n, r, _ in etapes},
+        etape_names={fold(str(n)): str(n) for n, _, _ in etapes},
+        active_etapes=set(active_etapes),
+        codes={fold(str(n)): str(n) for n, _ in codes},
+        active_codes={str(n) for n, a in codes if a},
+        familles={fold(str(n)): str(n) for n, _ in familles},
+        active_familles={str(n) for n, a in familles if a},
+        active_users={int(u[0]) for u in users},
+        compte_exists=compte_exists,
+        contact_compte=contact_compte,
+        first_etape=active_etapes[0] if active_etapes else "Qualification",
+    )
+
+
+def coerce(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Typed values of the known fields in values, and an error per value of the wrong kind."""
+    typed: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    for name in AFFAIRE_FIELDS:
+        if name not in values:
+            continue
+        raw = values[name]
+        try:
+            if name in _DATE_FIELDS:
+                typed[name] = as_date(raw)
+            elif name in _AMOUNT_FIELDS:
+                typed[name] = as_amount(raw)
+            elif name in _ID_FIELDS or name == "reussite":
+                typed[name] = as_int(raw)
+            elif name == "notes":
+                typed[name] = None if raw is None or str(raw).strip() == "" else str(raw)
+            else:
+                typed[name] = as_text(raw)
+        except ValueError as exc:
+            errors.append((name, _kind_message(name, str(exc))))
+    return typed, errors
+
+
+def _kind_message(name: str, problem: str) -> str:
+    if name in _DATE_FIELDS:
+        return "Date invalide : saisissez une date au format JJ/MM/AAAA."
+    if name in _AMOUNT_FIELDS:
+        return (
+            "Montant trop grand."
+            if "grand" in problem
+            else "Montant invalide : saisissez un nombre."
+        )
+    if name == "reussite":
+        return "La réussite est un pourcentage entier de 0 à 100."
+    return "Valeur invalide."
+
+
+def _canonical(value: str | None, known: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    return known.get(fold(value), value)
+
+
+def apply_transitions(
+    new: Affaire, old: Affaire | None, explicit: set[str], today: dt.date
+) -> None:
+    """The automatic parts of SPEC §1, in place: closing and reopening dates, cleared codes."""
+    was = old.statut if old else Statut.EN_COURS.value
+    if new.statut == Statut.EN_COURS.value:
+        # Reopening clears the closing date, and a code clôture the caller did not retype.
+        new.date_cloture = None
+        if was != new.statut and "code_cloture" not in explicit:
+            new.code_cloture = None
+        return
+    if new.statut == Statut.GAGNEE.value:
+        if new.date_signature is None and "date_signature" not in explicit:
+            new.date_signature = today
+        if was != new.statut and "code_cloture" not in explicit:
+            new.code_cloture = None
+        new.date_cloture = new.date_signature
+        return
+    if new.date_cloture is None:
+        new.date_cloture = today
+
+
+def validate(
+    values: Mapping[str, Any],
+    lookups: Lookups,
+    actor: Actor,
+    *,
+    old: Affaire | None = None,
+    today: dt.date | None = None,
+) -> tuple[Affaire, list[tuple[str, str]]]:
+    """The affaire that values would give (a new one, or old changed) and every problem found.
+
+    Defaults on creation: date de début today, gestion par the actor, statut En cours, the first
+    étape, type Nouveau, réussite the étape's default rate.
+    """
+    today = today or dt.date.today()
+    typed, errors = coerce(values)
+    bad = {f for f, _ in errors}
+    explicit = {k for k in typed if k not in bad}
+    base = old if old is not None else Affaire()
+    aff = replace(base, **{k: v for k, v in typed.items() if k not in bad})
+
+    if old is None:
+        if aff.date_debut is None and "date_debut" not in bad:
+            aff.date_debut = today
+        if aff.gestion_par is None and "gestion_par" not in bad:
+            aff.gestion_par = actor.id
+        aff.statut = aff.statut or Statut.EN_COURS.value
+        aff.etape = aff.etape or lookups.first_etape
+        aff.type = aff.type or TypeAffaire.NOUVEAU.value
+
+    aff.statut = _STATUTS.get(fold(aff.statut or ""), aff.statut or "")
+    aff.type = _TYPES.get(fold(aff.type or ""), aff.type or "")
+    aff.etape = _canonical(aff.etape, lookups.etape_names)
+    aff.code_cloture = _canonical(aff.code_cloture, lookups.codes)
+    aff.famille_article = _canonical(aff.famille_article, lookups.familles)
+    if old is None and aff.reussite is None and "reussite" not in bad and aff.etape:
+        aff.reussite = lookups.etapes.get(aff.etape)
+
+    if aff.statut in _STATUTS.values():
+        apply_transitions(aff, old, explicit, today)
+    errors.extend(_check(aff, old, lookups, actor, bad))
+    return aff, errors
+
+
+def _changed(aff: Affaire, old: Affaire | None, name: str) -> bool:
+    return old is None or getattr(aff, name) != getattr(old, name)
+
+
+def _check(
+    aff: Affaire, old: Affaire | None, lookups: Lookups, actor: Actor, bad: set[str]
+) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+
+    def add(name: str, message: str) -> None:
+        if name not in bad:
+            errors.append((name, message))
+
+    nom = (aff.nom or "").strip()
+    if not nom:
+        add("nom", "Le nom de l'affaire est obligatoire.")
+    elif len(nom) > NOM_MAX_LENGTH:
+        add("nom", f"{NOM_MAX_LENGTH} caractères au plus ({len(nom)} saisis).")
+    aff.nom = nom
+    if aff.date_debut is None:
+        add("date_debut", "La date de début est obligatoire.")
+    elif aff.date_fin is not None and aff.date_fin < aff.date_debut:
+        add("date_fin", "La date de fin ne peut pas précéder la date de début.")
+    errors.extend(_check_links(aff, old, lookups, actor, bad))
+    errors.extend(_check_lists(aff, old, lookups, bad))
+    for name in _AMOUNT_FIELDS:
+        amount: Decimal | None = getattr(aff, name)
+        if amount is not None and amount < 0:
+            add(name, "Le montant ne peut pas être négatif.")
+    if aff.reussite is not None and not 0 <= aff.reussite <= 100:
+        add("reussite", "La réussite est un pourcentage de 0 à 100.")
+    if aff.statut == Statut.PERDUE.value and not aff.code_cloture:
+        add(
+            "code_cloture",
+            "Une affaire perdue demande un code clôture : pourquoi est-elle perdue ?",
+        )
+    if aff.code_cloture and aff.statut in (Statut.EN_COURS.value, Statut.GAGNEE.value):
+        add("code_cloture", "Le code clôture ne concerne que les affaires perdues ou abandonnées.")
+    if aff.statut == Statut.GAGNEE.value:
+        if aff.date_signature is None:
+            add("date_signature", "Une affaire gagnée demande sa date de signature.")
+        if aff.total_ht is None:
+            add("total_ht", "Une affaire gagnée demande le total HT signé.")
+    return errors
+
+
+def _check_links(
+    aff: Affaire, old: Affaire | None, lookups: Lookups, actor: Actor, bad: set[str]
+) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    if aff.compte_id is None:
+        if "compte_id" not in bad:
+            errors.append(("compte_id", "Une affaire est obligatoirement liée à un compte."))
+    elif _changed(aff, old, "compte_id") and not lookups.compte_exists(aff.compte_id):
+        errors.append(("compte_id", "Compte introuvable."))
+    if aff.contact_id is not None and (
+        _changed(aff, old, "contact_id") or _changed(aff, old, "compte_id")
+    ):
+        owner = lookups.contact_compte(aff.contact_id)
+        if owner is None:
+            errors.append(("contact_id", "Contact introuvable."))
+        elif owner != aff.compte_id:
+            errors.append(("contact_id", "Ce contact n'appartient pas au compte de l'affaire."))
+    if aff.gestion_par is None:
+        if "gestion_par" not in bad:
+            errors.append(("gestion_par", "Indiquez qui gère cette affaire."))
+    elif _changed(aff, old, "gestion_par"):
+        if aff.gestion_par not in lookups.active_users:
+            errors.append(("gestion_par", "Utilisateur introuvable ou désactivé."))
+        elif not actor.sees_everything and aff.gestion_par != actor.id:
+            errors.append(
+                ("gestion_par", "Seul un manager peut confier une affaire à un autre commercial.")
+            )
+    return errors
+
+
+def _check_lists(
+    aff: Affaire, old: Affaire | None, lookups: Lookups, bad: set[str]
+) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    if aff.statut not in _STATUTS.values() and "statut" not in bad:
+        errors.append(("statut", "Statut inconnu : En cours, Gagnée, Perdue ou Abandonnée."))
+    if aff.type not in _TYPES.values():
+        errors.append(("type", "Type inconnu : Nouveau, Récurrent ou Mise à jour."))
+    checks = (
+        ("etape", aff.etape, lookups.etapes, lookups.active_etapes),
+        ("code_cloture", aff.code_cloture, lookups.codes.values(), lookups.active_codes),
+        (
+            "famille_article",
+            aff.famille_article,
+            lookups.familles.values(),
+            lookups.active_familles,
+        ),
+    )
+    for name, value, known, active in checks:
+        if value is None or name in bad:
+            if name == "etape" and value is None and name not in bad:
+                errors.append(("etape", "L'étape est obligatoire."))
+            continue
+        if value not in known:
+            errors.append((name, f"« {value} » ne fait pas partie de la liste."))
+        elif value not in active and _changed(aff, old, name):
+            errors.append((name, f"« {value} » n'est plus proposé : choisissez une autre valeur."))
+    return errors

@@ -1,0 +1,1 @@
+"""Streamlit and Plotly pieces shared by the screens: session, forms, charts, formats."""
