@@ -30,6 +30,14 @@ sections = {
             "app_pages/affaires.py", title="Affaires", icon=":material/folder_open:", default=True
         ),
     ],
+    "Administration": [
+        st.Page(
+            "app_pages/sauvegardes.py",
+            title="Sauvegardes",
+            icon=":material/backup:",
+            visibility="visible" if actor.is_admin else "hidden",
+        ),
+    ],
 }
 
 with st.sidebar:

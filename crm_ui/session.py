@@ -48,3 +48,9 @@ def show_flashes() -> None:
     """Show the toasts queued by the previous run."""
     for message, icon in st.session_state.pop("_flash", []):
         st.toast(message, icon=icon)
+
+
+def reconnect() -> db.Connection:
+    """Forget the cached connection (a restore closed it) and open the base again."""
+    _shared_connection.clear()
+    return connection()

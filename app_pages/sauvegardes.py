@@ -1,0 +1,10 @@
+"""Sauvegardes: an administrator downloads a backup of the running base or restores one."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crm_ui import backup_panel, session
+
+st.title("Sauvegardes")
+backup_panel.render(session.connection(), session.current_actor())

@@ -1,0 +1,84 @@
+"""The Sauvegardes page: an admin downloads and restores backups; anyone else is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from crm_data import backup, db
+from crm_data.model import Actor, Role
+from crm_ui import backup_panel
+from tests.factories import make_affaire, make_user
+
+DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
+PAGE = "app_pages/sauvegardes.py"
+
+
+def open_page(actor: Actor | None = None) -> AppTest:
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    if actor is not None:
+        at.session_state["actor"] = actor
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def affaire_count(path: Path) -> int:
+    with db.read(db.shared_connection(path)) as cur:
+        row = cur.execute("SELECT count(*) FROM affaire").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_admin_sees_backup_and_restore() -> None:
+    at = open_page()
+    assert [b.label for b in at.get("download_button")] == ["Sauvegarder"]
+    assert len(at.get("file_uploader")) == 1
+
+
+def test_commercial_is_refused(_isolated_base: Path) -> None:
+    commercial = make_user(db.shared_connection(_isolated_base), Role.COMMERCIAL)
+    at = open_page(commercial)
+    assert "réservées aux administrateurs" in at.error[0].value
+    assert not at.get("download_button")
+    assert not at.get("file_uploader")
+
+
+def test_backup_bytes_are_a_backup_of_ours(_isolated_base: Path, tmp_path: Path) -> None:
+    con = db.shared_connection(_isolated_base)
+    make_affaire(con)
+    copy = tmp_path / "telechargee.duckdb"
+    copy.write_bytes(backup_panel.backup_bytes(con))
+    assert backup.read_backup(copy).digests["affaire"][0] == 1
+
+
+def test_restore_from_the_panel_brings_back_the_backup(
+    _isolated_base: Path, tmp_path: Path
+) -> None:
+    con = db.shared_connection(_isolated_base)
+    make_affaire(con)
+    make_affaire(con)
+    saved = backup.backup(con, tmp_path / "sauvegarde.duckdb")
+    make_affaire(con)
+    at = open_page()
+    at.file_uploader[0].set_value(
+        ("sauvegarde.duckdb", saved.path.read_bytes(), "application/octet-stream")
+    ).run()
+    assert "2 affaires" in at.info[0].value
+    assert at.button(key="backup_restore_button").disabled
+    at.checkbox(key="backup_restore_confirm").check().run()
+    at.button(key="backup_restore_button").click().run()
+    assert not at.exception
+    assert affaire_count(_isolated_base) == 2
+    assert any("restaurée" in t.value for t in at.toast)
+
+
+def test_panel_refuses_a_file_that_is_not_ours(_isolated_base: Path) -> None:
+    make_affaire(db.shared_connection(_isolated_base))
+    at = open_page()
+    at.file_uploader[0].set_value(("affaires.csv", b"Nom;Compte\nA;B\n", "text/csv")).run()
+    assert "n'est pas une sauvegarde de CRM Affaires" in at.error[0].value
+    assert not at.checkbox
+    assert affaire_count(_isolated_base) == 1
