@@ -1,0 +1,273 @@
+"""Concurrent editing through crm_data: 16 threads share one base file and keep a ledger.
+
+Afterwards every accepted write is in the base and in the history, every refused one was a
+ConflictError and left no trace, and the sums in the base match the ledger.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crm_data import actions, affaires, db, documents
+from crm_data.model import Actor, ConflictError, Role
+from tests.factories import make_affaire, make_compte, make_user
+
+THREADS = 16
+HOT_AFFAIRES = 2
+PDF = b"%PDF-1.4\n% petit devis\n"
+
+
+@dataclass
+class Ledger:
+    """What one thread asked for and what crm_data answered."""
+
+    updates: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    """affaire id → the deltas of its accepted updates."""
+    creates: dict[str, int] = field(default_factory=dict)
+    actions: dict[str, int] = field(default_factory=dict)
+    documents: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
+    clashes: int = 0
+    """Conflicts raised by DuckDB itself (two saves at the same instant), not by the version."""
+    refused_deltas: list[int] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+
+
+@dataclass
+class Setup:
+    con: db.Connection
+    actors: list[Actor]
+    compte: int
+    hot: list[int]
+    own: list[list[int]]
+    start: Decimal = Decimal("1000.00")
+
+
+def prepare(path: Path) -> Setup:
+    con = db.shared_connection(path)
+    compte = make_compte(con)
+    actors = [make_user(con, Role.COMMERCIAL if n % 2 else Role.MANAGER) for n in range(THREADS)]
+    managers = [a for a in actors if a.sees_everything]
+    hot = [
+        make_affaire(con, managers[0], compte_id=compte, ca_potentiel="1000")
+        for _ in range(HOT_AFFAIRES)
+    ]
+    own = [
+        [make_affaire(con, a, compte_id=compte, ca_potentiel="1000") for _ in range(2)]
+        for a in actors
+    ]
+    return Setup(con, actors, compte, hot, own)
+
+
+def write_once(setup: Setup, n: int, write_id: int, rnd: random.Random, ledger: Ledger) -> None:
+    actor = setup.actors[n]
+    kind = rnd.choice(["hot", "hot", "own", "create", "action", "document"])
+    if kind == "hot" and not actor.sees_everything:
+        kind = "own"
+    try:
+        if kind in ("hot", "own"):
+            target = rnd.choice(setup.hot if kind == "hot" else setup.own[n])
+            current = affaires.get_affaire(setup.con, actor, target)
+            assert current.ca_potentiel is not None
+            try:
+                affaires.update_affaire(
+                    setup.con,
+                    actor,
+                    target,
+                    {"ca_potentiel": current.ca_potentiel + write_id},
+                    current.version,
+                )
+            except ConflictError as exc:
+                ledger.conflicts += 1
+                ledger.clashes += exc.saved_at is None
+                ledger.refused_deltas.append(write_id)
+                return
+            ledger.updates[target].append(write_id)
+        elif kind == "create":
+            name = f"Création {write_id}"
+            values = {"nom": name, "compte_id": setup.compte, "ca_potentiel": write_id}
+            ledger.creates[name] = affaires.create_affaire(setup.con, actor, values)
+        elif kind == "action":
+            objet = f"Appel {write_id}"
+            affaire = rnd.choice(setup.own[n])
+            actions.create_action(setup.con, actor, affaire, {"type": "Relance", "objet": objet})
+            ledger.actions[objet] = affaire
+        else:
+            numero = f"D-{write_id}"
+            values = {
+                "type": "Devis",
+                "numero": numero,
+                "date_document": "2026-06-30",
+                "montant_ht": write_id,
+                "statut": "Envoyé",
+                "fichier": PDF,
+            }
+            documents.create_document(setup.con, actor, rnd.choice(setup.own[n]), values)
+            ledger.documents[numero] = write_id
+    except BaseException as exc:
+        ledger.errors.append(exc)
+
+
+def run_writers(setup: Setup, writes: int) -> list[Ledger]:
+    ledgers = [Ledger() for _ in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+
+    def work(n: int) -> None:
+        rnd = random.Random(n)
+        barrier.wait()
+        for k in range(writes // THREADS):
+            write_once(setup, n, 1 + n + k * THREADS, rnd, ledgers[n])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return ledgers
+
+
+@pytest.fixture(
+    scope="module",
+    params=[320, pytest.param(2_000, marks=pytest.mark.slow)],
+    ids=lambda writes: f"{writes}-writes",
+)
+def outcome(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Setup, Ledger, int]]:
+    writes = int(request.param)
+    path = tmp_path_factory.mktemp("concurrence") / "crm.duckdb"
+    setup = prepare(path)
+    total = Ledger()
+    for ledger in run_writers(setup, writes):
+        for affaire, deltas in ledger.updates.items():
+            total.updates[affaire].extend(deltas)
+        total.creates |= ledger.creates
+        total.actions |= ledger.actions
+        total.documents |= ledger.documents
+        total.conflicts += ledger.conflicts
+        total.clashes += ledger.clashes
+        total.refused_deltas += ledger.refused_deltas
+        total.errors += ledger.errors
+    print(
+        f"\nconcurrency: {THREADS} threads, {writes} writes, "
+        f"{writes - total.conflicts} accepted, {total.conflicts} conflicts reported "
+        f"({total.clashes} simultaneous), {len(total.errors)} other errors"
+    )
+    yield setup, total, writes
+    db.close_shared(path)
+
+
+def query(setup: Setup, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    with db.read(setup.con) as cur:
+        return cur.execute(sql, params or []).fetchall()
+
+
+def test_every_refusal_was_a_conflict(outcome: tuple[Setup, Ledger, int]) -> None:
+    _, ledger, writes = outcome
+    assert ledger.errors == []
+    accepted = sum(map(len, ledger.updates.values()))
+    accepted += len(ledger.creates) + len(ledger.actions) + len(ledger.documents)
+    assert accepted + ledger.conflicts == writes
+    assert ledger.conflicts > 0, "the hot affaires should have clashed at least once"
+
+
+def test_accepted_updates_form_an_unbroken_history(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, ledger, _ = outcome
+    for affaire in [*setup.hot, *(a for own in setup.own for a in own)]:
+        rows = query(
+            setup,
+            """
+            SELECT CAST(ancien AS DECIMAL(14, 2)), CAST(nouveau AS DECIMAL(14, 2))
+            FROM affaire_historique
+            WHERE affaire_id = ?
+              AND champ = 'ca_potentiel'
+            ORDER BY id
+            """,
+            [affaire],
+        )
+        assert rows[0] == (None, setup.start)
+        for (_, before), (after_old, _) in itertools.pairwise(rows):
+            assert after_old == before, "an update was computed from an overwritten value"
+        deltas = sorted(int(new - old) for old, new in rows[1:])
+        assert deltas == sorted(ledger.updates.get(affaire, []))
+
+
+def test_final_amounts_and_versions_match_the_ledger(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, ledger, _ = outcome
+    for affaire in [*setup.hot, *(a for own in setup.own for a in own)]:
+        [(amount, version)] = query(
+            setup,
+            """
+            SELECT ca_potentiel, version
+            FROM affaire
+            WHERE id = ?
+            """,
+            [affaire],
+        )
+        accepted = ledger.updates.get(affaire, [])
+        assert amount == setup.start + sum(accepted)
+        assert version == 1 + len(accepted)
+
+
+def test_refused_updates_left_no_trace(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, ledger, _ = outcome
+    rows = query(
+        setup,
+        """
+        SELECT CAST(CAST(nouveau AS DECIMAL(14, 2)) - CAST(ancien AS DECIMAL(14, 2)) AS INTEGER)
+        FROM affaire_historique
+        WHERE champ = 'ca_potentiel'
+          AND ancien IS NOT NULL
+        """,
+    )
+    assert not {int(str(r[0])) for r in rows} & set(ledger.refused_deltas)
+
+
+def test_created_affaires_are_all_there_with_their_history(
+    outcome: tuple[Setup, Ledger, int],
+) -> None:
+    setup, ledger, _ = outcome
+    rows = query(
+        setup,
+        """
+        SELECT a.nom, a.id, a.ca_potentiel, count(h.id)
+        FROM affaire AS a
+        JOIN affaire_historique AS h ON h.affaire_id = a.id AND h.ancien IS NULL
+        WHERE a.nom LIKE 'Création %'
+        GROUP BY a.nom, a.id, a.ca_potentiel
+        """,
+    )
+    assert {str(r[0]): int(str(r[1])) for r in rows} == ledger.creates
+    assert all(r[2] == int(str(r[0]).split()[1]) and int(str(r[3])) >= 5 for r in rows)
+
+
+def test_actions_and_documents_match_the_ledger(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, ledger, _ = outcome
+    found_actions = query(
+        setup,
+        """
+        SELECT objet, affaire_id
+        FROM action
+        """,
+    )
+    assert {str(o): int(str(a)) for o, a in found_actions} == ledger.actions
+    [(count, total)] = query(
+        setup,
+        """
+        SELECT count(*), coalesce(sum(montant_ht), 0)
+        FROM document
+        WHERE fichier = ?
+        """,
+        [PDF],
+    )
+    assert count == len(ledger.documents)
+    assert total == sum(ledger.documents.values())
