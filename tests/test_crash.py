@@ -1,0 +1,103 @@
+"""Crashes: a writer SIGKILLed in the middle of saves leaves a base that opens, passes the
+integrity check and holds every acknowledged save, each entirely or not at all."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crm_data import db, integrity
+from tests.factories import make_affaire, make_compte
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Acknowledged:
+    """What the killed writers reported as saved."""
+
+    value: Decimal = Decimal("0.00")
+    creates: set[str] = field(default_factory=set)
+
+
+def acknowledge(line: str, seen: Acknowledged) -> None:
+    kind, text = line.rstrip("\n").split(" ", 1)
+    if kind == "U":
+        seen.value = Decimal(text)
+    else:
+        seen.creates.add(text)
+
+
+def kill_writer_after(path: Path, saves: int, delay: float, seen: Acknowledged) -> None:
+    """Run tests.crash_child on path; SIGKILL it `delay` seconds after its `saves`-th save."""
+    log = path.with_suffix(".err")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_child", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log.open("a"),
+        text=True,
+    )
+    assert child.stdout is not None
+    try:
+        for _ in range(saves):
+            line = child.stdout.readline()
+            if not line:
+                raise AssertionError(f"the writer stopped on its own: {log.read_text()}")
+            acknowledge(line, seen)
+        time.sleep(delay)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    # Saves acknowledged while the test slept are still in the pipe.
+    for line in child.stdout.read().splitlines():
+        acknowledge(line, seen)
+    assert child.returncode == -signal.SIGKILL
+
+
+def check_after_crash(path: Path, seen: Acknowledged) -> None:
+    con = db.open_base(path)
+    try:
+        assert integrity.check(con) == []
+        with db.read(con) as cur:
+            row = cur.execute("SELECT ca_potentiel, notes FROM affaire WHERE id = 1").fetchone()
+            creates = {
+                str(r[0])
+                for r in cur.execute("SELECT nom FROM affaire WHERE nom LIKE 'Crash %'").fetchall()
+            }
+            numeros = {str(r[0]) for r in cur.execute("SELECT numero FROM document").fetchall()}
+        assert row is not None
+        # The save in flight at the kill may have committed before it could be acknowledged.
+        assert row[0] in (seen.value, seen.value + 1)
+        assert row[1] == f"sauvegarde {row[0]}"
+        assert seen.creates <= creates and len(creates - seen.creates) <= 1
+        assert seen.creates <= numeros and numeros <= creates
+        seen.value = row[0]
+        seen.creates = creates
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("rounds", [4, pytest.param(25, marks=pytest.mark.slow)])
+def test_killed_writer_loses_no_acknowledged_save(tmp_path: Path, rounds: int) -> None:
+    path = tmp_path / "crm.duckdb"
+    con = db.open_base(path)
+    make_affaire(con, compte_id=make_compte(con), ca_potentiel="0", notes="sauvegarde 0.00")
+    con.close()
+    seen = Acknowledged()
+    rnd = random.Random(rounds)
+    for _ in range(rounds):
+        kill_writer_after(path, rnd.randint(1, 15), rnd.uniform(0, 0.1), seen)
+        check_after_crash(path, seen)
+    print(
+        f"\ncrash: {rounds} writers killed, last value {seen.value}, {len(seen.creates)} creations"
+    )

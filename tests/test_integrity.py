@@ -1,0 +1,89 @@
+"""The integrity check: silent on a sound base, one French line per kind of damage."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_data import actions, affaires, db, integrity
+from tests.factories import admin, make_affaire, make_compte, make_contact, new_base
+
+
+def sound_base() -> db.Connection:
+    con = new_base()
+    compte = make_compte(con)
+    contact = make_contact(con, compte)
+    first = make_affaire(con, compte_id=compte, contact_id=contact, ca_potentiel="1500.5")
+    make_affaire(con, compte_id=compte, statut="Perdue", code_cloture="Prix")
+    make_affaire(con, compte_id=compte, statut="Gagnée", total_ht="900", notes="  gardées  ")
+    actions.create_action(con, admin(con), first, {"type": "Mail", "objet": "Envoi"})
+    current = affaires.get_affaire(con, admin(con), first)
+    affaires.update_affaire(
+        con, admin(con), first, {"etape": "Négociation", "date_fin": "2031-01-31"}, current.version
+    )
+    return con
+
+
+def test_sound_base_has_no_problem() -> None:
+    assert integrity.check(sound_base()) == []
+
+
+def test_empty_base_has_no_problem() -> None:
+    assert integrity.check(new_base()) == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (
+            "INSERT INTO action (affaire_id, type, date_action, objet, utilisateur_id) "
+            "VALUES (999, 'Mail', DATE '2026-01-01', 'Perdue', 1)",
+            "1 action(s) rattachée(s) à une affaire qui n'existe pas (n° 2).",
+        ),
+        (
+            "INSERT INTO affaire_historique (affaire_id, changed_at, champ, nouveau) "
+            "VALUES (999, now(), 'nom', 'x')",
+            "ligne(s) d'historique d'une affaire qui n'existe pas",
+        ),
+        ("UPDATE affaire SET etape = 'Inconnue' WHERE id = 1", "étape hors de la liste"),
+        (
+            "UPDATE affaire SET famille_article = 'Bijoux' WHERE id = 1",
+            "famille d'article hors de la liste",
+        ),
+        (
+            "UPDATE affaire SET ca_potentiel = 1 WHERE id = 1",
+            "1 affaire(s) dont « ca_potentiel » diffère de son dernier historique (affaire n° 1).",
+        ),
+        (
+            "DELETE FROM affaire_historique WHERE affaire_id = 2 AND champ = 'nom'",
+            "1 affaire(s) sans historique de création (affaire n° 2).",
+        ),
+        (
+            "DELETE FROM affaire_historique WHERE affaire_id = 3",
+            "affaire(s) dont « total_ht » diffère de son dernier historique",
+        ),
+    ],
+)
+def test_each_damage_is_reported_in_french(damage: str, expected: str) -> None:
+    con = sound_base()
+    con.execute(damage)
+    problems = integrity.check(con)
+    assert any(expected in p for p in problems), problems
+
+
+def test_contact_of_another_compte_is_reported() -> None:
+    con = sound_base()
+    other = make_contact(con, make_compte(con), "Martin")
+    con.execute("UPDATE affaire SET contact_id = ? WHERE id = 1", [other])
+    problems = integrity.check(con)
+    assert any("contact d'un autre compte" in p for p in problems)
+
+
+def test_examples_are_capped() -> None:
+    con = new_base()
+    compte = make_compte(con)
+    for _ in range(7):
+        make_affaire(con, compte_id=compte)
+    con.execute("UPDATE affaire SET notes = 'sans historique'")
+    [problem] = integrity.check(con)
+    assert problem.startswith("7 affaire(s) dont « notes »")
+    assert problem.endswith("affaire n° 5 ...).")
