@@ -14,6 +14,7 @@ import pandas as pd
 
 from crm_data.db import Connection, read
 from crm_data.model import Actor
+from crm_data.text import like_pattern
 
 SORTABLE = {
     "id": "a.id",
@@ -103,8 +104,7 @@ def where_clause(filters: AffaireFilters, actor: Actor) -> tuple[str, dict[str, 
             "(a.nom ILIKE $search ESCAPE '\\' OR c.nom ILIKE $search ESCAPE '\\' "
             "OR (coalesce(ct.prenom, '') || ' ' || coalesce(ct.nom, '')) ILIKE $search ESCAPE '\\')"
         )
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params["search"] = f"%{escaped}%"
+        params["search"] = like_pattern(search)
     lists = (
         ("statuts", "a.statut"),
         ("etapes", "a.etape"),

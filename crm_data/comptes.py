@@ -188,7 +188,7 @@ def search_comptes(con: Connection, text: str, limit: int = 20) -> pd.DataFrame:
             """
             SELECT id, nom, ville
             FROM compte
-            WHERE nom_cle LIKE '%' || ? || '%'
+            WHERE contains(nom_cle, ?)
             ORDER BY nom_cle
             LIMIT ?
             """,
@@ -219,7 +219,7 @@ def list_comptes(
             LEFT JOIN affaire AS a
                 ON a.compte_id = c.id
                AND ($all OR a.gestion_par = $me)
-            WHERE c.nom_cle LIKE '%' || $search || '%'
+            WHERE contains(c.nom_cle, $search)
             GROUP BY c.id, c.nom, c.secteur, c.ville, c.telephone, c.nom_cle
             ORDER BY c.nom_cle
             LIMIT $limit
@@ -231,7 +231,7 @@ def list_comptes(
             """
             SELECT count(*)
             FROM compte
-            WHERE nom_cle LIKE '%' || ? || '%'
+            WHERE contains(nom_cle, ?)
             """,
             [fold(search)],
         ).fetchone()

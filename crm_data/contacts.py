@@ -13,7 +13,7 @@ import pandas as pd
 from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_int, as_text, check_version, valid_email
-from crm_data.text import fold
+from crm_data.text import fold, like_pattern
 
 CONTACT_FIELDS = ("compte_id", "prenom", "nom", "fonction", "email", "telephone")
 
@@ -185,7 +185,7 @@ def list_contacts(
     con: Connection, search: str = "", limit: int = 50, offset: int = 0
 ) -> tuple[pd.DataFrame, int]:
     """A page of contacts matching the search (name, compte, e-mail) and the matching count."""
-    pattern = f"%{search.strip()}%"
+    pattern = like_pattern(search.strip())
     with read(con) as cur:
         frame = cur.execute(
             """
@@ -193,10 +193,10 @@ def list_contacts(
                    ct.fonction, ct.email, ct.telephone, c.nom AS compte, ct.compte_id
             FROM contact AS ct
             JOIN compte AS c ON c.id = ct.compte_id
-            WHERE ct.nom ILIKE $p
-               OR ct.prenom ILIKE $p
-               OR c.nom ILIKE $p
-               OR ct.email ILIKE $p
+            WHERE ct.nom ILIKE $p ESCAPE '\\'
+               OR ct.prenom ILIKE $p ESCAPE '\\'
+               OR c.nom ILIKE $p ESCAPE '\\'
+               OR ct.email ILIKE $p ESCAPE '\\'
             ORDER BY ct.nom, ct.prenom, ct.id
             LIMIT $limit
             OFFSET $offset
@@ -208,10 +208,10 @@ def list_contacts(
             SELECT count(*)
             FROM contact AS ct
             JOIN compte AS c ON c.id = ct.compte_id
-            WHERE ct.nom ILIKE $p
-               OR ct.prenom ILIKE $p
-               OR c.nom ILIKE $p
-               OR ct.email ILIKE $p
+            WHERE ct.nom ILIKE $p ESCAPE '\\'
+               OR ct.prenom ILIKE $p ESCAPE '\\'
+               OR c.nom ILIKE $p ESCAPE '\\'
+               OR ct.email ILIKE $p ESCAPE '\\'
             """,
             {"p": pattern},
         ).fetchone()

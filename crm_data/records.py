@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from crm_data.db import Connection
 from crm_data.model import ConflictError, NotFoundError
-from crm_data.text import datetime_fr
+from crm_data.text import datetime_fr, storable
 
 VERSIONED_TABLES = ("affaire", "compte", "contact", "action", "document", "projet")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -53,7 +53,7 @@ def as_text(value: object) -> str | None:
     """Trimmed text, None when empty."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = storable(str(value)).strip()
     return text or None
 
 

@@ -14,7 +14,7 @@ def fold(text: str) -> str:
 
     "  Société  Générale " and "societe generale" fold to the same key.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", storable(text))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", stripped).strip().casefold()
 
@@ -27,3 +27,19 @@ def date_fr(value: dt.date | None) -> str:
 def datetime_fr(value: dt.datetime | None) -> str:
     """31/12/2026 à 14:05; empty for no date."""
     return value.strftime("%d/%m/%Y à %H:%M") if value else ""
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """text as the base can store it: a lone surrogate (not valid Unicode, refused by DuckDB)
+    becomes the replacement character U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (to use with ESCAPE '\\') matching text anywhere, as plain characters:
+    a % or _ typed in a search box is searched for, not a wildcard."""
+    escaped = storable(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -22,7 +22,7 @@ from crm_data.model import (
     TypeAffaire,
 )
 from crm_data.records import as_amount, as_date, as_int, as_text
-from crm_data.text import fold
+from crm_data.text import fold, storable
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
@@ -133,7 +133,7 @@ def coerce(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, s
             elif name in _ID_FIELDS or name == "reussite":
                 typed[name] = as_int(raw)
             elif name == "notes":
-                typed[name] = None if raw is None or str(raw).strip() == "" else str(raw)
+                typed[name] = None if raw is None or str(raw).strip() == "" else storable(str(raw))
             else:
                 typed[name] = as_text(raw)
         except ValueError as exc:
