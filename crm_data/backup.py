@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from crm_data.schema import SCHEMA_VERSION
 APPLICATION = "CRM Affaires"
 MARKER_TABLE = "crm_sauvegarde"
 BACKUP_FORMAT = 1
+
+_log = logging.getLogger(__name__)
 
 Digests = dict[str, tuple[int, str]]
 """table → (row count, digest of its rows, independent of their order)."""
@@ -258,3 +262,36 @@ def restore(path: str | Path, source: str | Path, *, keep_previous: bool = True)
         partial.unlink(missing_ok=True)
         Path(f"{partial}.wal").unlink(missing_ok=True)
     return RestoreInfo(info, previous.path if previous else None)
+
+
+def backup_to_folder(
+    source: db.Connection | str | Path, folder: str | Path, *, keep: int = 14
+) -> BackupInfo:
+    """A backup named crm-AAAAMMJJ-HHMMSS-micro.duckdb in folder; only the `keep` newest stay."""
+    folder = Path(folder)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    info = backup(source, folder / f"crm-{stamp}.duckdb")
+    for old in sorted(folder.glob("crm-*-*-*.duckdb"), reverse=True)[max(keep, 1) :]:
+        old.unlink(missing_ok=True)
+    return info
+
+
+def start_scheduled_backups(
+    path: str | Path, folder: str | Path, *, every_hours: float = 24, keep: int = 14
+) -> threading.Event:
+    """Back up the base at path into folder every `every_hours`, from a daemon thread of the
+    process that serves the base (the only one that may open it); failures go to the log.
+
+    Returns the event that stops the schedule when set.
+    """
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_hours * 3600):
+            try:
+                backup_to_folder(db.shared_connection(path), folder, keep=keep)
+            except (CrmError, OSError):
+                _log.exception("Sauvegarde programmée impossible vers %s", folder)
+
+    threading.Thread(target=loop, name="crm-sauvegardes", daemon=True).start()
+    return stop

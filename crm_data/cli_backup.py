@@ -19,7 +19,16 @@ def add_parsers(subparsers: Any, common: argparse.ArgumentParser) -> None:
     save = subparsers.add_parser(
         "backup", parents=[common], help="sauvegarder la base dans un fichier"
     )
-    save.add_argument("file", metavar="FICHIER", type=Path)
+    save.add_argument(
+        "file", metavar="FICHIER", type=Path, help="un fichier, ou un dossier pour un nom daté"
+    )
+    save.add_argument(
+        "--garder",
+        type=int,
+        default=14,
+        metavar="N",
+        help="dans un dossier, garder les N sauvegardes les plus récentes (14)",
+    )
     load = subparsers.add_parser(
         "restore",
         parents=[common],
@@ -34,8 +43,12 @@ def _summary(info: backup.BackupInfo) -> str:
 
 
 def cmd_backup(con: Connection, args: argparse.Namespace) -> int:
-    """Write a backup of the base to args.file; 0 when done."""
-    info = backup.backup(con, args.file)
+    """Write a backup of the base to args.file, or to a dated file when it is a folder (keeping
+    the --garder newest there); 0 when done."""
+    if args.file.is_dir() or str(args.file).endswith(("/", "\\")):
+        info = backup.backup_to_folder(con, args.file, keep=args.garder)
+    else:
+        info = backup.backup(con, args.file)
     print(f"Sauvegarde écrite dans {info.path} ({_summary(info)}).")
     return 0
 
@@ -48,7 +61,9 @@ def cmd_restore(con: Connection, args: argparse.Namespace) -> int:
     con.close()
     result = backup.restore(args.db, args.file)
     info = result.restored
-    print(f"Sauvegarde du {datetime_fr(info.created_at)} restaurée dans {args.db} ({_summary(info)}).")
+    print(
+        f"Sauvegarde du {datetime_fr(info.created_at)} restaurée dans {args.db} ({_summary(info)})."
+    )
     if result.previous is not None:
         print(f"L'ancienne base est gardée dans {result.previous}.")
     return 0

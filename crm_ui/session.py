@@ -6,17 +6,33 @@ unit of work through crm_data, never share one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
 
-from crm_data import db, users
+from crm_data import backup, db, users
 from crm_data.model import Actor
 
 
 @st.cache_resource(show_spinner=False)
 def _shared_connection(path: str) -> db.Connection:
     return db.shared_connection(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _scheduled_backups(path: str, folder: str, every_hours: float, keep: int) -> object:
+    return backup.start_scheduled_backups(path, folder, every_hours=every_hours, keep=keep)
+
+
+def start_scheduled_backups() -> None:
+    """Once per server: back the base up into CRM_BACKUP_DIR every CRM_BACKUP_HOURS (24),
+    keeping the CRM_BACKUP_KEEP (14) newest, when CRM_BACKUP_DIR is set."""
+    folder = os.environ.get("CRM_BACKUP_DIR")
+    if folder:
+        every = float(os.environ.get("CRM_BACKUP_HOURS") or 24)
+        keep = int(os.environ.get("CRM_BACKUP_KEEP") or 14)
+        _scheduled_backups(str(db_path()), folder, every, keep)
 
 
 def db_path() -> Path:
@@ -26,7 +42,9 @@ def db_path() -> Path:
 
 def connection() -> db.Connection:
     """The process's connection to the base; raises BaseLockedError when another process has it."""
-    return _shared_connection(str(db_path()))
+    con = _shared_connection(str(db_path()))
+    start_scheduled_backups()
+    return con
 
 
 def current_actor() -> Actor:

@@ -4,6 +4,7 @@ and refuse any file that is not one of ours."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -226,3 +227,29 @@ def test_backup_while_writers_run_holds_whole_saves_only(tmp_path: Path) -> None
         copy.close()
         assert row is not None
         assert row[0] == row[1] == row[2] == info.digests["affaire"][0]
+
+
+def test_backups_to_a_folder_keep_the_newest(tmp_path: Path) -> None:
+    con = db.shared_connection(tmp_path / "crm.duckdb")
+    made = []
+    for n in range(3):
+        make_affaire(con, nom=f"Affaire {n}")
+        made.append(backup.backup_to_folder(con, tmp_path / "sauvegardes", keep=2))
+    kept = sorted((tmp_path / "sauvegardes").iterdir())
+    assert kept == [made[1].path, made[2].path]
+
+
+def test_scheduled_backups_run_beside_the_app(tmp_path: Path) -> None:
+    base = tmp_path / "crm.duckdb"
+    make_affaire(db.shared_connection(base))
+    folder = tmp_path / "programmees"
+    stop = backup.start_scheduled_backups(base, folder, every_hours=0.2 / 3600, keep=3)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(folder.glob("crm-*.duckdb"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+    files = sorted(folder.glob("crm-*.duckdb"))
+    assert len(files) >= 2
+    assert backup.read_backup(files[-1]).digests["affaire"][0] == 1
