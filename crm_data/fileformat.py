@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
@@ -272,7 +272,7 @@ def parse_amount(text: str) -> Decimal | None:
         raise ValueError(f"Montant invalide « {raw} ».") from None
     if abs(amount) > _MAX_AMOUNT:
         raise ValueError(f"Montant trop grand « {raw} ».")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def parse_reussite(text: str) -> int | None:
