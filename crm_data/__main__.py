@@ -110,9 +110,9 @@ def cmd_import(con: Connection, args: argparse.Namespace) -> int:
         print("Colonnes ignorées : " + ", ".join(report.unknown_columns), file=sys.stderr)
     done = "seraient créé" if args.dry_run else "créé"
     if report.comptes_crees:
-        print(f"Comptes {done}s : " + ", ".join(report.comptes_crees))
+        print(f"Comptes {done}s : " + _some(report.comptes_crees))
     if report.contacts_crees:
-        print(f"Contacts {done}s : " + ", ".join(report.contacts_crees))
+        print(f"Contacts {done}s : " + _some(report.contacts_crees))
     invalid = len(report.invalid_lines)
     if args.dry_run:
         print(f"Vérification : {report.valid_rows} lignes valides, {invalid} lignes en erreur.")
@@ -127,6 +127,12 @@ def cmd_import(con: Connection, args: argparse.Namespace) -> int:
     skipped = f" ; {invalid} lignes ignorées" if invalid else ""
     print(f"{len(report.affaire_ids)} affaires importées{skipped}.")
     return EXIT_OK
+
+
+def _some(names: list[str], shown: int = 10) -> str:
+    """The first names and how many more: an import may create thousands of comptes."""
+    more = f" … et {len(names) - shown} autres" if len(names) > shown else ""
+    return f"{len(names)} — " + ", ".join(names[:shown]) + more
 
 
 def _mapping_unavailable(con: Connection, name: str) -> int:

@@ -7,7 +7,7 @@ SPEC §1 through crm_data.validation and writes all rows in one transaction, or 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from crm_data import history
 from crm_data.db import Connection, read, transaction
 from crm_data.fileformat import (
     SourceRow,
@@ -142,6 +141,7 @@ def import_rows(
     the valid rows. A dry run only validates. Every invalid row is in the report's errors.
     """
     report = ImportReport(rows_read=len(rows))
+    today = today or dt.date.today()
     if dry_run:
         with read(con) as cur:
             _validate_rows(cur, actor, rows, headers, report, progress, today)
@@ -341,9 +341,6 @@ def _write(
         aff.id = affaire_id
         affaires.append(aff)
     _insert_affaires(cur, actor, affaires, [s for _, s in valid], now)
-    if progress:
-        progress(0.9, "Enregistrement de l'historique…")
-    _insert_history(cur, actor, affaires, now)
     return ids
 
 
@@ -449,44 +446,42 @@ def _insert_affaires(
         columns[name] = pa.array([getattr(a, name) for a in affaires], kind)
     columns["source_id"] = pa.array(source_ids, pa.string())
     names = ", ".join(columns)
-    _insert_frame(
-        cur,
-        pa.table(columns),
+    cur.register("import_frame", pa.table(columns))
+    try:
+        cur.execute(
+            f"""
+            INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
+            SELECT {names}, $now, $actor, $now, $actor
+            FROM import_frame
+            """,
+            {"now": now, "actor": actor.id},
+        )
+        _insert_history(cur, actor, now)
+    finally:
+        cur.unregister("import_frame")
+
+
+def _insert_history(cur: Connection, actor: Actor, now: dt.datetime) -> None:
+    """The creation history of the affaires just inserted from import_frame, written in SQL.
+
+    Same rows as history.changes(None, affaire): each non-empty field, ISO dates, plain
+    decimals and ids as text (checked against it by the tests).
+    """
+    champs = ", ".join(f"'{name}'" for name in AFFAIRE_FIELDS)
+    nouveaux = ", ".join(f"CAST({name} AS VARCHAR)" for name in AFFAIRE_FIELDS)
+    cur.execute(
         f"""
-        INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
-        SELECT {names}, $now, $actor, $now, $actor
-        FROM import_frame
-        """,
-        {"now": now, "actor": actor.id},
-    )
-
-
-def _insert_history(
-    cur: Connection, actor: Actor, affaires: Iterable[Affaire], now: dt.datetime
-) -> None:
-    affaire_ids: list[int] = []
-    champs: list[str] = []
-    nouveaux: list[str | None] = []
-    for aff in affaires:
-        assert aff.id is not None
-        for champ, _, nouveau in history.changes(None, aff):
-            affaire_ids.append(aff.id)
-            champs.append(champ)
-            nouveaux.append(nouveau)
-    frame = pa.table(
-        {
-            "affaire_id": pa.array(affaire_ids, pa.int64()),
-            "champ": pa.array(champs, pa.string()),
-            "nouveau": pa.array(nouveaux, pa.string()),
-        }
-    )
-    _insert_frame(
-        cur,
-        frame,
-        """
         INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien, nouveau)
-        SELECT affaire_id, $now, $actor, champ, NULL, nouveau
-        FROM import_frame
+        SELECT id, $now, $actor, champ, NULL, nouveau
+        FROM (
+            SELECT id,
+                   unnest([{champs}]) AS champ,
+                   unnest([{nouveaux}]) AS nouveau,
+                   unnest(range({len(AFFAIRE_FIELDS)})) AS ordre
+            FROM import_frame
+        )
+        WHERE nouveau IS NOT NULL
+        ORDER BY id, ordre
         """,
         {"now": now, "actor": actor.id},
     )

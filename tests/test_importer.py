@@ -193,12 +193,25 @@ def test_skip_invalid_writes_the_valid_rows_and_reports_the_others() -> None:
 
 def test_a_creation_writes_the_same_history_as_a_single_save() -> None:
     con, admin = new_base()
-    report = _import(con, admin, csv_bytes(ROW.format(debut="01/02/2026", ca="10", r="")))
-    aff = get_affaire(con, admin, report.affaire_ids[0])
+    lines = (
+        ROW.format(debut="01/02/2026", ca="10", r=""),
+        "Gagnée;2025-12-31;;Acme;;;Gagnée;Négociation;Récurrent;Logiciel;Note;0;;5,5;;"
+        "2026-01-15;999 999 999 999,99;",
+        "Perdue;2025-12-31;2026-06-30;Acme;Ann Lee;;Perdue;;;;;;0;;Prix;;;2026-02-01",
+    )
+    report = _import(con, admin, csv_bytes(*lines))
+    assert report.errors == []
+    expected = []
+    for affaire_id in report.affaire_ids:
+        aff = get_affaire(con, admin, affaire_id)
+        expected += [(affaire_id, c, a, n, admin.id) for c, a, n in history.changes(None, aff)]
     stored = con.execute(
-        "SELECT champ, ancien, nouveau, changed_by FROM affaire_historique ORDER BY id"
+        """
+        SELECT affaire_id, champ, ancien, nouveau, changed_by
+        FROM affaire_historique
+        ORDER BY id
+        """
     ).fetchall()
-    expected = [(c, a, n, admin.id) for c, a, n in history.changes(None, aff)]
     assert stored == expected
 
 
