@@ -129,9 +129,15 @@ def _match_headers(header: list[str]) -> tuple[dict[int, str], dict[str, str], l
     return columns, headers, unknown
 
 
+def needs_quote(text: str) -> bool:
+    """Whether the export prefixes text with `'`: a formula-like start, or one already quoted."""
+    first, second = text[:1], text[1:2]
+    return first in FORMULA_PREFIXES or (first == "'" and second in FORMULA_PREFIXES)
+
+
 def _unneutralised(text: str) -> str:
     # The export prefixes formula-like cells with a quote; reading it back removes it.
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+    if text[:1] == "'" and needs_quote(text[1:]):
         return text[1:]
     return text
 

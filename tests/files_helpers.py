@@ -110,6 +110,7 @@ def varied_base() -> tuple[Connection, Actor]:
             "reussite": 0,
         },
         {"nom": "+33 partenaire", "compte_id": durand, "statut": "Abandonnée"},
+        {"nom": "'=déjà protégé", "compte_id": durand, "notes": "'-"},
     ]
     for values in cases:
         create_affaire(con, admin, values)

@@ -47,7 +47,7 @@ def test_export_then_import_gives_back_every_affaire_field_for_field(
     fresh, fresh_admin = new_base()
     add_commercial(fresh)
     report = import_file(fresh, fresh_admin, path)
-    assert report.errors == [] and len(report.affaire_ids) == count == 6
+    assert report.errors == [] and len(report.affaire_ids) == count == 7
     assert _affaires_by_name(fresh) == _affaires_by_name(con)
 
 
@@ -69,6 +69,7 @@ def test_formula_like_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
     export_affaires(con, admin, path)
     text = path.read_text(encoding="utf-8-sig")
     assert '\n"\'=HYPERLINK(""x"") « devis »";' in text
+    assert "\n''=déjà protégé;" in text and ";''-;" in text
     assert "\n'-Perdue;" in text and ";'@todo;" in text and "\n'+33 partenaire;" in text
 
 
@@ -77,7 +78,7 @@ def test_formula_like_cells_are_text_with_a_quote_in_xlsx(tmp_path: Path) -> Non
     path = tmp_path / "affaires.xlsx"
     export_affaires(con, admin, path)
     sheet = openpyxl.load_workbook(path).worksheets[0]
-    noms = [sheet.cell(row=r, column=1) for r in range(2, 8)]
+    noms = [sheet.cell(row=r, column=1) for r in range(2, 9)]
     assert [c.value for c in noms][1] == '\'=HYPERLINK("x") « devis »'
     assert all(c.data_type == "s" for c in noms)
 

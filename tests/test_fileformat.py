@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import pytest
 import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_data.fileformat import (
     FileFormatError,
+    needs_quote,
     parse_amount,
     parse_date,
     parse_reussite,
@@ -145,6 +148,14 @@ def test_line_numbers_follow_the_file_across_multiline_cells_and_blank_lines() -
 def test_extra_cells_beyond_the_header_are_a_row_problem() -> None:
     source = read_canonical_bytes(b"Nom;Compte\nA;B;surplus\n", "f.csv")
     assert source.rows[0].problems
+
+
+@given(st.text(max_size=6, alphabet="'=+-@\tab"))
+def test_neutralising_then_reading_gives_the_text_back(text: str) -> None:
+    cell = "'" + text if needs_quote(text) else text
+    assert cell[:1] not in ("=", "+", "-", "@", "\t")
+    data = csv_bytes(f'A;"{cell}"', header="Nom;Notes")
+    assert read_canonical_bytes(data, "f.csv").rows[0].values["notes"] == text
 
 
 def test_neutralised_formula_cells_are_read_back_without_their_quote() -> None:
