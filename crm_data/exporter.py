@@ -45,11 +45,10 @@ def _expression(name: str, formatted: bool) -> str:
         return f"replace(CAST({source} AS VARCHAR), '.', ',')" if formatted else source
     if name == "reussite":
         return source
-    # A value that already starts with a quote and a formula character gets a second quote,
-    # so that the import, which removes one, gives it back unchanged.
+    # The rule of fileformat.needs_quote: leading quotes are looked through, so that the
+    # import, which removes one quote, gives every value back unchanged.
     return (
-        f"CASE WHEN left({source}, 1) IN ({_FORMULA_CHARS})"
-        f" OR (left({source}, 1) = chr(39) AND substr({source}, 2, 1) IN ({_FORMULA_CHARS}))"
+        f"CASE WHEN left(ltrim({source}, chr(39)), 1) IN ({_FORMULA_CHARS})"
         f" THEN chr(39) || {source} ELSE {source} END"
     )
 

@@ -20,6 +20,9 @@ from crm_data.text import fold
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is run by a spreadsheet: exports prefix it with `'`."""
 
+REQUIRED_FIELDS = ("nom", "compte_id")
+"""Columns a canonical file must have: without them every row would be refused."""
+
 _UTF8_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -126,13 +129,21 @@ def _match_headers(header: list[str]) -> tuple[dict[int, str], dict[str, str], l
         raise FileFormatError(
             "Aucun en-tête reconnu sur la première ligne. Colonnes attendues : " + expected + "."
         )
+    missing = [AFFAIRE_LABELS[name] for name in REQUIRED_FIELDS if name not in headers]
+    if missing:
+        raise FileFormatError(
+            "Colonnes obligatoires absentes : " + ", ".join(missing) + ". Un export d'un autre "
+            "CRM s'importe avec un mapping de ses colonnes."
+        )
     return columns, headers, unknown
 
 
 def needs_quote(text: str) -> bool:
-    """Whether the export prefixes text with `'`: a formula-like start, or one already quoted."""
-    first, second = text[:1], text[1:2]
-    return first in FORMULA_PREFIXES or (first == "'" and second in FORMULA_PREFIXES)
+    """Whether the export prefixes text with `'`: it starts, after any quotes, like a formula.
+
+    Quotes are counted so that reading removes exactly the one the export added.
+    """
+    return text.lstrip("'")[:1] in FORMULA_PREFIXES
 
 
 def _unneutralised(text: str) -> str:

@@ -128,7 +128,10 @@ def test_csv_encodings_and_separators_are_detected(data: bytes, expected_compte:
     ],
 )
 def test_headers_match_labels_and_code_names(header: str, field: str) -> None:
-    source = read_canonical_bytes(f"Nom;{header}\nA;x\n".encode(), "f.csv")
+    header_line, cells = (
+        (f"Nom;{header}", "A;x") if field == "compte_id" else (f"Nom;Compte;{header}", "A;B;x")
+    )
+    source = read_canonical_bytes(f"{header_line}\n{cells}\n".encode(), "f.csv")
     assert source.rows[0].values[field] == "x"
     assert source.headers[field] == header.strip()
 
@@ -140,7 +143,7 @@ def test_unknown_columns_are_reported_and_ignored() -> None:
 
 
 def test_line_numbers_follow_the_file_across_multiline_cells_and_blank_lines() -> None:
-    data = csv_bytes('A;"ligne 1\nligne 2"', "", "B;x", header="Nom;Notes")
+    data = csv_bytes('A;"ligne 1\nligne 2"', "", "B;x", header="Nom;Compte")
     source = read_canonical_bytes(data, "f.csv")
     assert [(r.line, r.values["nom"]) for r in source.rows] == [(2, "A"), (5, "B")]
 
@@ -154,13 +157,13 @@ def test_extra_cells_beyond_the_header_are_a_row_problem() -> None:
 def test_neutralising_then_reading_gives_the_text_back(text: str) -> None:
     cell = "'" + text if needs_quote(text) else text
     assert cell[:1] not in ("=", "+", "-", "@", "\t")
-    data = csv_bytes(f'A;"{cell}"', header="Nom;Notes")
-    assert read_canonical_bytes(data, "f.csv").rows[0].values["notes"] == text
+    data = csv_bytes(f'A;"{cell}"', header="Nom;Compte")
+    assert read_canonical_bytes(data, "f.csv").rows[0].values["compte_id"] == text
 
 
 def test_neutralised_formula_cells_are_read_back_without_their_quote() -> None:
-    source = read_canonical_bytes(b"Nom;Notes\n'=1+1;'-tiret\n", "f.csv")
-    assert source.rows[0].values == {"nom": "=1+1", "notes": "-tiret"}
+    source = read_canonical_bytes(b"Nom;Compte\n'=1+1;'-tiret\n", "f.csv")
+    assert source.rows[0].values == {"nom": "=1+1", "compte_id": "-tiret"}
 
 
 @pytest.mark.parametrize(
@@ -174,6 +177,7 @@ def test_neutralised_formula_cells_are_read_back_without_their_quote() -> None:
         (b"Nom;Compte", "f.xlsx", "Excel"),
         (b"Couleur;Taille\nbleu;M\n", "f.csv", "Aucun en-tête reconnu"),
         (b"Nom;nom\nA;B\n", "f.csv", "même champ"),
+        (b"Name;Type;Amount\nA;B;3\n", "f.csv", "obligatoires absentes : Nom, Compte"),
         (b"\x81\x8d\x8f\x90\x9d", "f.csv", "Encodage"),
     ],
 )
@@ -208,15 +212,16 @@ def _xlsx(rows: list[list[object]], percent_column: int | None = None) -> bytes:
 def test_xlsx_cells_become_text_the_parsers_read() -> None:
     data = _xlsx(
         [
-            ["Nom", "Date de début", "CA potentiel", "Réussite", "Total HT"],
-            ["A", dt.date(2026, 3, 4), 1234.5, 0.6, 1000],
+            ["Nom", "Compte", "Date de début", "CA potentiel", "Réussite", "Total HT"],
+            ["A", "B", dt.date(2026, 3, 4), 1234.5, 0.6, 1000],
         ],
-        percent_column=3,
+        percent_column=4,
     )
     source = read_canonical_bytes(data, "f.xlsx")
     values = source.rows[0].values
     assert values == {
         "nom": "A",
+        "compte_id": "B",
         "date_debut": "2026-03-04",
         "ca_potentiel": "1234.5",
         "reussite": "60",
