@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
+from crm_data.bulk_insert import allocate_ids, insert_affaires, insert_comptes, insert_contacts
 from crm_data.db import Connection, read, transaction
 from crm_data.fileformat import (
     SourceRow,
@@ -288,19 +288,6 @@ def _user_id(text: str, names: _Names) -> int | None:
     return names.users[key]
 
 
-def _allocate(cur: Connection, sequence: str, count: int) -> list[int]:
-    if count == 0:
-        return []
-    rows = cur.execute(
-        """
-        SELECT nextval(?)
-        FROM range(?)
-        """,
-        [sequence, count],
-    ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
 def _write(
     cur: Connection,
     actor: Actor,
@@ -318,20 +305,20 @@ def _write(
         (i, c, nom) for (c, _), (i, nom) in names.new_contacts.items() if i in used_contacts
     ]
     real = dict(
-        zip([i for i, _ in comptes], _allocate(cur, "compte_id_seq", len(comptes)), strict=True)
+        zip([i for i, _ in comptes], allocate_ids(cur, "compte_id_seq", len(comptes)), strict=True)
     )
     real_contact = dict(
         zip(
             [i for i, _, _ in contacts],
-            _allocate(cur, "contact_id_seq", len(contacts)),
+            allocate_ids(cur, "contact_id_seq", len(contacts)),
             strict=True,
         )
     )
-    _insert_comptes(cur, actor, [(real[i], nom) for i, nom in comptes], now)
-    _insert_contacts(
+    insert_comptes(cur, actor, [(real[i], nom) for i, nom in comptes], now)
+    insert_contacts(
         cur, actor, [(real_contact[i], real.get(c, c), nom) for i, c, nom in contacts], now
     )
-    ids = _allocate(cur, "affaire_id_seq", len(valid))
+    ids = allocate_ids(cur, "affaire_id_seq", len(valid))
     affaires: list[Affaire] = []
     for (aff, _), affaire_id in zip(valid, ids, strict=True):
         if aff.compte_id is not None and aff.compte_id < 0:
@@ -340,148 +327,5 @@ def _write(
             aff.contact_id = real_contact[aff.contact_id]
         aff.id = affaire_id
         affaires.append(aff)
-    _insert_affaires(cur, actor, affaires, [s for _, s in valid], now)
+    insert_affaires(cur, actor, affaires, [s for _, s in valid], now)
     return ids
-
-
-def _insert_frame(
-    cur: Connection, frame: pa.Table, sql: str, params: list[object] | dict[str, object]
-) -> None:
-    cur.register("import_frame", frame)
-    try:
-        cur.execute(sql, params)
-    finally:
-        cur.unregister("import_frame")
-
-
-def _insert_comptes(
-    cur: Connection, actor: Actor, comptes: list[tuple[int, str]], now: dt.datetime
-) -> None:
-    if not comptes:
-        return
-    frame = pa.table(
-        {
-            "id": pa.array([i for i, _ in comptes], pa.int64()),
-            "nom": pa.array([n for _, n in comptes], pa.string()),
-            "nom_cle": pa.array([fold(n) for _, n in comptes], pa.string()),
-        }
-    )
-    _insert_frame(
-        cur,
-        frame,
-        """
-        INSERT INTO compte (id, nom, nom_cle, created_at, created_by, updated_at, updated_by)
-        SELECT id, nom, nom_cle, $now, $actor, $now, $actor
-        FROM import_frame
-        """,
-        {"now": now, "actor": actor.id},
-    )
-    _insert_frame(
-        cur,
-        frame,
-        """
-        INSERT INTO compte_cle (nom_cle, compte_id)
-        SELECT nom_cle, id
-        FROM import_frame
-        """,
-        [],
-    )
-
-
-def split_nom_complet(nom_complet: str) -> tuple[str | None, str]:
-    """(prénom, nom) from "Prénom Nom": the first word is the first name; one word is a name."""
-    words = nom_complet.split()
-    if len(words) < 2:
-        return None, " ".join(words)
-    return words[0], " ".join(words[1:])
-
-
-def _insert_contacts(
-    cur: Connection, actor: Actor, contacts: list[tuple[int, int, str]], now: dt.datetime
-) -> None:
-    if not contacts:
-        return
-    split = [split_nom_complet(nom) for _, _, nom in contacts]
-    frame = pa.table(
-        {
-            "id": pa.array([i for i, _, _ in contacts], pa.int64()),
-            "compte_id": pa.array([c for _, c, _ in contacts], pa.int64()),
-            "prenom": pa.array([p for p, _ in split], pa.string()),
-            "nom": pa.array([n for _, n in split], pa.string()),
-        }
-    )
-    _insert_frame(
-        cur,
-        frame,
-        """
-        INSERT INTO contact (id, compte_id, prenom, nom, created_at, created_by,
-                             updated_at, updated_by)
-        SELECT id, compte_id, prenom, nom, $now, $actor, $now, $actor
-        FROM import_frame
-        """,
-        {"now": now, "actor": actor.id},
-    )
-
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    **{f: pa.date32() for f in _DATE_FIELDS},
-    **{f: pa.decimal128(14, 2) for f in _AMOUNT_FIELDS},
-    "compte_id": pa.int64(),
-    "contact_id": pa.int64(),
-    "gestion_par": pa.int64(),
-    "reussite": pa.int32(),
-}
-
-
-def _insert_affaires(
-    cur: Connection,
-    actor: Actor,
-    affaires: list[Affaire],
-    source_ids: list[str | None],
-    now: dt.datetime,
-) -> None:
-    columns: dict[str, pa.Array] = {"id": pa.array([a.id for a in affaires], pa.int64())}
-    for name in AFFAIRE_FIELDS:
-        kind = _ARROW_TYPES.get(name, pa.string())
-        columns[name] = pa.array([getattr(a, name) for a in affaires], kind)
-    columns["source_id"] = pa.array(source_ids, pa.string())
-    names = ", ".join(columns)
-    cur.register("import_frame", pa.table(columns))
-    try:
-        cur.execute(
-            f"""
-            INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
-            SELECT {names}, $now, $actor, $now, $actor
-            FROM import_frame
-            """,
-            {"now": now, "actor": actor.id},
-        )
-        _insert_history(cur, actor, now)
-    finally:
-        cur.unregister("import_frame")
-
-
-def _insert_history(cur: Connection, actor: Actor, now: dt.datetime) -> None:
-    """The creation history of the affaires just inserted from import_frame, written in SQL.
-
-    Same rows as history.changes(None, affaire): each non-empty field, ISO dates, plain
-    decimals and ids as text (checked against it by the tests).
-    """
-    champs = ", ".join(f"'{name}'" for name in AFFAIRE_FIELDS)
-    nouveaux = ", ".join(f"CAST({name} AS VARCHAR)" for name in AFFAIRE_FIELDS)
-    cur.execute(
-        f"""
-        INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien, nouveau)
-        SELECT id, $now, $actor, champ, NULL, nouveau
-        FROM (
-            SELECT id,
-                   unnest([{champs}]) AS champ,
-                   unnest([{nouveaux}]) AS nouveau,
-                   unnest(range({len(AFFAIRE_FIELDS)})) AS ordre
-            FROM import_frame
-        )
-        WHERE nouveau IS NOT NULL
-        ORDER BY id, ordre
-        """,
-        {"now": now, "actor": actor.id},
-    )
