@@ -64,7 +64,7 @@ def _query(formatted: bool) -> str:
         LEFT JOIN contact AS ct ON ct.id = a.contact_id
         JOIN utilisateur AS u ON u.id = a.gestion_par
         WHERE ($all OR a.gestion_par = $me)
-          AND (NOT $filtered OR list_contains($ids, a.id))
+          AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
         ORDER BY a.id
         """
 
@@ -102,7 +102,7 @@ def export_affaires(
             SELECT count(*)
             FROM affaire AS a
             WHERE ($all OR a.gestion_par = $me)
-              AND (NOT $filtered OR list_contains($ids, a.id))
+              AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
             """,
             params,
         ).fetchone()
