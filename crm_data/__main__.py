@@ -209,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrmError as exc:
         print(exc, file=sys.stderr)
         return EXIT_REJECTED
+    except OSError as exc:
+        print(f"Fichier inaccessible : {exc.filename or ''} ({exc.strerror}).", file=sys.stderr)
+        return EXIT_REJECTED
     finally:
         con.close()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_data.__main__ import HANDLERS, build_parser
+from crm_data.__main__ import HANDLERS, build_parser, main
 from tests.files_helpers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,10 +136,16 @@ def test_user_add_then_a_duplicate_then_a_bad_role(tmp_path: Path) -> None:
 )
 def test_wrong_usage_exits_2(tmp_path: Path, args: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        from crm_data.__main__ import main
-
         main(["--db", str(tmp_path / "b.duckdb"), *args])
     assert exit_info.value.code == 2
+
+
+def test_an_unwritable_export_exits_1_in_french(tmp_path: Path) -> None:
+    (tmp_path / "fichier").write_text("")
+    status = main(
+        ["--db", str(tmp_path / "b.duckdb"), "export", str(tmp_path / "fichier" / "a.csv")]
+    )
+    assert status == 1
 
 
 def test_a_base_held_by_another_process_exits_1_in_french(tmp_path: Path) -> None:
