@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from crm_data import cli_backup
 from crm_data.db import Connection, default_db_path, open_base, read
 from crm_data.model import CrmError, Role, ValidationError
 from crm_data.schema import current_version
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--nom", default=None)
     add.add_argument("--email", default=None)
+    cli_backup.add_parsers(commands, common)
     return parser
 
 
@@ -179,6 +181,8 @@ HANDLERS: dict[str, Handler] = {
     "import": cmd_import,
     "export": cmd_export,
     "user add": cmd_user_add,
+    "backup": cli_backup.cmd_backup,
+    "restore": cli_backup.cmd_restore,
 }
 
 

@@ -6,6 +6,7 @@ Messages are French: what was saved or restored on stdout, why it was refused on
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ def add_parsers(subparsers: Any, common: argparse.ArgumentParser) -> None:
     save = subparsers.add_parser(
         "backup", parents=[common], help="sauvegarder la base dans un fichier"
     )
+    # Kept as text: Path() would drop the trailing "/" that names a folder yet to be made.
     save.add_argument(
-        "file", metavar="FICHIER", type=Path, help="un fichier, ou un dossier pour un nom daté"
+        "file", metavar="FICHIER", help="un fichier, ou un dossier (finissant par /) : nom daté"
     )
     save.add_argument(
         "--garder",
@@ -45,10 +47,11 @@ def _summary(info: backup.BackupInfo) -> str:
 def cmd_backup(con: Connection, args: argparse.Namespace) -> int:
     """Write a backup of the base to args.file, or to a dated file when it is a folder (keeping
     the --garder newest there); 0 when done."""
-    if args.file.is_dir() or str(args.file).endswith(("/", "\\")):
-        info = backup.backup_to_folder(con, args.file, keep=args.garder)
+    target = Path(args.file)
+    if target.is_dir() or args.file.endswith(("/", os.sep)):
+        info = backup.backup_to_folder(con, target, keep=args.garder)
     else:
-        info = backup.backup(con, args.file)
+        info = backup.backup(con, target)
     print(f"Sauvegarde écrite dans {info.path} ({_summary(info)}).")
     return 0
 

@@ -167,6 +167,8 @@ def test_every_command_of_the_parser_has_a_handler() -> None:
         "import": ["import", "f.csv"],
         "export": ["export", "f.csv"],
         "user add": ["user", "add", "x", "--role", "admin"],
+        "backup": ["backup", "s.duckdb"],
+        "restore": ["restore", "s.duckdb"],
     }
     assert set(samples) == set(HANDLERS)
     for argv in samples.values():
