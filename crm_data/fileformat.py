@@ -20,6 +20,9 @@ from crm_data.text import fold
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is run by a spreadsheet: exports prefix it with `'`."""
 
+MAX_COLUMNS = 1_000
+"""More columns than this is not an affaire file (it has about twenty): refused before reading."""
+
 REQUIRED_FIELDS = ("nom", "compte_id")
 """Columns a canonical file must have: without them every row would be refused."""
 
@@ -94,6 +97,12 @@ def read_canonical_bytes(data: bytes, name: str = "") -> CanonicalFile:
     _, header = next(table, (0, None))
     if header is None or not any(cell.strip() for cell in header):
         raise FileFormatError("Le fichier est vide : la première ligne doit porter les en-têtes.")
+    if len(header) > MAX_COLUMNS:
+        count = f"{len(header):,}".replace(",", "\u202f")
+        raise FileFormatError(
+            f"La première ligne a {count} colonnes, un fichier d'affaires en a une vingtaine : "
+            "ce n'est pas un fichier d'affaires, ou son séparateur n'est ni « ; » ni « , »."
+        )
     columns, headers, unknown = _match_headers(header)
     rows: list[SourceRow] = []
     for line, cells in table:
@@ -204,7 +213,13 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
             yield line, cells
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise FileFormatError(f"Fichier CSV mal formé vers la ligne {line} : {exc}.") from exc
+        # csv's own messages are English: say what went wrong in French.
+        reason = (
+            "une cellule dépasse 131 072 caractères"
+            if "field larger" in str(exc)
+            else "guillemets ou fins de ligne mal placés"
+        )
+        raise FileFormatError(f"Fichier CSV mal formé vers la ligne {line} : {reason}.") from exc
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
