@@ -67,7 +67,8 @@ def _render_restore() -> None:
         st.session_state.pop(_CHECKED_KEY, None)
         return
     with tempfile.TemporaryDirectory(prefix="crm-restauration-") as folder:
-        staged = Path(folder) / "sauvegarde.duckdb"
+        # The user's file name (its last part only) so that messages name the file they chose.
+        staged = Path(folder) / (Path(uploaded.name).name or "sauvegarde.duckdb")
         staged.write_bytes(uploaded.getvalue())
         try:
             info = backup.read_backup(staged)
