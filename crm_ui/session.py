@@ -45,10 +45,16 @@ def auth_settings() -> Mapping[str, object] | None:
     return section if isinstance(section, Mapping) else None
 
 
-def providers() -> list[str]:
-    """The named providers of `[auth]` (`[auth.microsoft]`...); empty for a single unnamed one."""
+def providers() -> list[str | None]:
+    """The providers to offer: None for the unnamed one set in `[auth]` itself, then the names
+    of the `[auth.microsoft]`-style sections, in the file's order."""
     section = auth_settings() or {}
-    return [name for name, value in section.items() if isinstance(value, Mapping)]
+    named: list[str | None] = [
+        str(name)
+        for name, value in section.items()
+        if isinstance(value, Mapping) and "client_id" in value
+    ]
+    return [None, *named] if "client_id" in section else named
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,11 @@ def gate() -> Actor:
 def _sign_in_screen() -> None:
     st.title("CRM Affaires")
     st.write("Connectez-vous avec le compte de votre entreprise pour accéder à vos affaires.")
-    names = session.providers()
-    if not names:
-        if st.button("Se connecter", type="primary", key="sign_in", icon=":material/login:"):
-            _leave(st.login)
-        return
-    for name in names:
-        label = PROVIDER_LABELS.get(name, name.capitalize())
-        if st.button(f"Se connecter avec {label}", key=f"sign_in_{name}", icon=":material/login:"):
+    for name in session.providers():
+        label = "Se connecter"
+        if name is not None:
+            label += f" avec {PROVIDER_LABELS.get(name, name.capitalize())}"
+        if st.button(label, key=f"sign_in_{name or 'default'}", icon=":material/login:"):
             _leave(functools.partial(st.login, name))
 
 

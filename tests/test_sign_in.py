@@ -157,3 +157,23 @@ def test_deep_link_to_an_admin_page_is_refused(con: db.Connection, role: Role) -
     assert not at.exception
     assert any("Accès refusé" in e.value for e in at.error)
     assert not at.dataframe
+
+
+def test_named_providers_each_get_a_sign_in_button() -> None:
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    shared = {k: AUTH["auth"][k] for k in ("redirect_uri", "cookie_secret")}
+    provider = {k: AUTH["auth"][k] for k in ("client_id", "client_secret", "server_metadata_url")}
+    at.secrets = {
+        "auth": {
+            **shared,
+            "microsoft": provider,
+            "google": provider,
+            "client_kwargs": {"prompt": "login"},
+        }
+    }
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.button] == [
+        "Se connecter avec Microsoft",
+        "Se connecter avec Google",
+    ]
