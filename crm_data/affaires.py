@@ -219,24 +219,45 @@ def reassign_affaires(
             raise NotFoundError("Utilisateur introuvable.")
         if not users.get(to_user_id):
             raise ValidationError([("gestion_par", "Utilisateur introuvable ou désactivé.")])
-        moved = cur.execute(
+        # DuckDB runs an UPDATE of a foreign-key column row by row as a delete and an insert
+        # (16 s for 100,000 affaires); the same delete and insert done in bulk take 2 s. No
+        # table references affaire by a foreign key, so its rows may leave and come back.
+        cur.execute(
             """
-            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
-                                            nouveau)
-            SELECT id, $at, $actor, 'gestion_par', CAST($from AS VARCHAR), CAST($to AS VARCHAR)
+            CREATE OR REPLACE TEMP TABLE reassigned AS
+            SELECT * REPLACE (
+                CAST($to AS BIGINT) AS gestion_par,
+                version + 1 AS version,
+                CAST($at AS TIMESTAMP) AS updated_at,
+                CAST($actor AS BIGINT) AS updated_by
+            )
             FROM affaire
             WHERE gestion_par = $from
               AND (NOT $open_only OR statut = 'En cours')
             """,
             params,
+        )
+        moved = cur.execute(
+            """
+            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
+                                            nouveau)
+            SELECT id, $at, $actor, 'gestion_par', CAST($from AS VARCHAR), CAST($to AS VARCHAR)
+            FROM reassigned
+            """,
+            {k: params[k] for k in ("at", "actor", "from", "to")},
         ).fetchone()
         cur.execute(
             """
-            UPDATE affaire
-            SET gestion_par = $to, updated_at = $at, updated_by = $actor, version = version + 1
-            WHERE gestion_par = $from
-              AND (NOT $open_only OR statut = 'En cours')
-            """,
-            params,
+            DELETE FROM affaire
+            WHERE id IN (SELECT id FROM reassigned)
+            """
         )
+        cur.execute(
+            """
+            INSERT INTO affaire BY NAME
+            SELECT *
+            FROM reassigned
+            """
+        )
+        cur.execute("DROP TABLE reassigned")
     return int(moved[0]) if moved else 0
