@@ -375,3 +375,15 @@ def test_bulk_reassignment_to_a_deactivated_user_changes_nothing() -> None:
 def test_bulk_reassignment_of_a_user_without_affaires_moves_none() -> None:
     w = world()
     assert affaires.reassign_affaires(w.con, w.manager, w.bob.id, w.alice.id) == 0
+
+
+def test_bulk_reassignment_keeps_every_other_field() -> None:
+    w = world()
+    before = affaires.get_affaire(w.con, w.manager, w.affaire)
+    affaires.reassign_affaires(w.con, w.manager, w.alice.id, w.bob.id)
+    after = affaires.get_affaire(w.con, w.manager, w.affaire)
+    moved = {"gestion_par", "version", "updated_at", "updated_by"}
+    assert {k: v for k, v in vars(after).items() if k not in moved} == {
+        k: v for k, v in vars(before).items() if k not in moved
+    }
+    assert actions.actions_of_affaire(w.con, w.bob, w.affaire)["id"].tolist() == [w.action]
