@@ -98,6 +98,7 @@ def generate(
             for table, n in chunk.insert(size).items():
                 counts[table] = counts.get(table, 0) + n
             done += size
+        report(0.99, "Enregistrement de la base…")
         ids.close(cur)
     report(1.0, f"Données de démonstration chargées : {_fr_int(affaires)} affaires.")
     return counts
@@ -128,8 +129,9 @@ def _insert_users(
     cur: Connection, rng: np.random.Generator, ids: Ids, today: int, counts: dict[str, int]
 ) -> Team:
     taken = {str(r[0]) for r in cur.execute("SELECT login FROM utilisateur").fetchall()}
-    prenoms = pick(rng, demo_words.PRENOMS, 60)
-    noms = pick(rng, demo_words.NOMS, 60)
+    # Enough candidates to find ten new logins even in a base that already holds earlier ones.
+    prenoms = pick(rng, demo_words.PRENOMS, 200)
+    noms = pick(rng, demo_words.NOMS, 200)
     people = pd.DataFrame({"prenom": prenoms, "nom": noms})
     people["login"] = _slug(people["prenom"]) + "." + _slug(people["nom"])
     people = people.drop_duplicates("login")

@@ -144,7 +144,9 @@ class Chunk:
         rng, n, e = self.rng, len(statut), len(self.refs.etapes)
         rising = np.minimum(np.arange(1, e + 1), 3).astype(float)
         falling = rising[::-1].copy()
-        progress = np.minimum(age / cycle, 1.0) * e + rng.normal(0, 0.6, n)
+        # A forgotten open affaire may have stalled at any étape.
+        stalled = rng.uniform(0, e, n)
+        progress = np.where(age < cycle, age / cycle * e, stalled) + rng.normal(0, 0.6, n)
         by_statut = {
             OPEN: np.floor(progress),
             WON: e - 1 - (rng.random(n) < 0.25),
@@ -176,26 +178,12 @@ class Chunk:
             famille = np.where(rng.random(n) < 0.06, "", famille).astype(object)
         else:
             famille = np.full(n, "", dtype=object)
-        potentiel = _amount(rng, n)
-        has_potentiel = ~is_open | (rng.random(n) >= 0.07)
-        attendu = np.floor(potentiel * rng.uniform(0.55, 0.95, n)).astype(np.int64)
-        total = np.round(potentiel * (1 - rng.beta(2, 16, n))).astype(np.int64)
+        money = self._money(statut)
         reussite = refs.reussite[etape] + rng.normal(0, 7, n)
         reussite = np.clip(np.round(reussite / 5) * 5, 0, 100).astype(np.int64)
         planned = debut + np.round(cycle * rng.uniform(0.7, 1.3, n)).astype(np.int64)
         has_fin = ~is_open | (rng.random(n) >= 0.05)
-        externe_weights = refs.code_weights * np.where(refs.externe, 4.0, 1.0)
-        code = np.where(
-            statut == LOST,
-            rng.choice(refs.codes, n, p=refs.code_weights),
-            rng.choice(refs.codes, n, p=externe_weights / externe_weights.sum()),
-        )
-        code_kept = (statut == LOST) | ((statut == DROPPED) & (rng.random(n) < 0.7))
-        t0 = debut * DAY + 8 * 3600 + rng.integers(0, 9 * 3600, n)
-        open_end = debut * DAY + (age * DAY * rng.uniform(0.2, 0.95, n)).astype(np.int64)
-        closed_end = closing * DAY + 9 * 3600 + rng.integers(0, 8 * 3600, n)
-        t_end = np.maximum(np.where(is_open, open_end, closed_end), t0 + 3600)
-        jitter = rng.random(n)
+        code, code_kept = self._codes(statut)
         first = self.ids.take("affaire_id_seq", n)
         return pd.DataFrame(
             {
@@ -212,26 +200,68 @@ class Chunk:
                 "type": np.asarray(TYPES, dtype=object)[type_index],
                 "famille_article": maybe(famille, famille != ""),
                 "notes": maybe(pick(rng, demo_words.NOTES_AFFAIRE, n), rng.random(n) < 0.2),
-                "ca_potentiel": _nullable(potentiel, has_potentiel),
+                "ca_potentiel": money["ca_potentiel"],
                 "reussite": reussite,
-                "ca_attendu": _nullable(attendu, has_potentiel),
+                "ca_attendu": money["ca_attendu"],
                 "code_cloture": maybe(code, code_kept),
                 "date_signature": _nullable(closing, statut == WON, small=True),
-                "total_ht": _nullable(total, statut == WON),
+                "total_ht": money["total_ht"],
                 "date_cloture": _nullable(closing, ~is_open, small=True),
-                "t0": t0,
-                "t_end": t_end,
-                "t_updated": np.where(
-                    is_open & (etape > 0),
-                    t0 + np.floor((t_end - t0) * (etape + 0.6 * (jitter - 0.5)) / (etape + 1)),
-                    np.where(is_open, t0, t_end),
-                ).astype(np.int64),
-                "jitter": jitter,
                 "version": 1 + etape + (~is_open),
                 "n_etapes": len(refs.etapes),
                 "compte_nom": comptes.noms[compte],
+                **self._timeline(debut, age, closing, etape, is_open),
             }
         )
+
+    def _timeline(
+        self,
+        debut: np.ndarray,
+        age: np.ndarray,
+        closing: np.ndarray,
+        etape: np.ndarray,
+        is_open: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Epoch seconds of creation (t0), of closing or of the last move of an open affaire
+        (t_end), and of the last change (t_updated); the étape moves fall in between, spread by
+        jitter (the same formula as in demo_children.history)."""
+        rng, n = self.rng, len(debut)
+        t0 = debut * DAY + 8 * 3600 + rng.integers(0, 9 * 3600, n)
+        open_end = debut * DAY + (age * DAY * rng.uniform(0.2, 0.95, n)).astype(np.int64)
+        closed_end = closing * DAY + 9 * 3600 + rng.integers(0, 8 * 3600, n)
+        t_end = np.maximum(np.where(is_open, open_end, closed_end), t0 + 3600)
+        jitter = rng.random(n)
+        last_move = t0 + np.floor((t_end - t0) * (etape + 0.6 * (jitter - 0.5)) / (etape + 1))
+        updated = np.where(is_open, np.where(etape > 0, last_move, t0), t_end)
+        return {"t0": t0, "t_end": t_end, "t_updated": updated.astype(np.int64), "jitter": jitter}
+
+    def _money(self, statut: np.ndarray) -> dict[str, pd.Series]:
+        """ca_potentiel (missing on a few open affaires), ca_attendu below it, and total_ht of
+        won affaires: ca_potentiel less a discount of at most 30 %."""
+        rng, n = self.rng, len(statut)
+        potentiel = _amount(rng, n)
+        known = (statut != OPEN) | (rng.random(n) >= 0.07)
+        attendu = np.floor(potentiel * rng.uniform(0.55, 0.95, n)).astype(np.int64)
+        discount = np.minimum(rng.beta(2, 16, n), 0.3)
+        total = np.round(potentiel * (1 - discount)).astype(np.int64)
+        return {
+            "ca_potentiel": _nullable(potentiel, known),
+            "ca_attendu": _nullable(attendu, known),
+            "total_ht": _nullable(total, statut == WON),
+        }
+
+    def _codes(self, statut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A code clôture for every lost affaire (Prix and Concurrent first), and for most
+        abandoned ones, mostly external reasons; whether each affaire keeps it."""
+        rng, refs, n = self.rng, self.refs, len(statut)
+        externe_weights = refs.code_weights * np.where(refs.externe, 4.0, 1.0)
+        code = np.where(
+            statut == LOST,
+            rng.choice(refs.codes, n, p=refs.code_weights),
+            rng.choice(refs.codes, n, p=externe_weights / externe_weights.sum()),
+        )
+        kept = (statut == LOST) | ((statut == DROPPED) & (rng.random(n) < 0.7))
+        return code, kept
 
     def _names(self, type_index: np.ndarray, famille: np.ndarray, compte: np.ndarray) -> np.ndarray:
         """ "Renouvellement parc informatique — Boulangeries Martin" and the like."""

@@ -277,23 +277,15 @@ def documents(
     facture_day = np.minimum(signature + rng.integers(0, 31, n), today)
     parts = pd.concat(
         [
-            pd.DataFrame(
-                {
-                    "row": np.flatnonzero(quoted),
-                    "type": "Devis",
-                    "day": devis_day[quoted],
-                    "montant": np.where(won, total, potentiel)[quoted],
-                    "statut": devis_statut[quoted],
-                }
+            _documents_part(
+                quoted, "Devis", devis_day, np.where(won, total, potentiel), devis_statut
             ),
-            pd.DataFrame(
-                {
-                    "row": np.flatnonzero(won),
-                    "type": "Facture",
-                    "day": facture_day[won],
-                    "montant": total[won],
-                    "statut": np.where(facture_day[won] < today - 45, "Payée", "Émise"),
-                }
+            _documents_part(
+                won,
+                "Facture",
+                facture_day,
+                total,
+                np.where(facture_day < today - 45, "Payée", "Émise"),
             ),
         ],
         ignore_index=True,
@@ -325,6 +317,20 @@ def documents(
         ORDER BY id
         """,
         rows,
+    )
+
+
+def _documents_part(
+    chosen: np.ndarray, kind: str, day: np.ndarray, montant: np.ndarray, statut: np.ndarray
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": np.flatnonzero(chosen),
+            "type": kind,
+            "day": day[chosen],
+            "montant": montant[chosen],
+            "statut": statut[chosen],
+        }
     )
 
 
