@@ -90,7 +90,7 @@ REFERENCE_TABLES = {
 }
 
 
-def child_demo(db: str, affaires: int, today: dt.date) -> dict[str, object]:
+def child_demo(db: str, affaires: int, today: dt.date, memory: str) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from crm_data import demo
     from crm_data.db import open_base
@@ -98,6 +98,8 @@ def child_demo(db: str, affaires: int, today: dt.date) -> dict[str, object]:
     start = time.perf_counter()
     con = open_base(db)
     con.execute("SET enable_progress_bar = false")
+    if memory:
+        con.execute("SET memory_limit = ?", [memory])
     counts = demo.generate(con, affaires=affaires, seed=1, today=today)
     con.close()
     return {"seconds": time.perf_counter() - start, "counts": counts}
@@ -139,10 +141,13 @@ def main() -> None:
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 29))
     parser.add_argument("--child", choices=["demo", "reference"])
     parser.add_argument("--db")
+    parser.add_argument(
+        "--memory-limit", default="", help="DuckDB memory_limit for the demo load, e.g. 1GB"
+    )
     parser.add_argument("--sizes", type=json.loads, default={})
     args = parser.parse_args()
     if args.child == "demo":
-        print(json.dumps(child_demo(args.db, args.affaires, args.today)))
+        print(json.dumps(child_demo(args.db, args.affaires, args.today, args.memory_limit)))
         return
     if args.child == "reference":
         print(json.dumps(child_reference(args.db, args.sizes)))
@@ -152,7 +157,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         demo_db = Path(tmp) / "demo.duckdb"
         result, wall, rss = measure(
-            ["demo", "--affaires", str(args.affaires), "--today", args.today.isoformat()], demo_db
+            [
+                "demo",
+                "--affaires",
+                str(args.affaires),
+                "--today",
+                args.today.isoformat(),
+                "--memory-limit",
+                args.memory_limit,
+            ],
+            demo_db,
         )
         counts: dict[str, int] = result["counts"]  # type: ignore[assignment]
         rows.append(("demo.generate", float(result["seconds"]), wall, demo_db, rss))  # type: ignore[arg-type]

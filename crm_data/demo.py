@@ -64,7 +64,7 @@ def generate(
         raise CrmError("Le nombre d'affaires de démonstration ne peut pas être négatif.")
     today = today or dt.date.today()
     report = progress or (lambda fraction, message: None)
-    counts: dict[str, int] = {}
+    counts = dict.fromkeys(demo_affaires.TABLES, 0)
     with transaction(con) as cur:
         row = cur.execute(
             """
@@ -96,7 +96,7 @@ def generate(
             chunk_rng = np.random.default_rng([seed, index + 1])
             chunk = demo_affaires.Chunk(cur, chunk_rng, ids, refs, team, comptes, today_days)
             for table, n in chunk.insert(size).items():
-                counts[table] = counts.get(table, 0) + n
+                counts[table] += n
             done += size
         report(0.99, "Enregistrement de la base…")
         ids.close(cur)

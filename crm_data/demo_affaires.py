@@ -22,8 +22,19 @@ if TYPE_CHECKING:
 
 OPEN, WON, LOST, DROPPED = 0, 1, 2, 3
 STATUTS = np.asarray(["En cours", "Gagnée", "Perdue", "Abandonnée"], dtype=object)
+TABLES = (
+    "utilisateur",
+    "compte",
+    "compte_cle",
+    "contact",
+    "affaire",
+    "affaire_historique",
+    "action",
+    "document",
+    "projet",
+)
+"""Every table the demo fills, in the order it fills them."""
 TYPES = ("Nouveau", "Récurrent", "Mise à jour")
-ACTION_TYPES = ("Mail", "Téléphone", "Relance", "Rendez-vous", "Tâche")
 
 
 @dataclass
