@@ -25,7 +25,7 @@ from crm_data.model import (
     ValidationError,
 )
 from crm_ui.compte_picker import compte_picker
-from crm_ui.fields import clear_keys, field_errors, other_errors
+from crm_ui.fields import clear_keys, field_errors, other_errors, plain
 from crm_ui.session import flash
 
 NEW = "nouvelle"
@@ -105,7 +105,7 @@ def _save(con: Connection, actor: Actor, affaire_id: int | None) -> None:
             new_id = affaires.create_affaire(con, actor, values)
             clear_keys(key)
             st.query_params["affaire"] = str(new_id)
-            flash(f"Affaire « {values['nom'].strip()} » créée.")
+            flash(f"Affaire « {plain(values['nom'].strip())} » créée.")
             return
         affaires.update_affaire(con, actor, affaire_id, values, orig.version)
     except ValidationError as exc:

@@ -25,7 +25,13 @@ def _create(con: Connection, actor: Actor, key: str, nom: str) -> None:
         return
     st.session_state[key + "compte_id"] = compte_id
     st.session_state[key + "compte_search"] = ""
-    flash(f"Compte « {nom.strip()} » créé.")
+    flash(f"Compte « {plain(nom.strip())} » créé.")
+
+
+def _label(nom: str, ville: object) -> str:
+    """How a compte shows in the picker; the same text for a found and a chosen compte, since
+    the browser names its choice by this text."""
+    return f"{nom} ({ville})" if isinstance(ville, str) and ville else nom
 
 
 def compte_picker(con: Connection, actor: Actor, key: str, *, label: str = "Compte *") -> None:
@@ -42,12 +48,15 @@ def compte_picker(con: Connection, actor: Actor, key: str, *, label: str = "Comp
     )
     found = comptes.search_comptes(con, search, SEARCH_LIMIT) if search.strip() else None
     labels: dict[int, str] = {}
-    if current is not None:
-        labels[int(current)] = comptes.get_compte(con, int(current)).nom
+    if isinstance(current, int):
+        compte = comptes.get_compte(con, current)
+        labels[current] = _label(compte.nom, compte.ville)
+    elif current is not None:
+        # The browser names its choice by label: an unknown label means no valid choice.
+        st.session_state[id_key] = None
     if found is not None:
         for row in found.itertuples():
-            ville = f" ({row.ville})" if isinstance(row.ville, str) and row.ville else ""
-            labels.setdefault(int(str(row.id)), f"{row.nom}{ville}")
+            labels.setdefault(int(str(row.id)), _label(str(row.nom), row.ville))
     st.selectbox(
         label,
         list(labels),
