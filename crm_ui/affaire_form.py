@@ -323,9 +323,12 @@ def affaire_form(con: Connection, actor: Actor, affaire_id: int | None) -> Affai
     orig = opened(con, actor, affaire_id)
     errors: list[tuple[str, str]] = st.session_state.get(key + "errors", [])
     conflict = st.session_state.get(key + "conflict")
+    # Always drawn, even empty, so that the form keeps its place in the page when the
+    # message comes and goes (otherwise the browser briefly shows the form twice).
+    notice = st.container()
     if conflict:
-        st.error(str(conflict), icon=":material/sync_problem:")
-        st.button("Recharger", key=key + "reload", on_click=reload, args=(affaire_id,))
+        notice.error(str(conflict), icon=":material/sync_problem:")
+        notice.button("Recharger", key=key + "reload", on_click=reload, args=(affaire_id,))
     with st.container(border=True):
         _identity(con, actor, key, errors)
         statut = _progress(con, key, affaire_id is None, errors)

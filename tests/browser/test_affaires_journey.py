@@ -137,7 +137,7 @@ def test_second_save_of_the_same_affaire_gets_the_conflict(
         expect(second.get_by_text("a enregistré cette fiche")).to_be_visible()
         second.get_by_role("button", name="Recharger").click()
         wait_for_app(second)
-        expect(second.get_by_label("Nom *")).to_have_value("Version du premier")
+        expect(second.get_by_label("Nom *")).to_have_value("Version du premier", timeout=20_000)
     finally:
         other.close()
     server.stop()
