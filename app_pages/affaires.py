@@ -48,6 +48,7 @@ actor = session.current_actor()
 
 target = st.query_params.get("affaire")
 if target is not None:
+    st.session_state.pop("affaires_totals", None)
     if target == NEW:
         show_fiche(con, actor, None)
     elif target.isdigit():
@@ -97,7 +98,14 @@ sort = sort_col.selectbox(
 descending = dir_col.toggle("Décroissant", value=True, key="affaires_desc")
 assert sort in SORTABLE
 
-totals = list_totals(con, actor, filters)
+# Counting runs only when the filters change (or after a record was open, where saves
+# happen): sorting and paging reuse the count, the slowest query of the list on a big base.
+cached = st.session_state.get("affaires_totals")
+if isinstance(cached, tuple) and cached[0] == filters:
+    totals = cached[1]
+else:
+    totals = list_totals(con, actor, filters)
+    st.session_state["affaires_totals"] = (filters, totals)
 m1, m2, m3 = st.columns(3)
 m1.metric("Affaires", formatting.number(totals.nombre))
 m2.metric("CA potentiel", formatting.euro(totals.ca_potentiel, 0))

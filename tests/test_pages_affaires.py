@@ -224,3 +224,16 @@ def test_notes_are_kept_as_plain_text(_isolated_base: Path) -> None:
     at = run_app(affaire=str(aid))
     assert widget(at, f"fiche.{aid}.notes").value == notes
     assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_the_count_follows_a_creation_made_from_the_list(_isolated_base: Path) -> None:
+    con = base(_isolated_base)
+    cid = make_compte(con, "Compte compté")
+    make_affaire(con, compte_id=cid)
+    at = run_app()
+    assert {m.label: m.value for m in at.metric}["Affaires"] == "1"
+    make_affaire(con, compte_id=cid)
+    widget(at, "affaires_sort").select("nom").run()
+    widget(at, "affaires_new").click().run()
+    widget(at, "fiche.nouvelle.close").click().run()
+    assert {m.label: m.value for m in at.metric}["Affaires"] == "2"
