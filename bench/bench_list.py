@@ -297,6 +297,7 @@ def main() -> None:
             median_ms(bare(con, "SELECT * FROM affaire WHERE id = ?", [target])),
         )
     )
+    before_after = compare_before(con, actor, narrowed)
     con.close()
     apptest = {} if args.no_apptest else apptest_times(path, target)
     print(
@@ -308,6 +309,68 @@ def main() -> None:
         full_text = f"{full:>16.1f}" if full is not None else f"{'':>16}"
         print(f"{name:<26}{page_ms:>14.1f}{full_text}{bare_ms:>9.1f}{page_ms / bare_ms:>7.1f}")
     print(f"\nmedian of {REPEAT} runs after one warm-up; ratio = page calls / bare query")
+    print(f"\n{'before → after (same run)':<44}{'before ms':>10}{'after ms':>10}{'gain':>7}")
+    for name, before_ms, after_ms in before_after:
+        print(f"{name:<44}{before_ms:>10.1f}{after_ms:>10.1f}{before_ms / after_ms:>7.1f}")
+
+
+JOINED_BEFORE_CUT = """
+    SELECT a.id, a.nom, c.nom AS compte,
+           nullif(trim(coalesce(ct.prenom, '') || ' ' || coalesce(ct.nom, '')), '') AS contact,
+           u.nom AS gestion_par, a.statut, a.etape, a.type, a.famille_article,
+           a.date_debut, a.date_fin, a.ca_potentiel, a.reussite, a.total_ht,
+           a.date_signature, a.code_cloture, a.version
+    FROM affaire AS a
+    JOIN compte AS c ON c.id = a.compte_id
+    LEFT JOIN contact AS ct ON ct.id = a.contact_id
+    JOIN utilisateur AS u ON u.id = a.gestion_par
+    LEFT JOIN etape AS e ON e.nom = a.etape
+    WHERE list_contains(?, a.statut)
+      AND list_contains(?, a.etape)
+    ORDER BY a.updated_at DESC NULLS LAST, a.id DESC
+    LIMIT 50
+"""
+SEARCH_JOINED = """
+    SELECT count(*)
+    FROM affaire AS a
+    JOIN compte AS c ON c.id = a.compte_id
+    LEFT JOIN contact AS ct ON ct.id = a.contact_id
+    WHERE a.nom ILIKE ? ESCAPE '\\'
+       OR c.nom ILIKE ? ESCAPE '\\'
+       OR (coalesce(ct.prenom, '') || ' ' || coalesce(ct.nom, '')) ILIKE ? ESCAPE '\\'
+"""
+
+
+def compare_before(
+    con: db.Connection, actor: Actor, narrowed: AffaireFilters
+) -> list[tuple[str, float, float]]:
+    """The queries this work replaced, timed beside their replacements in the same run."""
+
+    def df(sql: str, params: list[object]) -> Callable[[], object]:
+        def run() -> object:
+            with db.read(con) as cur:
+                return cur.execute(sql, params).df()
+
+        return run
+
+    term = "%affaire 4242%"
+    return [
+        (
+            "list page: join, then cut → cut, then names",
+            median_ms(df(JOINED_BEFORE_CUT, [narrowed.statuts, narrowed.etapes])),
+            median_ms(lambda: list_affaires(con, actor, narrowed)),
+        ),
+        (
+            "search count: joined ILIKE → semi-joins",
+            median_ms(df(SEARCH_JOINED, [term, term, term])),
+            median_ms(lambda: list_totals(con, actor, AffaireFilters(search="affaire 4242"))),
+        ),
+        (
+            "étape names: with usage counts → list only",
+            median_ms(lambda: referentiels.list_values(con, "etape", active_only=False)),
+            median_ms(lambda: referentiels.names(con, "etape", active_only=False)),
+        ),
+    ]
 
 
 def apptest_times(path: Path, target: int) -> dict[str, float]:
