@@ -16,6 +16,8 @@ from tests.browser.conftest import Server, wait_for_app
 from tests.factories import make_compte
 
 pytestmark = pytest.mark.browser
+# A loaded CI machine can take several seconds per Streamlit run; 5 s by default is too short.
+expect.set_options(timeout=30_000)
 
 NOTES = '<script>window.__xss = 1</script><b>gras</b> <img src=x onerror="window.__xss=2">'
 
@@ -137,7 +139,7 @@ def test_second_save_of_the_same_affaire_gets_the_conflict(
         expect(second.get_by_text("a enregistré cette fiche")).to_be_visible()
         second.get_by_role("button", name="Recharger").click()
         wait_for_app(second)
-        expect(second.get_by_label("Nom *")).to_have_value("Version du premier", timeout=20_000)
+        expect(second.get_by_label("Nom *")).to_have_value("Version du premier")
     finally:
         other.close()
     server.stop()
