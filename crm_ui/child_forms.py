@@ -39,14 +39,18 @@ def submit(key: str, names: tuple[str, ...], save: Saver, message: str) -> None:
     flash(message)
 
 
-def remove(key: str, delete: Callable[[], object], message: str) -> None:
-    """Delete after the user confirmed; a refusal (stale version, rights) shows on the form."""
+def remove(key: str, delete: Callable[[], object], message: str, table_key: str) -> None:
+    """Delete after the user confirmed; a refusal (stale version, rights) shows on the form.
+
+    The table's selection goes too: its row position would now point at another record.
+    """
     try:
         delete()
     except CrmError as exc:
         st.session_state[key + "errors"] = [("", str(exc))]
         return
     clear_keys(key)
+    st.session_state.pop(table_key, None)
     flash(message, icon="🗑️")
 
 
@@ -78,7 +82,9 @@ def selected_id(table_key: str, frame: pd.DataFrame) -> int | None:
     return int(frame["id"].iloc[rows[0]])
 
 
-def delete_button(key: str, delete: Callable[[], object], message: str, what: str) -> None:
+def delete_button(
+    key: str, delete: Callable[[], object], message: str, what: str, table_key: str
+) -> None:
     """A Supprimer popover that asks for confirmation before deleting."""
     with st.popover("Supprimer", icon=":material/delete:"):
         st.write(f"Supprimer {what} ? Cette suppression est définitive.")
@@ -86,5 +92,5 @@ def delete_button(key: str, delete: Callable[[], object], message: str, what: st
             "Oui, supprimer",
             key=key + "delete",
             on_click=remove,
-            args=(key, delete, message),
+            args=(key, delete, message, table_key),
         )

@@ -122,6 +122,7 @@ def referentiel_editor(con: Connection, actor: Actor, referentiel: str) -> None:
             partial(referentiels.delete_value, con, actor, referentiel, old_nom),
             "Valeur supprimée.",
             f"« {old_nom} »",
+            table_key,
         )
     key = f"ref.{referentiel}.new."
     defaults: dict[str, Any] = {"actif": True, "categorie": CategorieCloture.INTERNE.value}

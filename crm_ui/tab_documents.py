@@ -165,4 +165,5 @@ def _edit(con: Connection, actor: Actor, affaire_id: int, document_id: int) -> N
         partial(documents.delete_document, con, actor, document_id, version),
         "Document supprimé.",
         "ce document et son fichier",
+        f"document.{affaire_id}.table",
     )

@@ -114,6 +114,7 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             partial(projets.delete_projet, con, actor, chosen, version),
             "Projet supprimé.",
             "ce projet",
+            table_key,
         )
     key = form_key("projet", affaire_id, None)
     init_once(
@@ -248,6 +249,7 @@ def _edit_action(
         partial(actions.delete_action, con, actor, action_id, version),
         "Action supprimée.",
         "cette action",
+        f"action.{affaire_id}.table",
     )
 
 
