@@ -45,6 +45,12 @@ sections = {
             "Utilisateurs",
             ":material/group:",
         ),
+        st.Page("app_pages/comptes.py", title="Comptes", icon=":material/domain:"),
+        st.Page("app_pages/contacts.py", title="Contacts", icon=":material/contacts:"),
+        st.Page("app_pages/mes_actions.py", title="Mes actions", icon=":material/checklist:"),
+    ],
+    "Administration": [
+        st.Page("app_pages/parametres.py", title="Paramètres", icon=":material/tune:"),
     ],
 }
 
