@@ -16,6 +16,7 @@ from crm_data.db import Connection
 from crm_data.model import Actor, CrmError
 from crm_data.text import datetime_fr
 from crm_ui import formatting, session
+from crm_ui.fields import plain
 
 RESTORE_MAX_MB = 2048
 _CHECKED_KEY = "backup_restore_checked"
@@ -73,7 +74,7 @@ def _render_restore() -> None:
         try:
             info = backup.read_backup(staged)
         except CrmError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
         affaires = info.digests.get("affaire", (0, ""))[0]
         st.info(
@@ -91,7 +92,7 @@ def _render_restore() -> None:
             result = backup.restore(session.db_path(), staged)
         except CrmError as exc:
             session.reconnect()
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
     session.reconnect()
     st.cache_data.clear()
