@@ -40,6 +40,7 @@ def main() -> None:
         ("records opened", ledger.opens),
         ("saves accepted", len(ledger.saved)),
         ("conflicts shown", len(ledger.conflicts)),
+        ("other refusals", len(ledger.refused)),
         ("outcome unclear", len(ledger.unclear)),
         ("page errors", len(ledger.page_errors)),
         ("rows lost or problems", len(problems)),
@@ -48,6 +49,8 @@ def main() -> None:
         print(f"{label:24} {value:>8}")
     for problem in problems + ledger.page_errors:
         print(" -", problem)
+    for affaire, nom, message in ledger.refused:
+        print(f" - affaire {affaire}, « {nom} » refused: {message}")
 
 
 if __name__ == "__main__":

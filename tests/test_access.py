@@ -7,7 +7,7 @@ import pytest
 from crm_data.model import Actor, Role
 from crm_ui.access import AREA_ROLES, Area, may_use, visibility
 
-ADMIN_ONLY = {Area.IMPORT_EXPORT, Area.PARAMETRES, Area.UTILISATEURS}
+ADMIN_ONLY = {Area.IMPORT_EXPORT, Area.PARAMETRES, Area.UTILISATEURS, Area.SAUVEGARDES}
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class Ledger:
     opens: int = 0
     saved: list[tuple[int, str]] = field(default_factory=list)
     conflicts: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    """Saves refused with a message other than a conflict: (affaire, nom, message)."""
     unclear: list[tuple[int, str]] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
 
@@ -71,6 +74,9 @@ async def _save(page: Page, url: str, affaire: int, nom: str, pause: float, ledg
     await _settled(page)
     ledger.opens += 1
     await page.get_by_label("Nom *").fill(nom)
+    # Streamlit takes a text input's value when it loses focus; then the save sends it.
+    await page.keyboard.press("Tab")
+    await _settled(page)
     # Leaves time for another session to save the same affaire: clashes are the point.
     await asyncio.sleep(pause)
     await page.get_by_role("button", name="Enregistrer", exact=True).click()
@@ -79,7 +85,11 @@ async def _save(page: Page, url: str, affaire: int, nom: str, pause: float, ledg
     try:
         await expect(conflict.or_(saved).first).to_be_visible(timeout=60_000)
     except AssertionError:
-        ledger.unclear.append((affaire, nom))
+        alerts = [a for a in await page.get_by_test_id("stAlert").all_inner_texts() if "error" in a]
+        if alerts:
+            ledger.refused.append((affaire, nom, alerts[-1].removeprefix("error").strip()))
+        else:
+            ledger.unclear.append((affaire, nom))
         return
     if await conflict.count():
         ledger.conflicts.append((affaire, nom))
@@ -141,6 +151,7 @@ async def _soak(url: str, targets: list[list[int]], seconds: float, max_ops: int
         total.opens += ledger.opens
         total.saved += ledger.saved
         total.conflicts += ledger.conflicts
+        total.refused += ledger.refused
         total.unclear += ledger.unclear
         total.page_errors += ledger.page_errors
     return total
@@ -149,7 +160,10 @@ async def _soak(url: str, targets: list[list[int]], seconds: float, max_ops: int
 def run_soak(url: str, targets: list[list[int]], seconds: float, max_ops: int) -> Ledger:
     """Run one session per targets entry against the server at url for at most seconds, and at
     most max_ops operations each; return the merged ledger."""
-    return asyncio.run(_soak(url, targets, seconds, max_ops))
+    # A thread of its own: the sync Playwright of other browser tests may already run an event
+    # loop in this one, and asyncio.run refuses to start a second.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _soak(url, targets, seconds, max_ops)).result()
 
 
 def lost_rows(path: Path, ledger: Ledger) -> list[str]:
@@ -174,7 +188,8 @@ def lost_rows(path: Path, ledger: Ledger) -> list[str]:
     for affaire, saved_nom in ledger.saved:
         if saved_nom not in {nouveau for _, nouveau in history.get(affaire, [])}:
             problems.append(f"save lost: affaire {affaire} « {saved_nom} »")
-    for affaire, refused_nom in ledger.conflicts:
+    refusals = ledger.conflicts + [(affaire, nom) for affaire, nom, _ in ledger.refused]
+    for affaire, refused_nom in refusals:
         if refused_nom in {nouveau for _, nouveau in history.get(affaire, [])}:
             problems.append(f"refused save written: affaire {affaire} « {refused_nom} »")
     for affaire, changes in history.items():

@@ -27,7 +27,8 @@ def test_eight_sessions_lose_no_save(start_server: Callable[..., Server], tmp_pa
     server.stop()
     print(
         f"\nsoak: {SESSIONS} sessions, {ledger.operations} operations, {len(ledger.saved)} saves, "
-        f"{len(ledger.conflicts)} conflicts shown, {len(ledger.unclear)} unclear"
+        f"{len(ledger.conflicts)} conflicts shown, {len(ledger.refused)} other refusals "
+        f"{[message for _, _, message in ledger.refused]}, {len(ledger.unclear)} unclear"
     )
     assert ledger.page_errors == []
     assert ledger.unclear == []
