@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,7 +153,9 @@ def _copy_snapshot(
         )
         cur.execute("COMMIT")
     except BaseException:
-        cur.execute("ROLLBACK")
+        # A failed statement may already have ended the transaction.
+        with suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
         raise
     return digests
 
