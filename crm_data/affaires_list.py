@@ -1,0 +1,229 @@
+"""The affaires list: filters, search, sort and server-side pagination, with the filtered totals.
+
+Filters are a plain dataclass so that screens, drill-downs from the analyses and exports share
+one definition; every condition is bound, and sort columns go through an allow-list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+from crm_data.db import Connection, read
+from crm_data.model import Actor
+
+SORTABLE = {
+    "id": "a.id",
+    "nom": "a.nom",
+    "compte": "c.nom_cle",
+    "gestion_par": "u.nom",
+    "statut": "a.statut",
+    "etape": "e.ordre",
+    "type": "a.type",
+    "famille_article": "a.famille_article",
+    "date_debut": "a.date_debut",
+    "date_fin": "a.date_fin",
+    "ca_potentiel": "a.ca_potentiel",
+    "reussite": "a.reussite",
+    "ca_pondere": "ca_pondere",
+    "date_signature": "a.date_signature",
+    "total_ht": "a.total_ht",
+    "date_cloture": "a.date_cloture",
+    "updated_at": "a.updated_at",
+}
+"""Sort keys offered to the screen → the SQL expression they sort by."""
+
+
+@dataclass
+class AffaireFilters:
+    """What narrows the list. Empty lists and None mean "no condition"."""
+
+    search: str = ""
+    statuts: list[str] = field(default_factory=list)
+    etapes: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    gestion_par: list[int] = field(default_factory=list)
+    familles: list[str] = field(default_factory=list)
+    codes_cloture: list[str] = field(default_factory=list)
+    compte_id: int | None = None
+    date_debut_du: dt.date | None = None
+    date_debut_au: dt.date | None = None
+    date_fin_du: dt.date | None = None
+    date_fin_au: dt.date | None = None
+    cloture_du: dt.date | None = None
+    """The closing date (date_signature for a Gagnée, date_cloture otherwise) from this day."""
+    cloture_au: dt.date | None = None
+    sans_date_fin: bool = False
+    sans_contact: bool = False
+    sans_ca_potentiel: bool = False
+    sans_action_depuis_jours: int | None = None
+    """Only affaires without any action dated within that many days."""
+
+    def is_empty(self) -> bool:
+        return self == AffaireFilters()
+
+    def describe(self) -> dict[str, str]:
+        """The non-empty filters as label → readable value, for export sheets and banners."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in (None, "", [], False):
+                continue
+            if isinstance(value, list):
+                out[f.name] = ", ".join(str(v) for v in value)
+            elif isinstance(value, dt.date):
+                out[f.name] = value.strftime("%d/%m/%Y")
+            else:
+                out[f.name] = "oui" if value is True else str(value)
+        return out
+
+
+_FROM = """
+    FROM affaire AS a
+    JOIN compte AS c ON c.id = a.compte_id
+    LEFT JOIN contact AS ct ON ct.id = a.contact_id
+    JOIN utilisateur AS u ON u.id = a.gestion_par
+    LEFT JOIN etape AS e ON e.nom = a.etape
+"""
+
+
+def where_clause(filters: AffaireFilters, actor: Actor) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (over aliases a, c, ct of the list's FROM) and its bound parameters.
+
+    Rights come first: a commercial only ever sees their own affaires.
+    """
+    conditions = ["($all OR a.gestion_par = $me)"]
+    params: dict[str, Any] = {"all": actor.sees_everything, "me": actor.id}
+    search = filters.search.strip()
+    if search:
+        conditions.append(
+            "(a.nom ILIKE $search ESCAPE '\\' OR c.nom ILIKE $search ESCAPE '\\' "
+            "OR (coalesce(ct.prenom, '') || ' ' || coalesce(ct.nom, '')) ILIKE $search ESCAPE '\\')"
+        )
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["search"] = f"%{escaped}%"
+    lists = (
+        ("statuts", "a.statut"),
+        ("etapes", "a.etape"),
+        ("types", "a.type"),
+        ("gestion_par", "a.gestion_par"),
+        ("familles", "a.famille_article"),
+        ("codes_cloture", "a.code_cloture"),
+    )
+    for name, column in lists:
+        values = getattr(filters, name)
+        if values:
+            conditions.append(f"list_contains(${name}, {column})")
+            params[name] = list(values)
+    closing = "CASE WHEN a.statut = 'Gagnée' THEN a.date_signature ELSE a.date_cloture END"
+    ranges = (
+        ("date_debut_du", "a.date_debut", ">="),
+        ("date_debut_au", "a.date_debut", "<="),
+        ("date_fin_du", "a.date_fin", ">="),
+        ("date_fin_au", "a.date_fin", "<="),
+        ("cloture_du", closing, ">="),
+        ("cloture_au", closing, "<="),
+    )
+    for name, column, operator in ranges:
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(f"{column} {operator} ${name}")
+            params[name] = value
+    if filters.compte_id is not None:
+        conditions.append("a.compte_id = $compte_id")
+        params["compte_id"] = filters.compte_id
+    if filters.sans_date_fin:
+        conditions.append("a.date_fin IS NULL")
+    if filters.sans_contact:
+        conditions.append("a.contact_id IS NULL")
+    if filters.sans_ca_potentiel:
+        conditions.append("a.ca_potentiel IS NULL")
+    if filters.sans_action_depuis_jours is not None:
+        conditions.append(
+            "NOT EXISTS (SELECT 1 FROM action AS x WHERE x.affaire_id = a.id "
+            "AND x.date_action >= current_date - CAST($jours AS INTEGER))"
+        )
+        params["jours"] = filters.sans_action_depuis_jours
+    return "WHERE " + "\n  AND ".join(conditions), params
+
+
+def list_affaires(
+    con: Connection,
+    actor: Actor,
+    filters: AffaireFilters,
+    *,
+    sort: str = "updated_at",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> pd.DataFrame:
+    """One page of the affaires the actor may see that match filters, in the chosen order.
+
+    Columns: id, nom, compte, contact, gestion_par (the user's name), statut, etape, type,
+    famille_article, date_debut, date_fin, ca_potentiel, reussite, ca_pondere, total_ht,
+    date_signature, code_cloture, version. Unknown sort keys fall back to the last update.
+    """
+    where, params = where_clause(filters, actor)
+    order = SORTABLE.get(sort, SORTABLE["updated_at"])
+    direction = "DESC" if descending else "ASC"
+    params.update(limit=max(1, min(limit, 1000)), offset=max(0, offset))
+    sql = f"""
+        SELECT a.id, a.nom, c.nom AS compte,
+               nullif(trim(coalesce(ct.prenom, '') || ' ' || coalesce(ct.nom, '')), '') AS contact,
+               u.nom AS gestion_par, a.statut, a.etape, a.type, a.famille_article,
+               a.date_debut, a.date_fin, a.ca_potentiel, a.reussite,
+               CAST(coalesce(a.ca_potentiel, 0) * coalesce(a.reussite, 0) / 100
+                    AS DECIMAL(14, 2)) AS ca_pondere,
+               a.total_ht, a.date_signature, a.code_cloture, a.version
+        {_FROM}
+        {where}
+        ORDER BY {order} {direction} NULLS LAST, a.id {direction}
+        LIMIT $limit
+        OFFSET $offset
+    """
+    with read(con) as cur:
+        return cur.execute(sql, params).df()
+
+
+@dataclass(frozen=True)
+class ListTotals:
+    nombre: int
+    ca_potentiel: float
+    ca_pondere: float
+
+
+def list_totals(con: Connection, actor: Actor, filters: AffaireFilters) -> ListTotals:
+    """The count, Σ ca_potentiel and Σ ca_pondere of every affaire matching filters."""
+    where, params = where_clause(filters, actor)
+    # Only a search needs the joined names; without one the count is 3 to 4 times faster.
+    joins = _FROM if filters.search.strip() else "FROM affaire AS a"
+    sql = f"""
+        SELECT count(*),
+               coalesce(sum(a.ca_potentiel), 0),
+               coalesce(sum(coalesce(a.ca_potentiel, 0) * coalesce(a.reussite, 0) / 100), 0)
+        {joins}
+        {where}
+    """
+    with read(con) as cur:
+        row = cur.execute(sql, params).fetchone()
+    assert row is not None
+    return ListTotals(int(row[0]), float(row[1]), float(row[2]))
+
+
+def affaire_ids(con: Connection, actor: Actor, filters: AffaireFilters) -> list[int]:
+    """The ids of every affaire matching filters, for exports of the filtered list."""
+    where, params = where_clause(filters, actor)
+    with read(con) as cur:
+        rows = cur.execute(
+            f"""
+            SELECT a.id
+            {_FROM}
+            {where}
+            ORDER BY a.id
+            """,
+            params,
+        ).fetchall()
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,68 @@
+"""French number, money, percent and date formats for screens and charts.
+
+`1 234,50 €`, `62,5 %`, `31/12/2026`; the thousands separator is a non-breaking space so that
+an amount never wraps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import pandas as pd
+
+NBSP = "\u00a0"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def number(value: float | Decimal | int | None, decimals: int = 0) -> str:
+    """1 234 567 or 1 234,5 (decimals places); empty for a missing value."""
+    if _is_missing(value):
+        return ""
+    assert value is not None
+    text = f"{float(value):,.{decimals}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def euro(value: float | Decimal | int | None, decimals: int = 2) -> str:
+    """1 234,50 € ; empty for a missing value."""
+    text = number(value, decimals)
+    return f"{text}{NBSP}€" if text else ""
+
+
+def percent(fraction: float | None, decimals: int = 1) -> str:
+    """A rate given as a fraction (0.625) shown as 62,5 % ; empty for a missing rate."""
+    if _is_missing(fraction):
+        return ""
+    assert fraction is not None
+    text = f"{float(fraction) * 100:.{decimals}f}".replace(".", ",")
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return f"{text}{NBSP}%"
+
+
+def points(value: int | float | None) -> str:
+    """A percentage already 0–100 (réussite 60) shown as 60 % ."""
+    return "" if _is_missing(value) else f"{number(value)}{NBSP}%"
+
+
+def date_fr(value: dt.date | dt.datetime | None) -> str:
+    """31/12/2026 ; empty for a missing date."""
+    if _is_missing(value):
+        return ""
+    assert value is not None
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_fr(value: dt.datetime | None) -> str:
+    """31/12/2026 14:05 ; empty for a missing timestamp."""
+    if _is_missing(value):
+        return ""
+    assert value is not None
+    return value.strftime("%d/%m/%Y %H:%M")

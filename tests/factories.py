@@ -1,0 +1,46 @@
+"""Small factories for tests: a fresh base, users, comptes and affaires in one call each."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from crm_data import affaires, comptes, contacts, users
+from crm_data.db import Connection, open_base
+from crm_data.model import Actor, Role
+
+_counter = itertools.count(1)
+
+
+def new_base(path: Path | str = ":memory:") -> Connection:
+    return open_base(path)
+
+
+def admin(con: Connection) -> Actor:
+    return users.local_admin(con)
+
+
+def make_user(con: Connection, role: Role = Role.COMMERCIAL, nom: str | None = None) -> Actor:
+    n = next(_counter)
+    login = f"user{n}"
+    users.add_user(con, None, login, role.value, nom or f"Utilisateur {n}", f"{login}@exemple.fr")
+    return users.get_actor(con, login)
+
+
+def make_compte(con: Connection, nom: str | None = None, **values: Any) -> int:
+    return comptes.create_compte(
+        con, admin(con), {"nom": nom or f"Compte {next(_counter)}", **values}
+    )
+
+
+def make_contact(con: Connection, compte_id: int, nom: str = "Durand", **values: Any) -> int:
+    return contacts.create_contact(con, admin(con), {"compte_id": compte_id, "nom": nom, **values})
+
+
+def make_affaire(con: Connection, actor: Actor | None = None, **values: Any) -> int:
+    actor = actor or admin(con)
+    if "compte_id" not in values:
+        values["compte_id"] = make_compte(con)
+    values.setdefault("nom", f"Affaire {next(_counter)}")
+    return affaires.create_affaire(con, actor, values)
