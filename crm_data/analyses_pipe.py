@@ -155,14 +155,15 @@ QUALITY_CHECKS: dict[str, str] = {
 def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """A9: one row per check, in QUALITY_CHECKS order: controle (French label), nombre.
 
-    "Without action for 30 days": an open affaire started more than 30 days ago with no action
-    dated within the last 30 days. The period does not apply: these are today's problems.
+    "Without action for 30 days": an open affaire with no action dated within the last 30 days,
+    as the Affaires list's `sans_action_depuis_jours` filter counts them, so that a drill-down
+    lists exactly the affaires counted. The period does not apply: these are today's problems.
     """
     sql = f"""
         WITH recentes AS (
             SELECT DISTINCT affaire_id
             FROM action
-            WHERE date_action > $since
+            WHERE date_action >= $since
         )
         SELECT
             count(*) FILTER (WHERE a.statut = 'En cours' AND a.date_fin < $today)
@@ -170,7 +171,7 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
             count(*) FILTER (WHERE a.statut = 'En cours' AND a.contact_id IS NULL)
                 AS sans_contact,
             count(*) FILTER (
-                WHERE a.statut = 'En cours' AND a.date_debut <= $since AND r.affaire_id IS NULL
+                WHERE a.statut = 'En cours' AND r.affaire_id IS NULL
             ) AS sans_action,
             count(*) FILTER (WHERE a.statut = 'En cours' AND a.ca_potentiel IS NULL)
                 AS sans_ca_potentiel,

@@ -158,9 +158,8 @@ def test_data_quality_counts_each_problem_of_open_affaires() -> None:
         con, compte_id=compte_id, contact_id=contact_id, ca_potentiel=100, date_fin=D("2026-06-15")
     )
     new_action(con, b, D("2026-06-01"))
-    new_affaire(
-        con, compte_id=compte_id, contact_id=contact_id, ca_potentiel=10, date_debut=D("2026-06-10")
-    )
+    c = new_affaire(con, compte_id=compte_id, contact_id=contact_id, ca_potentiel=10)
+    new_action(con, c, D("2026-05-16"))
     new_affaire(con, statut="Perdue", code_cloture="Prix", date_fin=D("2026-02-01"))
     frame = data_quality(con, manager, YEAR_2026)
     assert frame["controle"].tolist() == list(QUALITY_CHECKS.values())

@@ -262,11 +262,11 @@ def _expected_quality(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> p
     today = pd.Timestamp(f.day())
     since = today - pd.Timedelta(days=30)
     open_ = aff[aff["statut"] == "En cours"]
-    recent = t["action"].loc[t["action"]["date_action"] > since, "affaire_id"]
+    recent = t["action"].loc[t["action"]["date_action"] >= since, "affaire_id"]
     counts = [
         (open_["date_fin"] < today).sum(),
         open_["contact_id"].isna().sum(),
-        ((open_["date_debut"] <= since) & ~open_["id"].isin(recent)).sum(),
+        (~open_["id"].isin(recent)).sum(),
         open_["ca_potentiel"].isna().sum(),
         ((aff["statut"] == "Perdue") & aff["code_cloture"].isna()).sum(),
     ]
