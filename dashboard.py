@@ -30,6 +30,10 @@ sections = {
             "app_pages/affaires.py", title="Affaires", icon=":material/folder_open:", default=True
         ),
     ],
+    "Analyses": [
+        st.Page("app_pages/pipe.py", title="Pipe", icon=":material/filter_alt:"),
+        st.Page("app_pages/ventes.py", title="Ventes", icon=":material/trending_up:"),
+    ],
 }
 
 with st.sidebar:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from crm_data import referentiels, users
@@ -22,6 +24,19 @@ SORT_LABELS = {
     "etape": "Etape",
     "statut": "Statut",
     "gestion_par": "Gestion par",
+}
+
+DRILL_LABELS = {
+    "codes_cloture": "Code clôture",
+    "date_fin_du": "Date fin à partir du",
+    "date_fin_au": "Date fin jusqu'au",
+    "cloture_du": "Clôturée à partir du",
+    "cloture_au": "Clôturée jusqu'au",
+    "sans_date_fin": "Sans date fin",
+    "sans_contact": "Sans contact",
+    "sans_ca_potentiel": "Sans CA potentiel",
+    "sans_code_cloture": "Sans code clôture",
+    "sans_action_depuis_jours": "Sans action depuis (jours)",
 }
 
 con = session.connection()
@@ -77,7 +92,10 @@ with st.container(border=True):
         placeholder="Tous",
     )
 
-filters = AffaireFilters(
+# replace, not a new AffaireFilters: a drill-down's other conditions (dates, codes, checks)
+# have no widget here and must survive the reruns until cleared.
+filters = replace(
+    current,
     search=search,
     statuts=statuts,
     etapes=etapes,
@@ -88,6 +106,26 @@ filters = AffaireFilters(
 if filters != current:
     st.session_state["affaires_filters"] = filters
     st.session_state["affaires_page"] = 0
+widget_filters = replace(
+    AffaireFilters(),
+    search=filters.search,
+    statuts=filters.statuts,
+    etapes=filters.etapes,
+    types=filters.types,
+    gestion_par=filters.gestion_par,
+    familles=filters.familles,
+)
+if widget_filters != filters:
+    extra = {k: v for k, v in filters.describe().items() if k not in widget_filters.describe()}
+    info, clear = st.columns([5, 1])
+    info.info(
+        "Filtres venant d'une analyse : "
+        + " ; ".join(f"{DRILL_LABELS.get(k, k)} : {v}" for k, v in extra.items()),
+        icon=":material/filter_alt:",
+    )
+    if clear.button("Retirer ces filtres", key="affaires_clear_drill"):
+        st.session_state["affaires_filters"] = widget_filters
+        st.rerun()
 
 sort_col, dir_col, _ = st.columns([2, 1, 3])
 sort = sort_col.selectbox(

@@ -28,6 +28,7 @@ from crm_data.analyses_ventes import (
     monthly_revenue,
     objective,
     results_by_type,
+    sales_summary,
 )
 from crm_data.db import Connection
 from crm_data.model import Actor
@@ -68,5 +69,6 @@ __all__ = [
     "objective",
     "pipe_by_etape",
     "results_by_type",
+    "sales_summary",
     "stuck_affaires",
 ]

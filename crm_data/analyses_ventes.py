@@ -207,3 +207,35 @@ def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     frame["realisation"] = ratio(frame["ca_signe"], frame["ca_attendu"])
     frame["remise"] = 1 - ratio(frame["ca_signe"], frame["ca_potentiel"])
     return frame[["ca_signe", "ca_attendu", "realisation", "ca_potentiel", "remise"]]
+
+
+def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """The headline figures of the Ventes screen over the period, one row: ca_signe, gagnees,
+    perdues, taux_reussite, panier_moyen, cycle_moyen_jours (A3's figures over every type)."""
+    sql = f"""
+        SELECT round(coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée'), 0), 2)
+                   AS ca_signe,
+               count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
+               count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
+               avg(date_diff('day', a.date_debut, a.date_signature))
+                   FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
+        FROM affaire AS a
+        WHERE a.statut <> 'En cours'
+          AND {IN_PERIOD}
+          AND {SCOPE}
+    """
+    frame = query(con, sql, params(actor, filters))
+    frame["gagnees"] = frame["gagnees"].astype("int64")
+    frame["perdues"] = frame["perdues"].astype("int64")
+    frame["taux_reussite"] = ratio(frame["gagnees"], frame["gagnees"] + frame["perdues"])
+    frame["panier_moyen"] = ratio(frame["ca_signe"], frame["gagnees"]).round(2)
+    frame["cycle_moyen_jours"] = frame["cycle_moyen_jours"].astype("float64").round(1)
+    columns = [
+        "ca_signe",
+        "gagnees",
+        "perdues",
+        "taux_reussite",
+        "panier_moyen",
+        "cycle_moyen_jours",
+    ]
+    return frame[columns]

@@ -12,6 +12,7 @@ from crm_data.analyses import (
     monthly_revenue,
     objective,
     results_by_type,
+    sales_summary,
 )
 from tests.analyses_factory import D, new_affaire, new_base, rows
 
@@ -54,6 +55,28 @@ def test_results_by_type_keeps_abandoned_out_of_the_rate_and_bounds_inclusive() 
         ("Récurrent", 0, 0, 1, None, 0.0, None, None),
         ("Mise à jour", 0, 0, 0, None, 0.0, None, None),
     ]
+
+
+def test_sales_summary_adds_up_every_type() -> None:
+    con, admin = new_base()
+    new_affaire(
+        con,
+        statut="Gagnée",
+        date_debut=D("2026-01-01"),
+        date_signature=D("2026-01-11"),
+        total_ht=100,
+    )
+    new_affaire(
+        con,
+        type="Récurrent",
+        statut="Gagnée",
+        date_debut=D("2026-01-01"),
+        date_signature=D("2026-01-21"),
+        total_ht=300,
+    )
+    new_affaire(con, type="Mise à jour", statut="Perdue", code_cloture="Prix")
+    new_affaire(con, statut="Abandonnée")
+    assert rows(sales_summary(con, admin, Q1_2026)) == [(400.0, 2, 1, round(2 / 3, 6), 200.0, 15.0)]
 
 
 def _losses() -> tuple[object, ...]:
