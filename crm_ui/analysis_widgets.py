@@ -132,7 +132,7 @@ def table(
         )
     st.download_button(
         "CSV",
-        excel.csv_bytes(frame),
+        lambda: excel.csv_bytes(frame),
         file_name=f"{title}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -166,10 +166,10 @@ def chart(
 
 
 def export_button(tables: dict[str, pd.DataFrame], filters: dict[str, str], name: str) -> None:
-    """The screen's Excel download: a sheet per table and the Filtres sheet."""
+    """The screen's Excel download: a sheet per table and the Filtres sheet, built on click."""
     st.download_button(
         "Exporter en Excel",
-        excel.workbook(tables, filters),
+        lambda: excel.workbook(tables, filters),
         file_name=f"{name}-{dt.date.today():%Y-%m-%d}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:",

@@ -3,6 +3,7 @@ write changes the state token (crm_data.analyses.base_state) so the next view is
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import pandas as pd
@@ -20,14 +21,16 @@ _EXTRA: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-def state() -> tuple[object, ...]:
-    """The base's state now: take it once per script run and pass it to every `analysis` call."""
-    return analyses.base_state(session.connection())
+def state() -> str:
+    """The base's state now, as a short digest (cheap to hash as a cache key): take it once per
+    script run and pass it to every `analysis` call."""
+    token = repr(analyses.base_state(session.connection())).encode()
+    return hashlib.sha256(token).hexdigest()
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _run(
-    name: str, base_state: tuple[object, ...], actor: Actor, filters: Filters, by: str | None
+    name: str, base_state: str, actor: Actor, filters: Filters, by: str | None
 ) -> pd.DataFrame:
     con = session.connection()
     if name in analyses.REGISTRY:
@@ -39,7 +42,7 @@ def _run(
 
 def analysis(
     name: str,
-    base_state: tuple[object, ...],
+    base_state: str,
     actor: Actor,
     filters: Filters,
     by: str | None = None,

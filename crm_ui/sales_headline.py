@@ -16,7 +16,7 @@ from crm_ui.period import Period
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _summary(base_state: tuple[object, ...], actor: Actor, filters: Filters) -> pd.DataFrame:
+def _summary(base_state: str, actor: Actor, filters: Filters) -> pd.DataFrame:
     return analyses.sales_summary(session.connection(), actor, filters)
 
 
@@ -42,7 +42,7 @@ FIGURES: list[tuple[str, str, str, Callable[[float], str]]] = [
 
 
 def headline(
-    base_state: tuple[object, ...], actor: Actor, filters: Filters, period: Period
+    base_state: str, actor: Actor, filters: Filters, period: Period
 ) -> dict[str, pd.DataFrame]:
     """Draw the five headline metrics and return the three summaries (période, précédente,
     un an plus tôt) for the export."""
