@@ -16,6 +16,11 @@ STUCK_DAYS = 60
 """An open affaire in the same étape for longer than this is stuck."""
 
 
+def _sees_all(actor: Actor, filters: Filters) -> bool:
+    """True when no affaire is filtered out, so the history needs no join to its affaires."""
+    return actor.sees_everything and not (filters.gestion_par or filters.type or filters.famille)
+
+
 def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """A8: per étape, in étape order: etape, entrees (affaires that reached it in period),
     passees_suivante (of those, the ones that later reached a later étape or became Gagnée),
@@ -24,62 +29,58 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
 
     The étape filter selects rows; the other filters select affaires by their current values.
     """
+    # Rows before du never follow a visit entered from du on, so they are left out of the sort.
+    # One window pass per affaire, ordered by time: "apres" is every later row, "depuis" also
+    # counts the rows written at the same instant (a creation writes statut and étape together).
+    scoped = (
+        "" if _sees_all(actor, filters) else f"JOIN affaire AS a ON a.id = h.affaire_id AND {SCOPE}"
+    )
     sql = f"""
-        WITH scoped AS (
-            SELECT a.id
-            FROM affaire AS a
-            WHERE {SCOPE}
+        WITH lignes AS (
+            SELECT h.affaire_id, h.champ, h.nouveau, h.changed_at, e.ordre
+            FROM affaire_historique AS h
+            {scoped}
+            LEFT JOIN etape AS e ON h.champ = 'etape' AND e.nom = h.nouveau
+            WHERE h.champ IN ('etape', 'statut')
+              AND h.changed_at >= $du
         ),
         visites AS (
-            SELECT h.affaire_id,
-                   h.nouveau AS etape,
-                   e.ordre,
-                   h.changed_at AS entree,
-                   lead(h.changed_at) OVER suite AS etape_suivante_le,
-                   max(e.ordre) OVER (
-                       suite ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-                   ) AS ordre_suivant_max
-            FROM affaire_historique AS h
-            JOIN scoped AS s ON s.id = h.affaire_id
-            LEFT JOIN etape AS e ON e.nom = h.nouveau
-            WHERE h.champ = 'etape'
-            WINDOW suite AS (PARTITION BY h.affaire_id ORDER BY h.changed_at, h.id)
+            SELECT affaire_id,
+                   champ,
+                   nouveau AS etape,
+                   ordre,
+                   changed_at AS entree,
+                   min(changed_at) FILTER (WHERE champ = 'etape') OVER apres AS etape_suivante_le,
+                   max(ordre) OVER apres AS ordre_suivant_max,
+                   min(changed_at) FILTER (WHERE champ = 'statut' AND nouveau <> 'En cours')
+                       OVER depuis AS cloture_le,
+                   bool_or(champ = 'statut' AND nouveau = 'Gagnée') OVER depuis AS gagnee
+            FROM lignes
+            WINDOW apres AS (
+                       PARTITION BY affaire_id ORDER BY changed_at
+                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+                   ),
+                   depuis AS (
+                       PARTITION BY affaire_id ORDER BY changed_at
+                       RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
+                   )
         ),
-        clotures AS (
-            SELECT h.affaire_id, h.changed_at, h.nouveau AS statut
-            FROM affaire_historique AS h
-            JOIN scoped AS s ON s.id = h.affaire_id
-            WHERE h.champ = 'statut'
-              AND h.nouveau <> 'En cours'
-        ),
-        gains AS (
-            SELECT affaire_id, changed_at
-            FROM clotures
-            WHERE statut = 'Gagnée'
-        ),
-        mesures AS (
-            SELECT v.affaire_id,
-                   v.etape,
-                   coalesce(v.ordre_suivant_max > v.ordre, FALSE)
-                       OR g.changed_at IS NOT NULL AS passee,
-                   date_diff(
-                       'day',
-                       CAST(v.entree AS DATE),
-                       CAST(least(v.etape_suivante_le, c.changed_at) AS DATE)
-                   ) AS jours
-            FROM visites AS v
-            ASOF LEFT JOIN clotures AS c
-                ON c.affaire_id = v.affaire_id AND c.changed_at >= v.entree
-            ASOF LEFT JOIN gains AS g
-                ON g.affaire_id = v.affaire_id AND g.changed_at >= v.entree
-            WHERE CAST(v.entree AS DATE) BETWEEN $du AND $au
-        ),
-        parEtape AS (
+        par_etape AS (
             SELECT etape,
                    count(DISTINCT affaire_id) AS entrees,
-                   count(DISTINCT affaire_id) FILTER (WHERE passee) AS passees_suivante,
-                   median(jours) AS jours_median
-            FROM mesures
+                   count(DISTINCT affaire_id) FILTER (
+                       WHERE coalesce(ordre_suivant_max > ordre, FALSE) OR coalesce(gagnee, FALSE)
+                   ) AS passees_suivante,
+                   median(
+                       date_diff(
+                           'day',
+                           CAST(entree AS DATE),
+                           CAST(least(etape_suivante_le, cloture_le) AS DATE)
+                       )
+                   ) AS jours_median
+            FROM visites
+            WHERE champ = 'etape'
+              AND CAST(entree AS DATE) BETWEEN $du AND $au
             GROUP BY etape
         )
         SELECT e.nom AS etape,
@@ -87,7 +88,7 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                coalesce(p.passees_suivante, 0) AS passees_suivante,
                p.jours_median
         FROM etape AS e
-        LEFT JOIN parEtape AS p ON p.etape = e.nom
+        LEFT JOIN par_etape AS p ON p.etape = e.nom
         WHERE (e.actif OR p.entrees > 0)
           AND (len($row_etapes::VARCHAR[]) = 0 OR list_contains($row_etapes::VARCHAR[], e.nom))
         ORDER BY e.ordre

@@ -160,26 +160,26 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
     lists exactly the affaires counted. The period does not apply: these are today's problems.
     """
     sql = f"""
-        WITH recentes AS (
-            SELECT DISTINCT affaire_id
-            FROM action
-            WHERE date_action >= $since
-        )
         SELECT
             count(*) FILTER (WHERE a.statut = 'En cours' AND a.date_fin < $today)
                 AS date_fin_depassee,
             count(*) FILTER (WHERE a.statut = 'En cours' AND a.contact_id IS NULL)
                 AS sans_contact,
             count(*) FILTER (
-                WHERE a.statut = 'En cours' AND r.affaire_id IS NULL
+                WHERE a.statut = 'En cours'
+                  AND a.id NOT IN (
+                      SELECT affaire_id
+                      FROM action
+                      WHERE date_action >= $since
+                  )
             ) AS sans_action,
             count(*) FILTER (WHERE a.statut = 'En cours' AND a.ca_potentiel IS NULL)
                 AS sans_ca_potentiel,
             count(*) FILTER (WHERE a.statut = 'Perdue' AND a.code_cloture IS NULL)
                 AS perdue_sans_code
         FROM affaire AS a
-        LEFT JOIN recentes AS r ON r.affaire_id = a.id
-        WHERE {SCOPE}
+        WHERE a.statut IN ('En cours', 'Perdue')
+          AND {SCOPE}
     """
     today = filters.day()
     since = today - dt.timedelta(days=STALE_DAYS)

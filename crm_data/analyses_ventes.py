@@ -152,30 +152,45 @@ def monthly_revenue(
         raise ValueError(f"unknown breakdown {by!r}")
     group = "''" if by is None else ("u.nom" if by == "gestion_par" else f"a.{by}")
     users = "JOIN utilisateur AS u ON u.id = a.gestion_par" if by == "gestion_par" else ""
+    # One scan for both years: the CTE is read twice, so DuckDB materializes it once.
     sql = f"""
-        SELECT strftime(a.date_signature, '%Y-%m') AS mois,
-               coalesce({group}, '') AS groupe,
-               count(*) AS nombre,
-               sum(a.total_ht) AS ca_signe
-        FROM affaire AS a
-        {users}
-        WHERE a.statut = 'Gagnée'
-          AND a.date_signature BETWEEN $du AND $au
-          AND {SCOPE}
-        GROUP BY 1, 2
+        WITH signees AS (
+            SELECT a.date_signature, a.total_ht, coalesce({group}, '') AS groupe
+            FROM affaire AS a
+            {users}
+            WHERE a.statut = 'Gagnée'
+              AND (a.date_signature BETWEEN $du AND $au
+                   OR a.date_signature BETWEEN $du_avant AND $au_avant)
+              AND {SCOPE}
+        )
+        SELECT mois,
+               groupe,
+               sum(nombre) AS nombre,
+               sum(ca_signe) AS ca_signe,
+               sum(ca_avant) AS ca_signe_annee_precedente
+        FROM (
+            SELECT strftime(date_signature, '%Y-%m') AS mois,
+                   groupe,
+                   1 AS nombre,
+                   total_ht AS ca_signe,
+                   CAST(NULL AS DECIMAL(14, 2)) AS ca_avant
+            FROM signees
+            WHERE date_signature BETWEEN $du AND $au
+            UNION ALL
+            SELECT strftime(date_signature + INTERVAL 1 YEAR, '%Y-%m'),
+                   groupe,
+                   0,
+                   NULL,
+                   total_ht
+            FROM signees
+            WHERE date_signature BETWEEN $du_avant AND $au_avant
+        )
+        GROUP BY mois, groupe
     """
     du, au = filters.period()
-    current = query(con, sql, params(actor, filters))
-    earlier = {"du": _shift_year(du, -1), "au": _shift_year(au, -1)}
-    before = query(con, sql, params(actor, filters) | earlier)
-    shifted = [f"{int(m[:4]) + 1:04d}{m[4:]}" for m in before["mois"]]
-    before["mois"] = pd.Series(shifted, index=before.index, dtype="str")
-    current["mois"] = current["mois"].astype("str")
-    merged = current.merge(
-        before.rename(columns={"ca_signe": "ca_signe_annee_precedente", "nombre": "_avant"}),
-        on=["mois", "groupe"],
-        how="outer",
-    )
+    earlier = {"du_avant": _shift_year(du, -1), "au_avant": _shift_year(au, -1)}
+    merged = query(con, sql, params(actor, filters, **earlier))
+    merged["mois"] = merged["mois"].astype("str")
     months = pd.DataFrame({"mois": month_labels(du, au)})
     if by is None:
         merged = months.merge(merged, on="mois", how="left")
@@ -200,7 +215,7 @@ def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                round(coalesce(sum(a.ca_potentiel), 0), 2) AS ca_potentiel
         FROM affaire AS a
         WHERE a.statut = 'Gagnée'
-          AND {IN_PERIOD}
+          AND a.date_signature BETWEEN $du AND $au
           AND {SCOPE}
     """
     frame = query(con, sql, params(actor, filters)).astype("float64")
