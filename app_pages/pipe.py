@@ -88,7 +88,7 @@ else:
             open_affaires_list(drill.open_of_user(filters, user_id))
 
 ui.export_button(
-    {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},
+    lambda: {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},
     {
         **filters.describe(),
         "Gestion par": ", ".join(ui.user_names(con).get(i, str(i)) for i in gestion) or "Tous",

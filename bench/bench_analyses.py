@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -156,15 +155,25 @@ FLOORS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def best_of(fn: Callable[[], object], runs: int = 7) -> float:
-    """Median seconds of fn over runs, after one warm-up run."""
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
     fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return time.perf_counter() - start
+
+
+def best_of(fn: Callable[[], object], runs: int = 7) -> float:
+    """Fastest seconds of fn over runs, after one warm-up run (the least disturbed run: the
+    machine may be shared)."""
+    fn()
+    return min(_timed(fn) for _ in range(runs))
+
+
+def paired(a: Callable[[], object], b: Callable[[], object], runs: int = 9) -> tuple[float, float]:
+    """Fastest seconds of a and of b, run alternately so that both meet the same load."""
+    a()
+    b()
+    times = [(_timed(a), _timed(b)) for _ in range(runs)]
+    return min(t[0] for t in times), min(t[1] for t in times)
 
 
 def build(path: Path, n: int) -> None:
@@ -196,9 +205,8 @@ def bench_analyses(con: db.Connection) -> list[tuple[str, float, float]]:
         )
         if abs(expected - got) > 0.01:
             raise AssertionError(f"{name}: floor {expected} != analysis {got}")
-        rows.append(
-            (name, best_of(lambda a=analysis: a(con, actor, PERIOD)), best_of(floor))  # type: ignore[misc]
-        )
+        took, floor_took = paired(lambda a=analysis: a(con, actor, PERIOD), floor)  # type: ignore[misc]
+        rows.append((name, took, floor_took))
     return rows
 
 

@@ -81,15 +81,25 @@ def closed_in_period(
     )
 
 
-def signed_in_month(filters: Filters, mois: str) -> AffaireFilters:
-    """A5: the gagnées signed in that month of the period."""
+def signed_in_month(
+    filters: Filters, mois: str, by: str | None = None, value: str | int | None = None
+) -> AffaireFilters:
+    """A5: the gagnées signed in that month of the period; with a breakdown (`by` one of
+    type, famille_article, gestion_par) only those with that value (a user id for gestion_par)."""
     du, au = filters.period()
     first, last = _month_bounds(mois)
-    return replace(
+    target = replace(
         closed_in_period(filters, Statut.GAGNEE.value),
         cloture_du=max(first, du),
         cloture_au=min(last, au),
     )
+    if by == "type" and isinstance(value, str):
+        return replace(target, types=[value])
+    if by == "famille_article" and isinstance(value, str):
+        return replace(target, familles=[value])
+    if by == "gestion_par" and isinstance(value, int):
+        return replace(target, gestion_par=[value])
+    return target
 
 
 def open_of_user(filters: Filters, user_id: int) -> AffaireFilters:

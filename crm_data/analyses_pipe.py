@@ -161,24 +161,25 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
     """
     sql = f"""
         SELECT
-            count(*) FILTER (WHERE a.statut = 'En cours' AND a.date_fin < $today)
-                AS date_fin_depassee,
-            count(*) FILTER (WHERE a.statut = 'En cours' AND a.contact_id IS NULL)
-                AS sans_contact,
+            count(*) FILTER (WHERE a.date_fin < $today) AS date_fin_depassee,
+            count(*) FILTER (WHERE a.contact_id IS NULL) AS sans_contact,
             count(*) FILTER (
-                WHERE a.statut = 'En cours'
-                  AND a.id NOT IN (
+                WHERE a.id NOT IN (
                       SELECT affaire_id
                       FROM action
                       WHERE date_action >= $since
                   )
             ) AS sans_action,
-            count(*) FILTER (WHERE a.statut = 'En cours' AND a.ca_potentiel IS NULL)
-                AS sans_ca_potentiel,
-            count(*) FILTER (WHERE a.statut = 'Perdue' AND a.code_cloture IS NULL)
-                AS perdue_sans_code
+            count(*) FILTER (WHERE a.ca_potentiel IS NULL) AS sans_ca_potentiel,
+            (
+                SELECT count(*)
+                FROM affaire AS a
+                WHERE a.statut = 'Perdue'
+                  AND a.code_cloture IS NULL
+                  AND {SCOPE}
+            ) AS perdue_sans_code
         FROM affaire AS a
-        WHERE a.statut IN ('En cours', 'Perdue')
+        WHERE a.statut = 'En cours'
           AND {SCOPE}
     """
     today = filters.day()

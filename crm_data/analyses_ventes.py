@@ -75,17 +75,21 @@ def losses_by_code(con: Connection, actor: Actor, filters: Filters) -> pd.DataFr
 
     Codes without a loss in the period are left out.
     """
+    # A perdue closes on its date_cloture; the categories join the few groups, not the rows.
     sql = f"""
-        SELECT a.code_cloture,
-               coalesce(c.categorie, '') AS categorie,
-               count(*) AS nombre,
-               round(coalesce(sum(a.ca_potentiel), 0), 2) AS ca_potentiel
-        FROM affaire AS a
-        LEFT JOIN code_cloture AS c ON c.nom = a.code_cloture
-        WHERE a.statut = 'Perdue'
-          AND {IN_PERIOD}
-          AND {SCOPE}
-        GROUP BY a.code_cloture, c.categorie
+        WITH pertes AS (
+            SELECT a.code_cloture,
+                   count(*) AS nombre,
+                   round(coalesce(sum(a.ca_potentiel), 0), 2) AS ca_potentiel
+            FROM affaire AS a
+            WHERE a.statut = 'Perdue'
+              AND a.date_cloture BETWEEN $du AND $au
+              AND {SCOPE}
+            GROUP BY a.code_cloture
+        )
+        SELECT p.code_cloture, coalesce(c.categorie, '') AS categorie, p.nombre, p.ca_potentiel
+        FROM pertes AS p
+        LEFT JOIN code_cloture AS c ON c.nom = p.code_cloture
     """
     frame = query(con, sql, params(actor, filters))
     frame["code_cloture"] = frame["code_cloture"].fillna("")
@@ -109,16 +113,17 @@ def losses_matrix(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
     """A4's matrix: perdues closed in period counted per étape where they were lost (rows, in
     étape order, `etape` column first) × code clôture (columns, most frequent first)."""
     sql = f"""
-        SELECT a.etape,
-               min(e.ordre) AS ordre,
-               a.code_cloture,
-               count(*) AS nombre
-        FROM affaire AS a
-        LEFT JOIN etape AS e ON e.nom = a.etape
-        WHERE a.statut = 'Perdue'
-          AND {IN_PERIOD}
-          AND {SCOPE}
-        GROUP BY a.etape, a.code_cloture
+        WITH pertes AS (
+            SELECT a.etape, a.code_cloture, count(*) AS nombre
+            FROM affaire AS a
+            WHERE a.statut = 'Perdue'
+              AND a.date_cloture BETWEEN $du AND $au
+              AND {SCOPE}
+            GROUP BY a.etape, a.code_cloture
+        )
+        SELECT p.etape, e.ordre, p.code_cloture, p.nombre
+        FROM pertes AS p
+        LEFT JOIN etape AS e ON e.nom = p.etape
     """
     long = query(con, sql, params(actor, filters))
     if long.empty:
@@ -152,44 +157,31 @@ def monthly_revenue(
         raise ValueError(f"unknown breakdown {by!r}")
     group = "''" if by is None else ("u.nom" if by == "gestion_par" else f"a.{by}")
     users = "JOIN utilisateur AS u ON u.id = a.gestion_par" if by == "gestion_par" else ""
-    # One scan for both years: the CTE is read twice, so DuckDB materializes it once.
+    # One scan for both years: each month is split by which period(s) its days fall in, and
+    # pandas moves last year's months one year on (a period over a year lies in both).
     sql = f"""
-        WITH signees AS (
-            SELECT a.date_signature, a.total_ht, coalesce({group}, '') AS groupe
-            FROM affaire AS a
-            {users}
-            WHERE a.statut = 'Gagnée'
-              AND (a.date_signature BETWEEN $du AND $au
-                   OR a.date_signature BETWEEN $du_avant AND $au_avant)
-              AND {SCOPE}
-        )
-        SELECT mois,
-               groupe,
-               sum(nombre) AS nombre,
-               sum(ca_signe) AS ca_signe,
-               sum(ca_avant) AS ca_signe_annee_precedente
-        FROM (
-            SELECT strftime(date_signature, '%Y-%m') AS mois,
-                   groupe,
-                   1 AS nombre,
-                   total_ht AS ca_signe,
-                   CAST(NULL AS DECIMAL(14, 2)) AS ca_avant
-            FROM signees
-            WHERE date_signature BETWEEN $du AND $au
-            UNION ALL
-            SELECT strftime(date_signature + INTERVAL 1 YEAR, '%Y-%m'),
-                   groupe,
-                   0,
-                   NULL,
-                   total_ht
-            FROM signees
-            WHERE date_signature BETWEEN $du_avant AND $au_avant
-        )
-        GROUP BY mois, groupe
+        SELECT strftime(a.date_signature, '%Y-%m') AS mois,
+               coalesce({group}, '') AS groupe,
+               a.date_signature BETWEEN $du AND $au AS courante,
+               a.date_signature BETWEEN $du_avant AND $au_avant AS avant,
+               count(*) AS nombre,
+               sum(a.total_ht) AS ca_signe
+        FROM affaire AS a
+        {users}
+        WHERE a.statut = 'Gagnée'
+          AND (a.date_signature BETWEEN $du AND $au
+               OR a.date_signature BETWEEN $du_avant AND $au_avant)
+          AND {SCOPE}
+        GROUP BY ALL
     """
     du, au = filters.period()
     earlier = {"du_avant": _shift_year(du, -1), "au_avant": _shift_year(au, -1)}
-    merged = query(con, sql, params(actor, filters, **earlier))
+    found = query(con, sql, params(actor, filters, **earlier))
+    now = found[found["courante"]].groupby(["mois", "groupe"])[["nombre", "ca_signe"]].sum()
+    before = found[found["avant"]]
+    shifted = before["mois"].map(lambda m: f"{int(m[:4]) + 1:04d}{m[4:]}")
+    before_sums = before.groupby([shifted, before["groupe"]])["ca_signe"].sum()
+    merged = now.join(before_sums.rename("ca_signe_annee_precedente"), how="outer").reset_index()
     merged["mois"] = merged["mois"].astype("str")
     months = pd.DataFrame({"mois": month_labels(du, au)})
     if by is None:

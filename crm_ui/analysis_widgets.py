@@ -165,11 +165,14 @@ def chart(
             open_affaires_list(target)
 
 
-def export_button(tables: dict[str, pd.DataFrame], filters: dict[str, str], name: str) -> None:
-    """The screen's Excel download: a sheet per table and the Filtres sheet, built on click."""
+def export_button(
+    tables: Callable[[], dict[str, pd.DataFrame]], filters: dict[str, str], name: str
+) -> None:
+    """The screen's Excel download: a sheet per table (title → frame, computed on click, so
+    that a view does not pay for tables it does not show) and the Filtres sheet."""
     st.download_button(
         "Exporter en Excel",
-        lambda: excel.workbook(tables, filters),
+        lambda: excel.workbook(tables(), filters),
         file_name=f"{name}-{dt.date.today():%Y-%m-%d}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:",

@@ -81,3 +81,18 @@ def test_commercial_and_quality_drill_downs_count_what_the_lines_show(
     quality = analyses.data_quality(con, admin, PERIOD)
     for key, figure in zip(analyses.QUALITY_CHECKS, quality["nombre"], strict=True):
         assert _count(con, admin, analyses_drill.quality_check(PERIOD, key)) == figure
+
+
+@pytest.mark.parametrize("by", ["type", "famille_article", "gestion_par"])
+def test_a_broken_down_month_drills_to_its_value(
+    base: tuple[Connection, Actor, Actor], by: str
+) -> None:
+    con, admin, _ = base
+    ids = dict(zip(list_users(con)["nom"], list_users(con)["id"], strict=True))
+    frame = analyses.monthly_revenue(con, admin, PERIOD, by=by)
+    assert not frame.empty
+    for row in frame.itertuples():
+        value = getattr(row, by)
+        key = int(ids[value]) if by == "gestion_par" else value
+        drill = analyses_drill.signed_in_month(PERIOD, row.mois, by, key)
+        assert _count(con, admin, drill) == row.nombre
