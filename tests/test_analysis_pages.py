@@ -70,7 +70,7 @@ def test_every_ventes_tab_runs_on_empty_and_filled_bases(
     at.session_state["ventes_tab"] = tab
     at.run()
     assert not at.exception
-    columns = {tuple(d.value.columns)[0] for d in at.dataframe}
+    columns = {str(d.value.columns[0]) for d in at.dataframe}
     if tab == "Qualité des données":
         assert len([b for b in at.button if b.key and b.key.startswith("qualite_")]) == 5
     elif tab == "Pertes" and not filled_base:
