@@ -1,4 +1,4 @@
-"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|user add ...`.
+"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|analyse|user add`.
 
 Exit status: 0 done, 1 rejected input (nothing written, problems on stderr in French), 2 wrong
 usage. A new command is a parser in build_parser and a handler in HANDLERS.
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from crm_data import cli_analyse
 from crm_data.db import Connection, default_db_path, open_base, read
 from crm_data.model import CrmError, Role, ValidationError
 from crm_data.schema import current_version
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", metavar="NOM", help="mapping enregistré (maven, salesforce)")
     exp = commands.add_parser("export", parents=[common], help="exporter toutes les affaires")
     exp.add_argument("file", metavar="FICHIER", type=Path)
+    cli_analyse.add_parser(commands)
     user = commands.add_parser("user", parents=[common], help="gérer les utilisateurs")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", parents=[common], help="ajouter un utilisateur")
@@ -178,6 +180,7 @@ HANDLERS: dict[str, Handler] = {
     "demo": cmd_demo,
     "import": cmd_import,
     "export": cmd_export,
+    "analyse": cli_analyse.handle,
     "user add": cmd_user_add,
 }
 

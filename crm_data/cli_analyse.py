@@ -85,21 +85,26 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     return frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
 
 
+def handle(con: db.Connection, args: argparse.Namespace) -> int:
+    """Print the analysis named args.name on the open base; 0 when done. Raises CrmError with a
+    French message for refused input (the command line prints it and exits 1)."""
+    frame = REGISTRY[args.name](con, local_admin(con), filters_from_args(con, args))
+    sys.stdout.write(render(frame, args.format))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print the analysis named args.name; 0 when done, 1 when the input is refused."""
-    path = getattr(args, "db", None) or db.default_db_path()
+    """Open the base of args.db (else the default one), print the analysis, close the base;
+    0 when done, 1 when the input is refused (the message on stderr)."""
     try:
-        con = db.open_base(path)
+        con = db.open_base(getattr(args, "db", None) or db.default_db_path())
     except CrmError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     try:
-        filters = filters_from_args(con, args)
-        frame = REGISTRY[args.name](con, local_admin(con), filters)
+        return handle(con, args)
     except CrmError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     finally:
         con.close()
-    sys.stdout.write(render(frame, args.format))
-    return 0

@@ -126,3 +126,19 @@ def test_wrong_usage_exits_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         _parser().parse_args(argv)
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("db_first", [False, True])
+def test_python_m_crm_data_analyse_prints_the_analysis(
+    db_first: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crm_data.__main__ import main
+
+    path = tmp_path / "crm.duckdb"
+    _fill(path)
+    command = ["analyse", "pipe", "--format", "json"]
+    argv = ["--db", str(path), *command] if db_first else [*command, "--db", str(path)]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)[0]["ca_potentiel"] == 1234.5
+    assert main(["analyse", "pipe", "--type", "Ancien", "--db", str(path)]) == 1
+    assert "Type inconnu(e)" in capsys.readouterr().err
