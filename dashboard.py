@@ -47,8 +47,8 @@ sections = {
         ),
     ],
     "Analyses": [
-        st.Page("app_pages/pipe.py", title="Pipe", icon=":material/filter_alt:"),
-        st.Page("app_pages/ventes.py", title="Ventes", icon=":material/trending_up:"),
+        page(actor, Area.PIPE, "app_pages/pipe.py", "Pipe", ":material/filter_alt:"),
+        page(actor, Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
     ],
 }
 

@@ -12,11 +12,13 @@ from crm_data import analyses_drill as drill
 from crm_data.analyses import Filters
 from crm_ui import analysis_widgets as ui
 from crm_ui import cached, charts, formatting, session
+from crm_ui.access import Area, require
 from crm_ui.navigation import open_affaires_list
 from crm_ui.period import picker
 
 con = session.connection()
 actor = session.current_actor()
+require(actor, Area.PIPE)
 st.title("Pipe")
 st.caption(
     "Les affaires en cours par étape, pondérées par leur réussite."

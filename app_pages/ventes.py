@@ -13,12 +13,14 @@ from crm_data.affaires_list import AffaireFilters
 from crm_data.analyses import BREAKDOWNS, QUALITY_CHECKS, STUCK_DAYS, Filters, avoidable_share
 from crm_ui import analysis_widgets as ui
 from crm_ui import cached, charts, formatting, session
+from crm_ui.access import Area, require
 from crm_ui.navigation import open_affaires_list
 from crm_ui.period import picker
 from crm_ui.sales_headline import headline
 
 con = session.connection()
 actor = session.current_actor()
+require(actor, Area.VENTES)
 st.title("Ventes")
 
 with st.container(border=True):

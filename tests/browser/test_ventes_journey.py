@@ -18,6 +18,9 @@ from crm_ui.period import resolve
 from tests.browser.conftest import Server, wait_for_app
 from tests.random_base import random_base
 
+# The machine running the suite may be busy (parallel workers, other servers).
+expect.set_options(timeout=30_000)
+
 
 def _expected(path: Path, du: dt.date, au: dt.date) -> tuple[int, float]:
     """Gagnées of type Nouveau closed in the period, and the CA signé of all types."""
