@@ -4,7 +4,7 @@ server-side run under AppTest cold and cached, and the process's peak memory.
 
     python -m bench.bench_analyses [--affaires 1000000] [--db bench/out/analyses.duckdb]
 
-The base is built once (random affaires with history and actions) and reused from --db.
+The base is built once with `python -m crm_data demo` and reused from --db.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from crm_data import analyses, db  # noqa: E402
 from crm_data.analyses import Filters  # noqa: E402
 from crm_data.users import local_admin  # noqa: E402
 
-PERIOD = Filters(du=dt.date(2024, 1, 1), au=dt.date(2024, 12, 31), today=dt.date(2025, 6, 30))
+TODAY = dt.date.today()
+PERIOD = Filters(du=dt.date(TODAY.year, 1, 1), au=TODAY, today=TODAY)
 BOUNDS = {"du": PERIOD.du, "au": PERIOD.au, "today": PERIOD.today}
 CLOSING = "CASE WHEN statut = 'Gagnée' THEN date_signature ELSE date_cloture END"
 
@@ -177,13 +178,9 @@ def paired(a: Callable[[], object], b: Callable[[], object], runs: int = 9) -> t
 
 
 def build(path: Path, n: int) -> None:
-    """Build the base in a child process, so that its memory stays out of the peak below."""
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[3]);"
-        "from tests.random_base import random_base;"
-        "random_base(int(sys.argv[1]), seed=2026, path=sys.argv[2]).close()"
-    )
-    subprocess.run([sys.executable, "-c", code, str(n), str(path), str(ROOT)], check=True)
+    """Build the demo base in a child process, so that its memory stays out of the peak below."""
+    command = [sys.executable, "-m", "crm_data", "--db", str(path), "demo", "--affaires", str(n)]
+    subprocess.run(command, check=True, cwd=ROOT)
 
 
 def bench_analyses(con: db.Connection) -> list[tuple[str, float, float]]:
@@ -246,7 +243,7 @@ def bench_screens(path: Path) -> list[tuple[str, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--affaires", type=int, default=1_000_000)
-    parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "analyses.duckdb")
+    parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "analyses-demo.duckdb")
     args = parser.parse_args()
     if not args.db.exists():
         args.db.parent.mkdir(parents=True, exist_ok=True)

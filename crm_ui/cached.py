@@ -17,7 +17,6 @@ from crm_ui import session
 _EXTRA: dict[str, Callable[..., pd.DataFrame]] = {
     "pertes-matrice": analyses.losses_matrix,
     "bloquees": analyses.stuck_affaires,
-    "ca-mensuel-par": analyses.monthly_revenue,
 }
 
 

@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm_data import cli_analyse, db
+from crm_data import cli_analyse, db, demo
 from crm_data.affaires_list import AffaireFilters
 from tests.factories import make_affaire
-from tests.random_base import random_base
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 PAGES = ("app_pages/pipe.py", "app_pages/ventes.py")
@@ -43,7 +42,10 @@ def command(path: Path, *argv: str) -> pd.DataFrame:
 
 @pytest.fixture
 def filled(_isolated_base: Path) -> Path:
-    random_base(3_000, seed=5, path=_isolated_base).close()
+    """A demo base (crm_data.demo) of a few thousand affaires."""
+    con = db.open_base(_isolated_base)
+    demo.generate(con, affaires=3_000, seed=5)
+    con.close()
     return _isolated_base
 
 
@@ -65,7 +67,9 @@ def test_every_ventes_tab_runs_on_empty_and_filled_bases(
     tab: str, filled_base: bool, _isolated_base: Path
 ) -> None:
     if filled_base:
-        random_base(500, seed=9, path=_isolated_base).close()
+        con = db.open_base(_isolated_base)
+        demo.generate(con, affaires=500, seed=9)
+        con.close()
     at = open_page("app_pages/ventes.py")
     at.session_state["ventes_tab"] = tab
     at.run()
