@@ -67,6 +67,13 @@ class Filters:
         }
 
 
+def unfiltered(actor: Actor, filters: Filters) -> bool:
+    """True when the actor sees every affaire and no affaire filter applies (the period aside):
+    rows hanging on affaires (history, actions) then need no join to them."""
+    chosen = filters.gestion_par or filters.type or filters.famille or filters.etape
+    return actor.sees_everything and not chosen
+
+
 def params(actor: Actor, filters: Filters, **more: object) -> dict[str, object]:
     """The bound values of SCOPE and IN_PERIOD for this actor and these filters, plus more."""
     du, au = filters.period()

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm_data.analyses_common import SCOPE, Filters, params, query, ratio
+from crm_data.analyses_common import SCOPE, Filters, params, query, ratio, unfiltered
 from crm_data.db import Connection
 from crm_data.model import Actor
 
 STUCK_DAYS = 60
 """An open affaire in the same étape for longer than this is stuck."""
-
-
-def _sees_all(actor: Actor, filters: Filters) -> bool:
-    """True when no affaire is filtered out, so the history needs no join to its affaires."""
-    return actor.sees_everything and not (filters.gestion_par or filters.type or filters.famille)
 
 
 def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
@@ -33,7 +28,9 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     # One window pass per affaire, ordered by time: "apres" is every later row, "depuis" also
     # counts the rows written at the same instant (a creation writes statut and étape together).
     scoped = (
-        "" if _sees_all(actor, filters) else f"JOIN affaire AS a ON a.id = h.affaire_id AND {SCOPE}"
+        ""
+        if unfiltered(actor, filters)
+        else f"JOIN affaire AS a ON a.id = h.affaire_id AND {SCOPE}"
     )
     sql = f"""
         WITH lignes AS (

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from crm_data.analyses_common import IN_PERIOD, SCOPE, Filters, params, query, ratio
+from crm_data.analyses_common import IN_PERIOD, SCOPE, Filters, params, query, ratio, unfiltered
 from crm_data.db import Connection
 from crm_data.model import Actor
 
@@ -89,6 +89,12 @@ def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
     taux_reussite = gagnees / (gagnees + perdues), and actions_faites (actions marked done,
     dated in period by their done date, by that user on affaires in scope).
     """
+    # Seeing every affaire unfiltered, the actions need no join to their affaires.
+    on_affaires = (
+        ""
+        if unfiltered(actor, filters)
+        else f"JOIN affaire AS a ON a.id = t.affaire_id AND {SCOPE}"
+    )
     sql = f"""
         WITH affaires AS (
             SELECT a.gestion_par AS user_id,
@@ -105,10 +111,9 @@ def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         actions AS (
             SELECT t.utilisateur_id AS user_id, count(*) AS actions_faites
             FROM action AS t
-            JOIN affaire AS a ON a.id = t.affaire_id
+            {on_affaires}
             WHERE t.fait
               AND coalesce(t.fait_le, t.date_action) BETWEEN $du AND $au
-              AND {SCOPE}
             GROUP BY t.utilisateur_id
         )
         SELECT u.nom AS gestion_par,

@@ -30,6 +30,10 @@ CASES = {
             today=D("2025-01-20"),
         ),
     ),
+    "admin_one_etape": (
+        "admin",
+        Filters(du=D("2024-06-01"), au=D("2025-05-31"), etape=("Proposition commerciale",)),
+    ),
     "manager_etapes": (
         "admin",
         Filters(
