@@ -42,4 +42,4 @@ def show_fiche(con: Connection, actor: Actor, affaire_id: int | None) -> None:
     with acts:
         actions_tab(con, actor, affaire_id)
     with hist:
-        history_tab(con, affaire_id)
+        history_tab(con, actor, affaire_id)

@@ -276,9 +276,9 @@ def _history_value(champ: str, value: object) -> str:
     return text
 
 
-def history_tab(con: Connection, affaire_id: int) -> None:
+def history_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     """Every change of the affaire: who, when, which field, before, after (newest first)."""
-    frame = history.affaire_history(con, affaire_id)
+    frame = history.affaire_history(con, actor, affaire_id)
     if frame.empty:
         st.caption("Aucune modification enregistrée.")
         return
