@@ -38,8 +38,8 @@ PAGES = {
         (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
     ],
     "Analyses": [
-        page(actor, Area.PIPE, "app_pages/pipe.py", "Pipe", ":material/filter_alt:"),
-        page(actor, Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
+        (Area.PIPE, "app_pages/pipe.py", "Pipe", ":material/filter_alt:"),
+        (Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
     ],
 }
 """Section → (area, file, title, icon); the first page is the default view."""

@@ -148,7 +148,7 @@ def test_a_quality_line_leads_to_the_affaires_it_counts(filled: Path) -> None:
     assert at.session_state["affaires_filters"].sans_contact
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Affaires"] == f"{count:,}".replace(",", "\u00a0")
-    assert any("Sans contact" in i.value for i in at.info)
+    assert any("Filtres venant d'une analyse" in i.value for i in at.info)
 
 
 def test_a_write_makes_the_next_view_fresh(_isolated_base: Path) -> None:
