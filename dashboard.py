@@ -33,13 +33,13 @@ PAGES = {
         (Area.CONTACTS, "app_pages/contacts.py", "Contacts", ":material/contacts:"),
         (Area.AFFAIRES, "app_pages/mes_actions.py", "Mes actions", ":material/checklist:"),
     ],
-    "Administration": [
-        (Area.PARAMETRES, "app_pages/parametres.py", "Paramètres", ":material/tune:"),
-        (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
-    ],
     "Analyses": [
         (Area.PIPE, "app_pages/pipe.py", "Pipe", ":material/filter_alt:"),
         (Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
+    ],
+    "Administration": [
+        (Area.PARAMETRES, "app_pages/parametres.py", "Paramètres", ":material/tune:"),
+        (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
     ],
 }
 """Section → (area, file, title, icon); the first page is the default view."""
