@@ -180,6 +180,8 @@ def apply(
                 continue
             if mapping.sans_compte == "defaut" and mapping.defaults.get("compte_id"):
                 row.values["compte_id"] = mapping.defaults["compte_id"]
+        if not row.values.get("nom"):
+            row.values["nom"] = _default_nom(row.values)
         _dates(mapping, row)
         if _closing_rules(row, mapping.defaults.get("code_cloture", "")):
             stats.dates_corrigees += 1
@@ -203,20 +205,23 @@ def _map_values(
         return
     if "statut" not in raw:
         row.values["statut"] = outcome
-    open_names = {fold(e.nom): e.nom for e in etapes}
-    inferred = [
-        open_names[fold(mapping.value_for("etape", s))]
-        for s in stages
-        if fold(mapping.value_for("etape", s)) in open_names
-    ]
-    order = {e.nom: i for i, e in enumerate(etapes)}
+    order = {fold(e.nom): i for i, e in enumerate(etapes)}
+    inferred = [order[k] for s in stages if (k := fold(mapping.value_for("etape", s))) in order]
     if inferred:
-        row.values["etape"] = max(inferred, key=order.__getitem__)
+        row.values["etape"] = etapes[max(inferred)].nom
     elif (rate := _rate(raw.get("reussite", ""))) is not None and 0 < rate < 100:
         below = [e for e in etapes if e.reussite <= rate]
         row.values["etape"] = (below[-1] if below else etapes[0]).nom
     else:
         row.values["etape"] = mapping.defaults.get("etape") or (etapes[0].nom if etapes else "")
+
+
+def _default_nom(values: dict[str, str]) -> str:
+    # Some exports (Maven) have no deal name: compte, famille and source id tell deals apart.
+    parts = [values.get("compte_id", ""), values.get("famille_article", "")]
+    nom = " – ".join(p for p in parts if p)
+    source_id = values.get("source_id", "")
+    return f"{nom} ({source_id})" if nom and source_id else nom or source_id
 
 
 def _rate(text: str) -> float | None:
