@@ -30,6 +30,14 @@ sections = {
             "app_pages/affaires.py", title="Affaires", icon=":material/folder_open:", default=True
         ),
     ],
+    "Administration": [
+        st.Page(
+            "app_pages/import_export.py",
+            title="Import / export",
+            icon=":material/swap_vert:",
+            url_path="import-export",
+        ),
+    ],
 }
 
 with st.sidebar:
