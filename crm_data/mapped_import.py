@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from crm_data import comptes, importer
+from crm_data import importer
 from crm_data.db import Connection, transaction
 from crm_data.fileformat import SourceRow, field_label
 from crm_data.importer import ImportReport, RowError
 from crm_data.mapped_update import insert_source_history, update_existing
 from crm_data.mapping import ApplyStats, EtapeRef, MappedRow, Mapping, apply
-from crm_data.mappings_shipped import Companions, read_companions
+from crm_data.mappings_shipped import Companions, CompteSource, read_companions
 from crm_data.model import Actor, PermissionDeniedError, Role
 from crm_data.source_table import SourceTable, open_source
 from crm_data.text import fold
@@ -194,17 +194,26 @@ def _run(
         stats=stats,
     )
     headers = mapping.headers()
-    seen: dict[str, int] = {}
     created: dict[str, int] = {}
+    # The source ids met so far live in DuckDB, so that memory does not grow with the file.
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_seen (source_id VARCHAR PRIMARY KEY, line BIGINT)
+        """
+    )
     for chunk in _chunks(rows, CHUNK_ROWS):
         _create_missing(cur, mapping, chunk, report)
-        fresh, existing = _split(cur, chunk, seen, headers, report)
+        fresh, existing = _split(cur, chunk, headers, report)
         sub = importer.ImportReport(rows_read=len(fresh))
         valid, names = importer._validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
             ids = importer._write(cur, actor, valid, names, None)
             created.update(
-                {src: i for (_, src), i in zip(valid, ids, strict=True) if src is not None}
+                {
+                    src: i
+                    for (_, src), i in zip(valid, ids, strict=True)
+                    if src is not None and src in companions.history
+                }
             )
             report.created += len(ids)
         _merge(report, sub)
@@ -218,6 +227,7 @@ def _run(
     report.skipped_lines = stats.skipped_lines
     report.dates_corrigees = stats.dates_corrigees
     report.historique = insert_source_history(cur, actor, mapping, companions, created)
+    cur.execute("DROP TABLE import_seen")
 
 
 def _chunks(rows: Iterable[MappedRow], size: int) -> Iterator[list[MappedRow]]:
@@ -235,47 +245,62 @@ def _merge(report: MappedImportReport, sub: ImportReport) -> None:
 def _split(
     cur: Connection,
     chunk: list[MappedRow],
-    seen: dict[str, int],
     headers: dict[str, str],
     report: MappedImportReport,
 ) -> tuple[list[SourceRow], list[tuple[SourceRow, int]]]:
     """New rows, and rows whose source id names an affaire already in the base (with its id).
 
-    A source id repeated within the file is an error on its second line.
+    A source id repeated within the file is an error on every line after its first.
     """
-    ids = [r.values.get("source_id", "") for r in chunk]
-    frame = pa.table({"source_id": pa.array([i for i in ids if i], pa.string())})
-    cur.register("source_ids", frame)
+    lines: dict[str, int] = {}
+    for row in chunk:
+        lines.setdefault(row.values.get("source_id", ""), row.line)
+    lines.pop("", None)
+    frame = pa.table(
+        {
+            "source_id": pa.array(list(lines), pa.string()),
+            "line": pa.array(list(lines.values()), pa.int64()),
+        }
+    )
+    cur.register("chunk_ids", frame)
     try:
-        known = dict(
-            cur.execute(
-                """
-                SELECT a.source_id, min(a.id)
-                FROM affaire AS a
-                JOIN source_ids AS s ON s.source_id = a.source_id
-                GROUP BY a.source_id
-                """
-            ).fetchall()
+        found = cur.execute(
+            """
+            SELECT k.source_id, s.line, min(a.id)
+            FROM chunk_ids AS k
+            LEFT JOIN import_seen AS s ON s.source_id = k.source_id
+            LEFT JOIN affaire AS a ON a.source_id = k.source_id AND s.line IS NULL
+            GROUP BY k.source_id, s.line
+            """
+        ).fetchall()
+        cur.execute(
+            """
+            INSERT INTO import_seen
+            SELECT source_id, line
+            FROM chunk_ids
+            ON CONFLICT DO NOTHING
+            """
         )
     finally:
-        cur.unregister("source_ids")
+        cur.unregister("chunk_ids")
+    first_line = {str(k): int(line) for k, line, _ in found if line is not None}
+    known = {str(k): int(i) for k, line, i in found if line is None and i is not None}
     fresh: list[SourceRow] = []
     existing: list[tuple[SourceRow, int]] = []
-    for row, source_id in zip(chunk, ids, strict=True):
+    for row in chunk:
         canonical = SourceRow(row.line, row.values, list(row.problems))
-        if source_id and source_id in seen:
+        source_id = row.values.get("source_id", "")
+        first = first_line.get(source_id, lines.get(source_id, row.line))
+        if source_id and first != row.line:
             report.errors.append(
                 RowError(
                     row.line,
                     field_label("source_id", headers),
-                    f"Identifiant « {source_id} » déjà présent ligne {seen[source_id]}.",
+                    f"Identifiant « {source_id} » déjà présent ligne {first}.",
                 )
             )
-            continue
-        if source_id:
-            seen[source_id] = row.line
-        if source_id in known:
-            existing.append((canonical, int(known[source_id])))
+        elif source_id in known:
+            existing.append((canonical, known[source_id]))
         else:
             fresh.append(canonical)
     return fresh, existing
@@ -315,21 +340,58 @@ def _prepare(
             """
         ).fetchall()
     }
+    new: dict[str, CompteSource] = {}
     for compte in companions.comptes:
-        if (compte.source_id and compte.source_id in by_source) or fold(compte.nom) in known:
+        key = fold(compte.nom)
+        if key in known or (compte.source_id and compte.source_id in by_source):
             continue
-        comptes.insert_compte(
-            cur,
-            actor,
-            {
-                "nom": compte.nom,
-                "secteur": compte.secteur,
-                "ville": compte.ville,
-                "source_id": compte.source_id,
-            },
+        new.setdefault(key, compte)
+    _insert_comptes(cur, actor, new)
+    report.comptes_crees.extend(c.nom for c in new.values())
+
+
+def _insert_comptes(cur: Connection, actor: Actor, new: dict[str, CompteSource]) -> None:
+    """Insert comptes in one statement: one INSERT a compte takes minutes for thousands."""
+    if not new:
+        return
+    ids = cur.execute(
+        """
+        SELECT nextval('compte_id_seq')
+        FROM range(?)
+        """,
+        [len(new)],
+    ).fetchall()
+    comptes = list(new.values())
+    frame = pa.table(
+        {
+            "id": pa.array([int(i[0]) for i in ids], pa.int64()),
+            "nom": pa.array([" ".join(c.nom.split()) for c in comptes], pa.string()),
+            "nom_cle": pa.array(list(new), pa.string()),
+            "secteur": pa.array([c.secteur for c in comptes], pa.string()),
+            "ville": pa.array([c.ville for c in comptes], pa.string()),
+            "source_id": pa.array([c.source_id for c in comptes], pa.string()),
+        }
+    )
+    cur.register("compte_frame", frame)
+    try:
+        cur.execute(
+            """
+            INSERT INTO compte (id, nom, nom_cle, secteur, ville, source_id, created_by,
+                                updated_by)
+            SELECT id, nom, nom_cle, secteur, ville, source_id, $actor, $actor
+            FROM compte_frame
+            """,
+            {"actor": actor.id},
         )
-        known.add(fold(compte.nom))
-        report.comptes_crees.append(compte.nom)
+        cur.execute(
+            """
+            INSERT INTO compte_cle (nom_cle, compte_id)
+            SELECT nom_cle, id
+            FROM compte_frame
+            """
+        )
+    finally:
+        cur.unregister("compte_frame")
 
 
 def _create_missing(

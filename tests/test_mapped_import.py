@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from crm_data import mapped_import
 from crm_data.db import Connection
 from crm_data.mapped_import import MappedImportReport, import_mapped_file
 from crm_data.mapping import Mapping, load_mapping
@@ -258,13 +259,18 @@ def test_skip_invalid_writes_the_good_rows_only(tmp_path: Path) -> None:
     assert one(con, "SELECT count(*), min(nom) FROM affaire") == (1, "Bonne affaire")
 
 
-def test_source_id_twice_in_a_file_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_source_id_twice_in_a_file_is_an_error(
+    chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mapped_import, "CHUNK_ROWS", chunk_rows)
     path = tmp_path / "double.csv"
-    path.write_text("Id,Name,AccountId\n7,A,Acme\n7,B,Acme\n", encoding="utf-8")
+    path.write_text("Id,Name,AccountId\n7,A,Acme\n8,B,Acme\n7,C,Acme\n", encoding="utf-8")
     con = new_base()
     report = run(con, path, "salesforce")
-    assert report.invalid_lines == [3]
+    assert report.invalid_lines == [4]
     assert "déjà présent ligne 2" in report.errors[0].message
+    assert one(con, "SELECT count(*) FROM affaire") == (0,)
 
 
 def test_only_an_admin_imports(tmp_path: Path) -> None:
