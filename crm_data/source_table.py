@@ -86,11 +86,15 @@ def _open(handle: IO[bytes], name: str) -> SourceTable:
         raise SourceFileError("Ce fichier n'est ni un CSV ni un classeur Excel (.xlsx).")
     encoding, label = _encoding(start)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-    first = text.readline()
-    separator = sniff_separator(first)
-    text.seek(0)
-    reader = csv.reader(text, delimiter=separator)
-    header = [cell.strip() for cell in next(reader, [])]
+    try:
+        separator = sniff_separator(text.readline())
+        text.seek(0)
+        reader = csv.reader(text, delimiter=separator)
+        header = [cell.strip() for cell in next(reader, [])]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SourceFileError(
+            "Première ligne illisible : enregistrez le fichier en CSV UTF-8."
+        ) from exc
     if not any(header):
         raise SourceFileError("La première ligne doit porter les noms des colonnes.")
     return SourceTable(header, _csv_rows(reader, handle), Detection("csv", label, separator))
@@ -117,17 +121,20 @@ def sniff_separator(header_line: str) -> str:
 
 
 def _csv_rows(reader: Iterator[list[str]], handle: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
-    line = 1
+    # A row's line is where it starts: a quoted cell may span several physical lines.
+    read_up_to = getattr(reader, "line_num", 1)
     try:
         for cells in reader:
-            line = getattr(reader, "line_num", line + 1)
+            start, read_up_to = read_up_to + 1, getattr(reader, "line_num", read_up_to + 1)
             if any(cell.strip() for cell in cells):
-                yield line, cells
+                yield start, cells
     except csv.Error as exc:
-        raise SourceFileError(f"Fichier CSV mal formé vers la ligne {line + 1} : {exc}.") from exc
+        raise SourceFileError(
+            f"Fichier CSV mal formé vers la ligne {read_up_to + 1} : {exc}."
+        ) from exc
     except UnicodeDecodeError as exc:
         raise SourceFileError(
-            f"Encodage incohérent vers la ligne {line + 1} : enregistrez le fichier en UTF-8."
+            f"Encodage incohérent vers la ligne {read_up_to + 1} : enregistrez le fichier en UTF-8."
         ) from exc
     finally:
         handle.close()
