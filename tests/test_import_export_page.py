@@ -39,7 +39,7 @@ def test_other_roles_are_refused(_isolated_base: Path) -> None:
 
 def test_export_of_every_affaire_is_offered_for_download(_isolated_base: Path) -> None:
     con = db.shared_connection(_isolated_base)
-    make_affaire(con, nom="=HYPERLINK(\"x\")")
+    make_affaire(con, nom='=HYPERLINK("x")')
     at = open_page()
     at.button(key="export_prepare").click().run()
     assert not at.exception
