@@ -79,15 +79,17 @@ def scan_upload(data: bytes, name: str) -> Scan:
 
 
 def mapping_choices(con: Connection, header: Sequence[str]) -> tuple[list[str], int]:
-    """The mappings offered and the index of the one to propose: the first named mapping whose
-    columns are all in the file, else the suggestion from the headers."""
+    """The mappings offered and the index of the one to propose: the named mapping that knows
+    the most of the file's columns (at least half of its own), else the suggestion."""
     names = list_mappings(con)
     present = set(header)
+    best, best_score = 0, 0.0
     for index, nom in enumerate(names, start=1):
-        columns = load_mapping(con, nom).columns
-        if columns and set(columns) <= present:
-            return [SUGGESTED, *names], index
-    return [SUGGESTED, *names], 0
+        columns = set(load_mapping(con, nom).columns)
+        known = len(columns & present)
+        if columns and known * 2 >= len(columns) and known > best_score:
+            best, best_score = index, known
+    return [SUGGESTED, *names], best
 
 
 def our_lists(con: Connection) -> dict[str, list[str]]:
