@@ -47,12 +47,17 @@ def record(
     """Append the changes to the history inside the caller's transaction."""
     if not rows:
         return
-    cur.executemany(
-        """
+    # One INSERT of many rows: DuckDB's executemany runs a statement per row, 20 times slower.
+    placeholders = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in rows)
+    params: list[object] = []
+    for champ, ancien, nouveau in rows:
+        params += [affaire_id, at, actor_id, champ, ancien, nouveau]
+    cur.execute(
+        f"""
         INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien, nouveau)
-        VALUES (?, ?, ?, ?, ?, ?)
+        VALUES {placeholders}
         """,
-        [[affaire_id, at, actor_id, champ, ancien, nouveau] for champ, ancien, nouveau in rows],
+        params,
     )
 
 

@@ -6,6 +6,7 @@ No entity logic here; each entity module owns its own rules and SQL.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -95,15 +96,19 @@ def as_int(value: object) -> int | None:
         return None
     if isinstance(value, bool):
         raise ValueError("nombre entier attendu")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        if value != value or value != int(value):
+        number = value
+    elif isinstance(value, float | Decimal):
+        if not math.isfinite(value) or value != int(value):
             raise ValueError("nombre entier attendu")
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
-        return int(value)
-    raise ValueError("nombre entier attendu")
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+        number = int(value)
+    # Ids and percentages are stored as BIGINT at most: a larger number is not one of ours.
+    if number is None or abs(number) >= 2**63:
+        raise ValueError("nombre entier attendu")
+    return number
 
 
 def valid_email(value: str | None) -> bool:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
 
 
+# Bulk imports fold the same few names (comptes, étapes, users) on every row.
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """The matching key of a name: lower case, no accents, single spaces, trimmed.
 
