@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from crm_data import importer
+from crm_data.bulk_insert import allocate_ids
 from crm_data.db import Connection, transaction
 from crm_data.fileformat import SourceRow, field_label
 from crm_data.importer import ImportReport, RowError
@@ -354,17 +355,11 @@ def _insert_comptes(cur: Connection, actor: Actor, new: dict[str, CompteSource])
     """Insert comptes in one statement: one INSERT a compte takes minutes for thousands."""
     if not new:
         return
-    ids = cur.execute(
-        """
-        SELECT nextval('compte_id_seq')
-        FROM range(?)
-        """,
-        [len(new)],
-    ).fetchall()
+    ids = allocate_ids(cur, "compte_id_seq", len(new))
     comptes = list(new.values())
     frame = pa.table(
         {
-            "id": pa.array([int(i[0]) for i in ids], pa.int64()),
+            "id": pa.array(ids, pa.int64()),
             "nom": pa.array([" ".join(c.nom.split()) for c in comptes], pa.string()),
             "nom_cle": pa.array(list(new), pa.string()),
             "secteur": pa.array([c.secteur for c in comptes], pa.string()),

@@ -10,9 +10,10 @@ from dataclasses import fields
 import pyarrow as pa
 
 from crm_data import comptes, contacts, history, importer
+from crm_data.bulk_insert import _ARROW_TYPES, split_nom_complet
 from crm_data.db import Connection
 from crm_data.fileformat import SourceRow, field_label
-from crm_data.importer import RowError, split_nom_complet
+from crm_data.importer import RowError
 from crm_data.mapping import Mapping
 from crm_data.mappings_shipped import Companions
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, Statut
@@ -112,7 +113,7 @@ def _write(cur: Connection, actor: Actor, changed: list[tuple[Affaire, Affaire]]
     now = dt.datetime.now()
     columns: dict[str, pa.Array] = {"id": pa.array([n.id for _, n in changed], pa.int64())}
     for name in AFFAIRE_FIELDS:
-        kind = importer._ARROW_TYPES.get(name, pa.string())
+        kind = _ARROW_TYPES.get(name, pa.string())
         columns[name] = pa.array([getattr(n, name) for _, n in changed], kind)
     assignments = ",\n    ".join(f"{n} = u.{n}" for n in AFFAIRE_FIELDS)
     cur.register("update_frame", pa.table(columns))

@@ -336,7 +336,7 @@ def load_mapping(con: Connection, nom: str) -> Mapping:
     if nom.strip().lower() in SHIPPED:
         return SHIPPED[nom.strip().lower()]()
     known = ", ".join(list_mappings(con))
-    raise NotFoundError(f"Mapping « {nom} » introuvable. Mappings connus : {known}.")
+    raise NotFoundError(f"Mapping inconnu : « {nom} ». Mappings connus : {known}.")
 
 
 def list_mappings(con: Connection) -> list[str]:
