@@ -21,7 +21,11 @@ from crm_data.bulk_insert import allocate_ids
 from crm_data.db import Connection, transaction
 from crm_data.fileformat import SourceRow, field_label
 from crm_data.importer import ImportReport, RowError
-from crm_data.mapped_update import insert_source_history, update_existing
+from crm_data.mapped_update import (
+    date_creation_history,
+    insert_source_history,
+    update_existing,
+)
 from crm_data.mapping import ApplyStats, EtapeRef, MappedRow, Mapping, apply
 from crm_data.mappings_shipped import Companions, CompteSource, read_companions
 from crm_data.model import Actor, PermissionDeniedError, Role
@@ -209,6 +213,7 @@ def _run(
         valid, names = importer._validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
             ids = importer._write(cur, actor, valid, names, None)
+            date_creation_history(cur, actor, ids)
             created.update(
                 {
                     src: i

@@ -138,6 +138,52 @@ def _write(cur: Connection, actor: Actor, changed: list[tuple[Affaire, Affaire]]
         history.record(cur, new.id, actor.id, now, history.changes(old, new))
 
 
+def date_creation_history(cur: Connection, actor: Actor, affaire_ids: list[int]) -> None:
+    """Date the creation history of affaires just imported from another CRM as it happened:
+    created En cours on their date de début, then closed on their closing date.
+
+    The conversion and velocity analyses read the history; dated at the import, every imported
+    affaire would seem created and closed in the same second.
+    """
+    if not affaire_ids:
+        return
+    cur.register("created_ids", pa.table({"id": pa.array(affaire_ids, pa.int64())}))
+    try:
+        cur.execute(
+            """
+            UPDATE affaire_historique
+            SET changed_at = CASE
+                    WHEN affaire_historique.champ IN ('date_cloture', 'date_signature',
+                                                      'total_ht', 'code_cloture')
+                        THEN CAST(coalesce(a.date_cloture, a.date_debut) AS TIMESTAMP)
+                    ELSE CAST(a.date_debut AS TIMESTAMP)
+                END,
+                nouveau = CASE
+                    WHEN affaire_historique.champ = 'statut' THEN 'En cours'
+                    ELSE affaire_historique.nouveau
+                END
+            FROM affaire AS a
+            WHERE a.id = affaire_historique.affaire_id
+              AND a.id IN (SELECT id FROM created_ids)
+              AND affaire_historique.ancien IS NULL
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
+                                            nouveau)
+            SELECT a.id, CAST(a.date_cloture AS TIMESTAMP), $actor, 'statut', 'En cours',
+                   a.statut
+            FROM affaire AS a
+            JOIN created_ids AS c ON c.id = a.id
+            WHERE a.statut <> 'En cours'
+            """,
+            {"actor": actor.id},
+        )
+    finally:
+        cur.unregister("created_ids")
+
+
 def insert_source_history(
     cur: Connection,
     actor: Actor,

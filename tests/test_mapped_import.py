@@ -278,3 +278,29 @@ def test_only_an_admin_imports(tmp_path: Path) -> None:
     manager = make_user(con, Role.MANAGER)
     with pytest.raises(PermissionDeniedError):
         import_mapped_file(con, manager, bad_file(tmp_path), load_mapping(con, "salesforce"))
+
+
+def test_imported_history_is_dated_at_start_and_close(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.csv"
+    path.write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "W1,Anna Snelling,GTX Basic,Cancity,Won,2016-10-20,2017-03-01,1054\n"
+        "E1,Anna Snelling,GTX Basic,Cancity,Engaging,2016-11-02,,\n",
+        encoding="utf-8",
+    )
+    con = new_base()
+    run(con, path, "maven")
+    rows = con.execute(
+        """
+        SELECT a.source_id, CAST(h.changed_at AS DATE), h.ancien, h.nouveau
+        FROM affaire_historique AS h
+        JOIN affaire AS a ON a.id = h.affaire_id
+        WHERE h.champ = 'statut'
+        ORDER BY a.source_id, h.changed_at
+        """
+    ).fetchall()
+    assert rows == [
+        ("E1", dt.date(2016, 11, 2), None, "En cours"),
+        ("W1", dt.date(2016, 10, 20), None, "En cours"),
+        ("W1", dt.date(2017, 3, 1), "En cours", "Gagnée"),
+    ]
