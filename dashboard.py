@@ -36,6 +36,7 @@ sections = {
             title="Import / export",
             icon=":material/swap_vert:",
             url_path="import-export",
+            visibility="visible" if actor.is_admin else "hidden",
         ),
     ],
 }
