@@ -203,7 +203,7 @@ def _run(
     # The source ids met so far live in DuckDB, so that memory does not grow with the file.
     cur.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_seen (source_id VARCHAR PRIMARY KEY, line BIGINT)
+        CREATE OR REPLACE TEMP TABLE import_seen (source_id VARCHAR, line BIGINT)
         """
     )
     for chunk in _chunks(rows, CHUNK_ROWS):
@@ -282,9 +282,9 @@ def _split(
         cur.execute(
             """
             INSERT INTO import_seen
-            SELECT source_id, line
-            FROM chunk_ids
-            ON CONFLICT DO NOTHING
+            SELECT k.source_id, k.line
+            FROM chunk_ids AS k
+            ANTI JOIN import_seen AS s ON s.source_id = k.source_id
             """
         )
     finally:

@@ -42,6 +42,7 @@ DATE_FORMATS = {
 }
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _OUTCOMES = {fold(s.value): s.value for s in Statut if s != Statut.EN_COURS}
+_ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?")
 _FR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: .*)?")
 _US = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?: .*)?")
@@ -169,7 +170,8 @@ def apply(
     reached = [(index[c], s) for c, s in mapping.reached.items() if c in index]
     for line, cells in rows:
         stats.rows += 1
-        raw = {t: cells[i].strip() for i, t in columns if i < len(cells) and cells[i].strip()}
+        width = len(cells)
+        raw = {t: text for i, t in columns if i < width and (text := cells[i].strip())}
         row = MappedRow(line, {})
         stages = [s for i, s in reached if i < len(cells) and cells[i].strip()]
         history = (stage_history or {}).get(raw.get("source_id", ""), [])
@@ -241,6 +243,8 @@ def _dates(mapping: Mapping, row: MappedRow) -> None:
 def convert_date(text: str, format_date: str) -> str:
     """An ISO date from a source date (a time part is dropped); the text as is when unreadable,
     so that the importer names the problem."""
+    if len(text) == 10 and _ISO_DAY.fullmatch(text):
+        return text
     patterns = ((_ISO, (1, 2, 3)), (_US if format_date == "us" else _FR, (3, 1, 2)))
     for pattern, (y, m, d) in patterns:
         match = pattern.fullmatch(text.strip())
