@@ -1,6 +1,7 @@
-"""CRM Affaires' frame: page configuration, the base, the user, and the navigation by section.
+"""CRM Affaires' frame: page configuration, the base, the sign-in gate, the navigation by role.
 
 Run with `streamlit run dashboard.py`. Every page lives in app_pages/ (not pages/: see STYLE.md).
+Every page is registered for every role, hidden from those who may not use it.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from crm_data.model import CrmError
-from crm_ui import session
+from crm_ui import session, sign_in
+from crm_ui.access import Area, page
 
 st.set_page_config(
     page_title="CRM Affaires",
@@ -19,15 +21,29 @@ st.set_page_config(
 
 try:
     session.connection()
-    actor = session.current_actor()
+    actor = sign_in.gate()
 except CrmError as exc:
     st.error(str(exc), icon="🔒")
     st.stop()
 
 sections = {
     "Commercial": [
-        st.Page(
-            "app_pages/affaires.py", title="Affaires", icon=":material/folder_open:", default=True
+        page(
+            actor,
+            Area.AFFAIRES,
+            "app_pages/affaires.py",
+            "Affaires",
+            ":material/folder_open:",
+            default=True,
+        ),
+    ],
+    "Administration": [
+        page(
+            actor,
+            Area.UTILISATEURS,
+            "app_pages/utilisateurs.py",
+            "Utilisateurs",
+            ":material/group:",
         ),
     ],
     "Administration": [
@@ -40,10 +56,6 @@ sections = {
         ),
     ],
 }
-
-with st.sidebar:
-    st.markdown("### :material/work: CRM Affaires")
-    st.caption(f"{actor.nom} · {actor.role}")
 
 session.show_flashes()
 st.navigation(sections).run()

@@ -7,7 +7,6 @@ usage. A new command is a parser in build_parser and a handler in HANDLERS.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +18,8 @@ from crm_data.schema import current_version
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+DEMO_AFFAIRES = 5_000
+DEMO_SEED = 1
 
 Handler = Callable[[Connection, argparse.Namespace], int]
 
@@ -41,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
     commands.add_parser("init", parents=[common], help="créer ou mettre à jour la base")
     demo = commands.add_parser("demo", parents=[common], help="remplir une base de démonstration")
-    demo.add_argument("--affaires", type=int, default=None, metavar="N")
-    demo.add_argument("--seed", type=int, default=None, metavar="S")
+    demo.add_argument("--affaires", type=int, default=DEMO_AFFAIRES, metavar="N")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, metavar="S")
     imp = commands.add_parser("import", parents=[common], help="importer un fichier d'affaires")
     imp.add_argument("file", metavar="FICHIER", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="vérifier sans rien enregistrer")
@@ -77,16 +78,25 @@ def cmd_init(con: Connection, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(con: Connection, args: argparse.Namespace) -> int:
-    # The demo generator ships separately; the command stays usable without it.
-    try:
-        demo = importlib.import_module("crm_data.demo")
-    except ImportError:
-        print("Le générateur de démonstration n'est pas installé.", file=sys.stderr)
-        return EXIT_REJECTED
-    options = {k: v for k, v in (("affaires", args.affaires), ("seed", args.seed)) if v is not None}
-    counts = demo.generate(con, progress=_progress, **options)
-    for table, count in counts.items():
-        print(f"{table} : {count}")
+    from crm_data import demo
+
+    # DuckDB draws its own progress bar on long statements; ours says what is being loaded.
+    con.execute("SET enable_progress_bar = false")
+    counts = demo.generate(con, affaires=args.affaires, seed=args.seed, progress=_progress)
+    labels = {
+        "affaire": "affaires",
+        "compte": "comptes",
+        "contact": "contacts",
+        "utilisateur": "utilisateurs",
+        "action": "actions",
+        "document": "documents",
+        "projet": "projets",
+        "affaire_historique": "lignes d'historique",
+    }
+    summary = ", ".join(
+        f"{counts[t]:,} {label}".replace(",", " ") for t, label in labels.items() if t in counts
+    )
+    print(f"Base de démonstration prête : {summary}.")
     return EXIT_OK
 
 

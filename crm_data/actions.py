@@ -102,6 +102,9 @@ def actions_of_affaire(con: Connection, actor: Actor, affaire_id: int) -> pd.Dat
 def my_actions(con: Connection, actor: Actor, *, horizon_days: int = 14) -> pd.DataFrame:
     """The actor's actions not done that are overdue, due today or due within horizon_days.
 
+    Only actions on affaires the actor may see: an action assigned to a commercial on another's
+    affaire does not reveal that affaire.
+
     Columns: id, version, affaire_id, affaire, compte, type, objet, echeance, quand
     ('En retard', "Aujourd'hui", 'À venir'); overdue first, then by due date.
     """
@@ -119,10 +122,11 @@ def my_actions(con: Connection, actor: Actor, *, horizon_days: int = 14) -> pd.D
             JOIN affaire AS a ON a.id = x.affaire_id
             JOIN compte AS c ON c.id = a.compte_id
             WHERE x.utilisateur_id = ?
+              AND (? OR a.gestion_par = ?)
               AND NOT x.fait
               AND x.echeance IS NOT NULL
               AND x.echeance <= current_date + CAST(? AS INTEGER)
             ORDER BY x.echeance, x.id
             """,
-            [actor.id, horizon_days],
+            [actor.id, actor.sees_everything, actor.id, horizon_days],
         ).df()

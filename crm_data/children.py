@@ -25,7 +25,12 @@ def _table(table: str) -> str:
 
 
 def owning_affaire(cur: Connection, actor: Actor, table: str, record_id: int) -> int:
-    """The affaire_id of the record, if the actor may see that affaire; NotFoundError otherwise."""
+    """The affaire_id of the record, if the actor may see that affaire; NotFoundError otherwise.
+
+    A record under another's affaire gets the same answer as a missing one, without the
+    affaire's number.
+    """
+    missing = NotFoundError("Fiche introuvable : elle a peut-être été supprimée.")
     row = cur.execute(
         f"""
         SELECT affaire_id
@@ -35,9 +40,12 @@ def owning_affaire(cur: Connection, actor: Actor, table: str, record_id: int) ->
         [record_id],
     ).fetchone()
     if row is None:
-        raise NotFoundError("Fiche introuvable : elle a peut-être été supprimée.")
+        raise missing
     affaire_id = int(row[0])
-    fetch_affaire(cur, actor, affaire_id)
+    try:
+        fetch_affaire(cur, actor, affaire_id)
+    except NotFoundError:
+        raise missing from None
     return affaire_id
 
 

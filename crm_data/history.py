@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 
 from crm_data.db import Connection, read
-from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Affaire
+from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, Affaire, NotFoundError
 
 
 def history_value(value: object) -> str | None:
@@ -61,10 +61,25 @@ def record(
     )
 
 
-def affaire_history(con: Connection, affaire_id: int) -> pd.DataFrame:
+def affaire_history(con: Connection, actor: Actor, affaire_id: int) -> pd.DataFrame:
     """The affaire's history, newest first: changed_at, utilisateur, champ (its French label),
-    ancien, nouveau, with compte, contact and user ids shown as names."""
+    ancien, nouveau, with compte, contact and user ids shown as names.
+
+    Only for an affaire the actor may see; NotFoundError otherwise.
+    """
     with read(con) as cur:
+        # crm_data.affaires imports this module, so the rights check is a query of its own.
+        visible = cur.execute(
+            """
+            SELECT count(*)
+            FROM affaire
+            WHERE id = ?
+              AND (? OR gestion_par = ?)
+            """,
+            [affaire_id, actor.sees_everything, actor.id],
+        ).fetchone()
+        if not visible or not visible[0]:
+            raise NotFoundError(f"Affaire n° {affaire_id} introuvable.")
         frame = cur.execute(
             """
             SELECT h.changed_at, u.nom AS utilisateur, h.champ,

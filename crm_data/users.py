@@ -162,3 +162,22 @@ def list_users(con: Connection, *, active_only: bool = False) -> pd.DataFrame:
             """,
             [active_only],
         ).df()
+
+
+def users_with_affaires(con: Connection, actor: Actor) -> pd.DataFrame:
+    """Every user with the number of affaires they manage (affaires, en_cours), by name:
+    id, login, nom, email, role, actif, affaires, en_cours. Managers and admins only."""
+    if not actor.sees_everything:
+        raise PermissionDeniedError("Seuls les managers et administrateurs voient l'équipe.")
+    with read(con) as cur:
+        return cur.execute(
+            """
+            SELECT u.id, u.login, u.nom, u.email, u.role, u.actif,
+                   count(a.id) AS affaires,
+                   count(a.id) FILTER (WHERE a.statut = 'En cours') AS en_cours
+            FROM utilisateur AS u
+            LEFT JOIN affaire AS a ON a.gestion_par = u.id
+            GROUP BY u.id, u.login, u.nom, u.email, u.role, u.actif
+            ORDER BY u.nom, u.id
+            """
+        ).df()

@@ -1,17 +1,21 @@
 """The session's connection to the base and the user it acts as.
 
 One DuckDB connection per base and process (cached as a resource); pages take a cursor per
-unit of work through crm_data, never share one.
+unit of work through crm_data, never share one. With an `[auth]` section in
+.streamlit/secrets.toml the user is the one signed in through st.login, matched by e-mail;
+without it the app runs in local mode as the local administrator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from crm_data import db, users
-from crm_data.model import Actor
+from crm_data.model import Actor, PermissionDeniedError
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,13 +33,74 @@ def connection() -> db.Connection:
     return _shared_connection(str(db_path()))
 
 
-def current_actor() -> Actor:
-    """The user this session acts as: without sign-in configured, the local administrator."""
+def auth_settings() -> Mapping[str, object] | None:
+    """The `[auth]` section of .streamlit/secrets.toml, or None in local mode."""
+    try:
+        # Without a secrets file at all, Streamlit raises instead of answering False.
+        if "auth" not in st.secrets:
+            return None
+        section = st.secrets["auth"]
+    except FileNotFoundError:
+        return None
+    return section if isinstance(section, Mapping) else None
+
+
+def providers() -> list[str | None]:
+    """The providers to offer: None for the unnamed one set in `[auth]` itself, then the names
+    of the `[auth.microsoft]`-style sections, in the file's order."""
+    section = auth_settings() or {}
+    named: list[str | None] = [
+        str(name)
+        for name, value in section.items()
+        if isinstance(value, Mapping) and "client_id" in value
+    ]
+    return [None, *named] if "client_id" in section else named
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Who is at the keyboard in this run.
+
+    local: no sign-in configured. signed_in: st.login has verified an identity. actor: the
+    user acting, None when nobody is signed in or the e-mail is unknown, deactivated or not
+    verified by the provider.
+    """
+
+    local: bool
+    signed_in: bool
+    email: str | None
+    actor: Actor | None
+
+
+def sign_in() -> SignIn:
+    """This run's sign-in state; the actor is looked up again on every run, so that a user
+    deactivated meanwhile loses access at their next click."""
+    if auth_settings() is None:
+        return SignIn(local=True, signed_in=False, email=None, actor=_local_actor())
+    if not st.user.get("is_logged_in"):
+        return SignIn(local=False, signed_in=False, email=None, actor=None)
+    email = str(st.user.get("email") or "").strip()
+    # Entra ID sends no email_verified claim; Google and Keycloak send it, and a False is final.
+    verified = st.user.get("email_verified") is not False
+    actor = users.actor_by_email(connection(), email) if email and verified else None
+    return SignIn(local=False, signed_in=True, email=email or None, actor=actor)
+
+
+def _local_actor() -> Actor:
     actor = st.session_state.get("actor")
     if isinstance(actor, Actor):
         return actor
     actor = users.local_admin(connection())
     st.session_state["actor"] = actor
+    return actor
+
+
+def current_actor() -> Actor:
+    """The user this session acts as: the signed-in user, or in local mode the local
+    administrator. Raises PermissionDeniedError ("Accès refusé") when there is none."""
+    actor = sign_in().actor
+    if actor is None:
+        raise PermissionDeniedError("Accès refusé : connectez-vous avec un compte autorisé.")
     return actor
 
 

@@ -69,7 +69,7 @@ def test_history_records_creation_and_each_change(con: Connection) -> None:
     affaire_id = make_affaire(con, nom="ERP", etape="Qualification")
     aff = affaires.get_affaire(con, admin(con), affaire_id)
     affaires.update_affaire(con, admin(con), affaire_id, {"etape": "Négociation"}, aff.version)
-    frame = history.affaire_history(con, affaire_id)
+    frame = history.affaire_history(con, admin(con), affaire_id)
     latest = frame.iloc[0]
     assert (latest["champ"], latest["ancien"], latest["nouveau"]) == (
         "Etape",
@@ -84,10 +84,10 @@ def test_history_records_creation_and_each_change(con: Connection) -> None:
 def test_an_unchanged_save_writes_nothing(con: Connection) -> None:
     affaire_id = make_affaire(con, nom="ERP")
     aff = affaires.get_affaire(con, admin(con), affaire_id)
-    before = len(history.affaire_history(con, affaire_id))
+    before = len(history.affaire_history(con, admin(con), affaire_id))
     same = affaires.update_affaire(con, admin(con), affaire_id, {"nom": "ERP"}, aff.version)
     assert same.version == aff.version
-    assert len(history.affaire_history(con, affaire_id)) == before
+    assert len(history.affaire_history(con, admin(con), affaire_id)) == before
 
 
 def test_stale_save_is_refused_and_names_who_saved(con: Connection) -> None:
@@ -127,4 +127,7 @@ def test_delete_removes_affaire_and_its_history(con: Connection) -> None:
     affaires.delete_affaire(con, admin(con), affaire_id, aff.version)
     with pytest.raises(NotFoundError):
         affaires.get_affaire(con, admin(con), affaire_id)
-    assert history.affaire_history(con, affaire_id).empty
+    left = con.execute(
+        "SELECT count(*) FROM affaire_historique WHERE affaire_id = ?", [affaire_id]
+    ).fetchone()
+    assert left == (0,)

@@ -171,3 +171,15 @@ def test_every_command_of_the_parser_has_a_handler() -> None:
     assert set(samples) == set(HANDLERS)
     for argv in samples.values():
         assert parser.parse_args(argv).command == argv[0]
+
+
+def test_demo_fills_an_empty_base_once(tmp_path: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    first = run("--db", str(db), "demo", "--affaires", "300", "--seed", "3", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "300 affaires" in first.stdout
+    assert count(db, "affaire") == 300
+    again = run("--db", str(db), "demo", "--affaires", "10", cwd=tmp_path)
+    assert again.returncode == 1
+    assert "déjà des affaires" in again.stderr
+    assert count(db, "affaire") == 300

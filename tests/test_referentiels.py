@@ -50,7 +50,7 @@ def test_renaming_an_etape_keeps_its_affaires_and_history(con: Connection) -> No
         reussite_defaut=85,
     )
     assert affaires.get_affaire(con, admin(con), affaire_id).etape == "Négociation finale"
-    frame = history.affaire_history(con, affaire_id)
+    frame = history.affaire_history(con, admin(con), affaire_id)
     assert "Négociation finale" in set(frame["nouveau"])
     assert "Négociation" not in set(frame["nouveau"])
 

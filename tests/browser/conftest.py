@@ -39,11 +39,22 @@ def free_port() -> int:
 
 
 class Server:
-    """A streamlit server over one base file; stop() ends it and releases the base."""
+    """A streamlit server over one base file; stop() ends it and releases the base.
 
-    def __init__(self, db_path: Path, env: dict[str, str] | None = None) -> None:
+    cwd: the working folder, whose .streamlit/secrets.toml Streamlit reads (the project's root
+    by default); port: a port chosen beforehand, when the secrets must name the app's URL.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        env: dict[str, str] | None = None,
+        *,
+        cwd: Path | None = None,
+        port: int | None = None,
+    ) -> None:
         self.db_path = db_path
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = db_path.with_suffix(".log")
         full_env = os.environ | {"CRM_DB": str(db_path)} | (env or {})
@@ -63,7 +74,7 @@ class Server:
                 "--browser.gatherUsageStats",
                 "false",
             ],
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=full_env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
@@ -107,8 +118,14 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start a server over a base prepared by the test (call it after filling the base)."""
     servers: list[Server] = []
 
-    def start(db_path: Path | None = None, env: dict[str, str] | None = None) -> Server:
-        server = Server(db_path or tmp_path / "crm.duckdb", env)
+    def start(
+        db_path: Path | None = None,
+        env: dict[str, str] | None = None,
+        *,
+        cwd: Path | None = None,
+        port: int | None = None,
+    ) -> Server:
+        server = Server(db_path or tmp_path / "crm.duckdb", env, cwd=cwd, port=port)
         servers.append(server)
         return server
 

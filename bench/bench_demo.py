@@ -1,0 +1,194 @@
+"""Loading demo data at scale: wall time, base file size and peak memory, against DuckDB alone.
+
+Each measure runs in its own process so that its peak RSS is its own. The references write
+tables of random rows with similar column types into a fresh file with CREATE TABLE AS SELECT:
+first one affaire-like table of the same row count, then every table at the demo's row counts.
+
+    python bench/bench_demo.py --affaires 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Column types close to the real tables: ids, dates, short and long text, decimals, integers.
+REFERENCE_TABLES = {
+    "affaire": """
+        SELECT range AS id,
+               'Renouvellement contrat ' || (random() * 1e6)::INTEGER || ' — Compte '
+                   || (random() * 1e5)::INTEGER AS nom,
+               DATE '2023-01-01' + (random() * 1000)::INTEGER AS date_debut,
+               DATE '2023-03-01' + (random() * 1000)::INTEGER AS date_fin,
+               (random() * 125000)::BIGINT AS compte_id,
+               (random() * 300000)::BIGINT AS contact_id,
+               (random() * 10)::BIGINT AS gestion_par,
+               ['En cours', 'Gagnée', 'Perdue', 'Abandonnée'][1 + (random() * 3.99)::INTEGER]
+                   AS statut,
+               ['Qualification', 'Négociation'][1 + (random() * 0.99)::INTEGER] AS etape,
+               ['Nouveau', 'Récurrent'][1 + (random() * 0.99)::INTEGER] AS type,
+               ['Logiciel', 'Matériel'][1 + (random() * 0.99)::INTEGER] AS famille_article,
+               CASE WHEN random() < 0.2 THEN 'Attente du retour du service achats.' END AS notes,
+               (random() * 500000)::DECIMAL(14, 2) AS ca_potentiel,
+               (random() * 100)::INTEGER AS reussite,
+               (random() * 400000)::DECIMAL(14, 2) AS ca_attendu,
+               CASE WHEN random() < 0.4 THEN 'Prix' END AS code_cloture,
+               DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_signature,
+               (random() * 400000)::DECIMAL(14, 2) AS total_ht,
+               DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_cloture,
+               TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS created_at,
+               (random() * 10)::BIGINT AS created_by,
+               TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS updated_at,
+               (random() * 10)::BIGINT AS updated_by,
+               (random() * 5)::INTEGER AS version
+        FROM range(?)
+    """,
+    "affaire_historique": """
+        SELECT range AS id,
+               (random() * 1e6)::BIGINT AS affaire_id,
+               TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS changed_at,
+               (random() * 10)::BIGINT AS changed_by,
+               ['nom', 'date_debut', 'etape', 'statut', 'ca_potentiel'][
+                   1 + (random() * 4.99)::INTEGER] AS champ,
+               CASE WHEN random() < 0.2 THEN 'Qualification' END AS ancien,
+               'valeur ' || (random() * 1e6)::INTEGER AS nouveau
+        FROM range(?)
+    """,
+    "action": """
+        SELECT range AS id,
+               (random() * 1e6)::BIGINT AS affaire_id,
+               ['Mail', 'Téléphone', 'Relance'][1 + (random() * 2.99)::INTEGER] AS type,
+               DATE '2023-01-01' + (random() * 1000)::INTEGER AS date_action,
+               'Point d''avancement ' || (random() * 100)::INTEGER AS objet,
+               CASE WHEN random() < 0.3 THEN 'Rappeler après la réunion.' END AS description,
+               DATE '2023-01-01' + (random() * 1000)::INTEGER AS echeance,
+               random() < 0.8 AS fait,
+               DATE '2023-01-01' + (random() * 1000)::INTEGER AS fait_le,
+               (random() * 10)::BIGINT AS utilisateur_id,
+               TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS created_at
+        FROM range(?)
+    """,
+    "document": """
+        SELECT range AS id,
+               (random() * 1e6)::BIGINT AS affaire_id,
+               ['Devis', 'Facture'][1 + (random() * 0.99)::INTEGER] AS type,
+               'DEV-2025-' || lpad(range::VARCHAR, 6, '0') AS numero,
+               DATE '2023-01-01' + (random() * 1000)::INTEGER AS date_document,
+               (random() * 500000)::DECIMAL(14, 2) AS montant_ht,
+               ['Envoyé', 'Accepté'][1 + (random() * 0.99)::INTEGER] AS statut
+        FROM range(?)
+    """,
+}
+
+
+def child_demo(db: str, affaires: int, today: dt.date, memory: str) -> dict[str, object]:
+    sys.path.insert(0, str(ROOT))
+    from crm_data import demo
+    from crm_data.db import open_base
+
+    start = time.perf_counter()
+    con = open_base(db)
+    con.execute("SET enable_progress_bar = false")
+    if memory:
+        con.execute("SET memory_limit = ?", [memory])
+    counts = demo.generate(con, affaires=affaires, seed=1, today=today)
+    con.close()
+    return {"seconds": time.perf_counter() - start, "counts": counts}
+
+
+def child_reference(db: str, sizes: dict[str, int]) -> dict[str, object]:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect(db)
+    con.execute("SET enable_progress_bar = false")
+    for name, rows in sizes.items():
+        con.execute(f"CREATE TABLE {name} AS {REFERENCE_TABLES[name]}", [rows])
+    con.close()
+    return {"seconds": time.perf_counter() - start}
+
+
+def measure(args: list[str], db: Path) -> tuple[dict[str, object], float, int]:
+    """Run one measure in a child process: its JSON result, wall time and peak RSS in bytes."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", *args, "--db", str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"measure {args} failed with status {proc.returncode}")
+    return json.loads(output), wall, usage.ru_maxrss * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--affaires", type=int, default=100_000)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 29))
+    parser.add_argument("--child", choices=["demo", "reference"])
+    parser.add_argument("--db")
+    parser.add_argument(
+        "--memory-limit", default="", help="DuckDB memory_limit for the demo load, e.g. 1GB"
+    )
+    parser.add_argument("--sizes", type=json.loads, default={})
+    args = parser.parse_args()
+    if args.child == "demo":
+        print(json.dumps(child_demo(args.db, args.affaires, args.today, args.memory_limit)))
+        return
+    if args.child == "reference":
+        print(json.dumps(child_reference(args.db, args.sizes)))
+        return
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        demo_db = Path(tmp) / "demo.duckdb"
+        result, wall, rss = measure(
+            [
+                "demo",
+                "--affaires",
+                str(args.affaires),
+                "--today",
+                args.today.isoformat(),
+                "--memory-limit",
+                args.memory_limit,
+            ],
+            demo_db,
+        )
+        counts: dict[str, int] = result["counts"]  # type: ignore[assignment]
+        rows.append(("demo.generate", float(result["seconds"]), wall, demo_db, rss))  # type: ignore[arg-type]
+        references = {
+            "DuckDB seul, table affaire": {"affaire": args.affaires},
+            "DuckDB seul, mêmes volumes": {t: counts[t] for t in REFERENCE_TABLES},
+        }
+        for label, sizes in references.items():
+            ref_db = Path(tmp) / f"ref{len(rows)}.duckdb"
+            result, wall, rss = measure(["reference", "--sizes", json.dumps(sizes)], ref_db)
+            rows.append((label, float(result["seconds"]), wall, ref_db, rss))  # type: ignore[arg-type]
+        total_rows = sum(counts.values())
+        print(f"{args.affaires:,} affaires, {total_rows:,} rows in all: {counts}")
+        header = ("measure", "work s", "wall s", "file MB", "peak MB", "demo/x")
+        print(f"{header[0]:<30}" + "".join(f"{h:>9}" for h in header[1:]))
+        for label, seconds, wall, path, rss in rows:
+            size = path.stat().st_size / 1e6
+            ratio = rows[0][1] / seconds
+            print(
+                f"{label:<30} {seconds:8.1f} {wall:8.1f} {size:8.0f} {rss / 1e6:8.0f} {ratio:8.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
