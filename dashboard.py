@@ -40,19 +40,17 @@ sections = {
     "Administration": [
         page(
             actor,
+            Area.IMPORT_EXPORT,
+            "app_pages/import_export.py",
+            "Import / export",
+            ":material/swap_vert:",
+        ),
+        page(
+            actor,
             Area.UTILISATEURS,
             "app_pages/utilisateurs.py",
             "Utilisateurs",
             ":material/group:",
-        ),
-    ],
-    "Administration": [
-        st.Page(
-            "app_pages/import_export.py",
-            title="Import / export",
-            icon=":material/swap_vert:",
-            url_path="import-export",
-            visibility="visible" if actor.is_admin else "hidden",
         ),
     ],
 }

@@ -16,6 +16,7 @@ from crm_data.model import CrmError, ValidationError
 from crm_data.source_table import source_from_bytes
 from crm_ui import import_wizard as wizard
 from crm_ui import session
+from crm_ui.access import Area, require
 from crm_ui.navigation import list_filters
 
 EXPORTS = {
@@ -27,10 +28,8 @@ EXPORTS = {
 
 con = session.connection()
 actor = session.current_actor()
+require(actor, Area.IMPORT_EXPORT)
 st.title("Import / export")
-if not actor.is_admin:
-    st.error("Cette page est réservée aux administrateurs.", icon="🔒")
-    st.stop()
 
 tab_import, tab_export = st.tabs(["Importer", "Exporter"])
 

@@ -34,7 +34,7 @@ def test_other_roles_are_refused(_isolated_base: Path) -> None:
     con = db.shared_connection(_isolated_base)
     at = open_page(make_user(con, Role.MANAGER))
     assert not at.exception
-    assert any("réservée aux administrateurs" in e.value for e in at.error)
+    assert any("Accès refusé" in e.value for e in at.error)
 
 
 def test_export_of_every_affaire_is_offered_for_download(_isolated_base: Path) -> None:

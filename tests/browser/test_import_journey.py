@@ -22,7 +22,7 @@ def test_maven_upload_dry_run_then_import_shows_the_affaires(
     shutil.copyfile(MAVEN, upload)
     open_base(tmp_path / "crm.duckdb").close()
     server = start_server()
-    page.goto(f"{server.url}/import-export")
+    page.goto(f"{server.url}/import_export")
     wait_for_app(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
         str(upload)
