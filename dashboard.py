@@ -26,33 +26,32 @@ except CrmError as exc:
     st.error(str(exc), icon="🔒")
     st.stop()
 
-sections = {
+PAGES = {
     "Commercial": [
-        page(
-            actor,
-            Area.AFFAIRES,
-            "app_pages/affaires.py",
-            "Affaires",
-            ":material/folder_open:",
-            default=True,
-        ),
+        (Area.AFFAIRES, "app_pages/affaires.py", "Affaires", ":material/folder_open:"),
+        (Area.COMPTES, "app_pages/comptes.py", "Comptes", ":material/domain:"),
+        (Area.CONTACTS, "app_pages/contacts.py", "Contacts", ":material/contacts:"),
+        (Area.AFFAIRES, "app_pages/mes_actions.py", "Mes actions", ":material/checklist:"),
     ],
     "Administration": [
-        page(
-            actor,
+        (
             Area.IMPORT_EXPORT,
             "app_pages/import_export.py",
             "Import / export",
             ":material/swap_vert:",
         ),
-        page(
-            actor,
-            Area.UTILISATEURS,
-            "app_pages/utilisateurs.py",
-            "Utilisateurs",
-            ":material/group:",
-        ),
+        (Area.PARAMETRES, "app_pages/parametres.py", "Paramètres", ":material/tune:"),
+        (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
     ],
+}
+"""Section → (area, file, title, icon); the first page is the default view."""
+
+sections = {
+    section: [
+        page(actor, area, path, title, icon, default=path == "app_pages/affaires.py")
+        for area, path, title, icon in entries
+    ]
+    for section, entries in PAGES.items()
 }
 
 session.show_flashes()

@@ -1,93 +1,96 @@
-"""Affaires: the default view. Search, filters, sort and server-side pages over every affaire."""
+"""Affaires: the default view. Search, filters, sort and server-side pages over every affaire;
+a selected row, `?affaire=ID` or "Nouvelle affaire" opens the record in place of the list."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from crm_data import referentiels, users
 from crm_data.affaires_list import SORTABLE, AffaireFilters, list_affaires, list_totals
-from crm_data.model import Statut, TypeAffaire
 from crm_ui import formatting, session
-from crm_ui.navigation import list_filters
+from crm_ui.affaire_form import NEW
+from crm_ui.affaires_filters import filter_widgets
+from crm_ui.demo_offer import offer_demo
+from crm_ui.fiche import show_fiche
+from crm_ui.navigation import FILTERS_KEY, list_filters
 
 PAGE_SIZE = 50
 SORT_LABELS = {
     "updated_at": "Dernière modification",
+    "id": "N°",
     "nom": "Nom",
     "compte": "Compte",
+    "gestion_par": "Gestion par",
+    "statut": "Statut",
+    "etape": "Etape",
+    "type": "Type",
+    "famille_article": "Famille d'article",
     "date_debut": "Date de début",
     "date_fin": "Date fin",
     "ca_potentiel": "CA potentiel",
+    "reussite": "Réussite",
     "ca_pondere": "CA pondéré",
-    "etape": "Etape",
-    "statut": "Statut",
-    "gestion_par": "Gestion par",
+    "total_ht": "Total HT",
+    "date_signature": "Date de signature",
+    "date_cloture": "Date de clôture",
 }
+_HIDDEN_FILTERS = (
+    "codes_cloture",
+    "compte_id",
+    "cloture_du",
+    "cloture_au",
+    "sans_date_fin",
+    "sans_contact",
+    "sans_ca_potentiel",
+    "sans_action_depuis_jours",
+)
 
 con = session.connection()
 actor = session.current_actor()
-st.title("Affaires")
+
+target = st.query_params.get("affaire")
+if target is not None:
+    st.session_state.pop("affaires_totals", None)
+    if target == NEW:
+        show_fiche(con, actor, None)
+    elif target.isdigit():
+        show_fiche(con, actor, int(target))
+    else:
+        st.error(f"« {target} » n'est pas un numéro d'affaire.")
+    st.stop()
+
+
+def _open(affaire_id: int | str) -> None:
+    st.query_params["affaire"] = str(affaire_id)
+    # A new table key on every opening: the old selection must not reopen the record on return.
+    st.session_state["affaires_table_n"] = st.session_state.get("affaires_table_n", 0) + 1
+
+
+head, new_col = st.columns([4, 1], vertical_alignment="bottom")
+head.title("Affaires")
+new_col.button(
+    "Nouvelle affaire",
+    type="primary",
+    icon=":material/add:",
+    key="affaires_new",
+    on_click=_open,
+    args=(NEW,),
+)
 
 current = list_filters()
-user_frame = users.list_users(con)
-user_names = dict(zip(user_frame["id"].astype(int), user_frame["nom"].astype(str), strict=True))
-
-with st.container(border=True):
-    search = st.text_input(
-        "Rechercher",
-        value=current.search,
-        placeholder="Nom d'affaire, compte ou contact",
-        key="affaires_search",
-    )
-    c1, c2, c3, c4, c5 = st.columns(5)
-    statuts = c1.multiselect(
-        "Statut",
-        [s.value for s in Statut],
-        default=current.statuts,
-        key="affaires_statuts",
-        placeholder="Tous",
-    )
-    etapes = c2.multiselect(
-        "Etape",
-        referentiels.names(con, "etape", active_only=False),
-        default=current.etapes,
-        key="affaires_etapes",
-        placeholder="Tous",
-    )
-    types = c3.multiselect(
-        "Type",
-        [t.value for t in TypeAffaire],
-        default=current.types,
-        key="affaires_types",
-        placeholder="Tous",
-    )
-    gestion = c4.multiselect(
-        "Gestion par",
-        list(user_names),
-        default=current.gestion_par,
-        format_func=lambda i: user_names.get(i, str(i)),
-        key="affaires_gestion",
-        placeholder="Tous",
-    )
-    familles = c5.multiselect(
-        "Famille d'article",
-        referentiels.names(con, "famille_article", active_only=False),
-        default=current.familles,
-        key="affaires_familles",
-        placeholder="Tous",
-    )
-
-filters = AffaireFilters(
-    search=search,
-    statuts=statuts,
-    etapes=etapes,
-    types=types,
-    gestion_par=gestion,
-    familles=familles,
-)
+filters = filter_widgets(con, current)
 if filters != current:
-    st.session_state["affaires_filters"] = filters
+    st.session_state[FILTERS_KEY] = filters
     st.session_state["affaires_page"] = 0
+extra = {k: v for k, v in filters.describe().items() if k in _HIDDEN_FILTERS}
+if extra:
+    shown = " · ".join(f"{k} : {v}" for k, v in extra.items())
+    info, drop = st.columns([5, 1], vertical_alignment="center")
+    info.info(f"Filtres venant d'une analyse : {shown}", icon=":material/filter_alt:")
+    if drop.button("Retirer ces filtres", key="affaires_drop_extra"):
+        st.session_state[FILTERS_KEY] = AffaireFilters(
+            **{k: v for k, v in vars(filters).items() if k not in _HIDDEN_FILTERS}
+        )
+        st.rerun()
 
 sort_col, dir_col, _ = st.columns([2, 1, 3])
 sort = sort_col.selectbox(
@@ -96,7 +99,14 @@ sort = sort_col.selectbox(
 descending = dir_col.toggle("Décroissant", value=True, key="affaires_desc")
 assert sort in SORTABLE
 
-totals = list_totals(con, actor, filters)
+# Counting runs only when the filters change (or after a record was open, where saves
+# happen): sorting and paging reuse the count, the slowest query of the list on a big base.
+cached = st.session_state.get("affaires_totals")
+if isinstance(cached, tuple) and cached[0] == filters:
+    totals = cached[1]
+else:
+    totals = list_totals(con, actor, filters)
+    st.session_state["affaires_totals"] = (filters, totals)
 m1, m2, m3 = st.columns(3)
 m1.metric("Affaires", formatting.number(totals.nombre))
 m2.metric("CA potentiel", formatting.euro(totals.ca_potentiel, 0))
@@ -105,6 +115,7 @@ m3.metric("CA pondéré", formatting.euro(totals.ca_pondere, 0))
 if totals.nombre == 0:
     if filters.is_empty():
         st.info("Aucune affaire pour l'instant. Importez un fichier ou créez la première affaire.")
+        offer_demo(con, actor)
     else:
         st.info("Aucune affaire ne correspond à ces filtres. Élargissez la recherche.")
     st.stop()
@@ -120,11 +131,13 @@ frame = list_affaires(
     limit=PAGE_SIZE,
     offset=page * PAGE_SIZE,
 )
-st.dataframe(
+event = st.dataframe(
     frame.drop(columns=["version"]),
     hide_index=True,
     width="stretch",
-    key="affaires_table",
+    key=f"affaires_table_{st.session_state.get('affaires_table_n', 0)}",
+    on_select="rerun",
+    selection_mode="single-row",
     column_config={
         "id": st.column_config.NumberColumn("N°", format="%d"),
         "nom": "Nom",
@@ -145,6 +158,12 @@ st.dataframe(
         "code_cloture": "Code clôture",
     },
 )
+rows = event.selection.rows if event is not None else []
+if rows and rows[0] < len(frame):
+    # Selection positions index the frame passed in, whatever the display order.
+    _open(int(frame["id"].iloc[rows[0]]))
+    st.rerun()
+st.caption("Sélectionnez une ligne pour ouvrir sa fiche.")
 prev_col, info_col, next_col = st.columns([1, 3, 1])
 if prev_col.button("← Précédente", disabled=page == 0, key="affaires_prev"):
     st.session_state["affaires_page"] = page - 1

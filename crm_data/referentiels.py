@@ -62,8 +62,23 @@ def list_values(con: Connection, referentiel: str, *, active_only: bool = True) 
 
 
 def names(con: Connection, referentiel: str, *, active_only: bool = True) -> list[str]:
-    """The values of a reference list, in display order."""
-    return [str(v) for v in list_values(con, referentiel, active_only=active_only)["nom"]]
+    """The values of a reference list, in display order.
+
+    Reads the list alone: screens call it on every run, and counting the uses would scan every
+    affaire each time.
+    """
+    _check_name(referentiel)
+    with read(con) as cur:
+        rows = cur.execute(
+            f"""
+            SELECT nom
+            FROM {referentiel}
+            WHERE actif OR NOT ?
+            ORDER BY {_ORDER[referentiel]}
+            """,
+            [active_only],
+        ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def list_etapes(con: Connection, *, active_only: bool = True) -> list[Etape]:
