@@ -38,6 +38,12 @@ PAGES = {
         (Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
     ],
     "Administration": [
+        (
+            Area.IMPORT_EXPORT,
+            "app_pages/import_export.py",
+            "Import / export",
+            ":material/swap_vert:",
+        ),
         (Area.PARAMETRES, "app_pages/parametres.py", "Paramètres", ":material/tune:"),
         (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
     ],

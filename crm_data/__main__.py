@@ -107,7 +107,7 @@ def cmd_import(con: Connection, args: argparse.Namespace) -> int:
     from crm_data.users import local_admin
 
     if args.mapping:
-        return _mapping_unavailable(con, args.mapping)
+        return _import_mapped(con, args)
     report = import_file(
         con,
         local_admin(con),
@@ -147,25 +147,27 @@ def _some(names: list[str], shown: int = 10) -> str:
     return f"{len(names)} — " + ", ".join(names[:shown]) + more
 
 
-def _mapping_unavailable(con: Connection, name: str) -> int:
-    with read(con) as cur:
-        row = cur.execute(
-            """
-            SELECT count(*)
-            FROM import_mapping
-            WHERE nom = ?
-            """,
-            [name],
-        ).fetchone()
-    if row and row[0]:
-        print(
-            f"Le mapping « {name} » est enregistré, mais cette version ne sait pas encore "
-            "l'appliquer.",
-            file=sys.stderr,
-        )
-    else:
-        print(f"Mapping inconnu : « {name} ».", file=sys.stderr)
-    return EXIT_REJECTED
+def _import_mapped(con: Connection, args: argparse.Namespace) -> int:
+    from crm_data.mapped_import import import_mapped_file
+    from crm_data.mapping import load_mapping
+    from crm_data.users import local_admin
+
+    report = import_mapped_file(
+        con,
+        local_admin(con),
+        args.file,
+        load_mapping(con, args.mapping),
+        dry_run=args.dry_run,
+        skip_invalid=args.skip_invalid,
+        progress=_progress,
+    )
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if report.companions:
+        print("Fichiers compagnons lus : " + ", ".join(report.companions))
+    for line in report.summary():
+        print(line)
+    return EXIT_REJECTED if report.errors and (args.dry_run or not report.written) else EXIT_OK
 
 
 def cmd_export(con: Connection, args: argparse.Namespace) -> int:
