@@ -26,37 +26,37 @@ except CrmError as exc:
     st.error(str(exc), icon="🔒")
     st.stop()
 
-sections = {
+PAGES = {
     "Commercial": [
-        page(
-            actor,
-            Area.AFFAIRES,
-            "app_pages/affaires.py",
-            "Affaires",
-            ":material/folder_open:",
-            default=True,
-        ),
-        st.Page("app_pages/comptes.py", title="Comptes", icon=":material/domain:"),
-        st.Page("app_pages/contacts.py", title="Contacts", icon=":material/contacts:"),
-        st.Page("app_pages/mes_actions.py", title="Mes actions", icon=":material/checklist:"),
+        (Area.AFFAIRES, "app_pages/affaires.py", "Affaires", ":material/folder_open:"),
+        (Area.COMPTES, "app_pages/comptes.py", "Comptes", ":material/domain:"),
+        (Area.CONTACTS, "app_pages/contacts.py", "Contacts", ":material/contacts:"),
+        (Area.AFFAIRES, "app_pages/mes_actions.py", "Mes actions", ":material/checklist:"),
+    ],
+    "Analyses": [
+        (Area.PIPE, "app_pages/pipe.py", "Pipe", ":material/filter_alt:"),
+        (Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
     ],
     "Administration": [
-        st.Page("app_pages/parametres.py", title="Paramètres", icon=":material/tune:"),
-        page(
-            actor,
-            Area.UTILISATEURS,
-            "app_pages/utilisateurs.py",
-            "Utilisateurs",
-            ":material/group:",
+        (
+            Area.IMPORT_EXPORT,
+            "app_pages/import_export.py",
+            "Import / export",
+            ":material/swap_vert:",
         ),
-        page(
-            actor,
-            Area.SAUVEGARDES,
-            "app_pages/sauvegardes.py",
-            "Sauvegardes",
-            ":material/backup:",
-        ),
+        (Area.PARAMETRES, "app_pages/parametres.py", "Paramètres", ":material/tune:"),
+        (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
+        (Area.SAUVEGARDES, "app_pages/sauvegardes.py", "Sauvegardes", ":material/backup:"),
     ],
+}
+"""Section → (area, file, title, icon); the first page is the default view."""
+
+sections = {
+    section: [
+        page(actor, area, path, title, icon, default=path == "app_pages/affaires.py")
+        for area, path, title, icon in entries
+    ]
+    for section, entries in PAGES.items()
 }
 
 session.show_flashes()

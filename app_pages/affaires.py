@@ -9,6 +9,7 @@ from crm_data.affaires_list import SORTABLE, AffaireFilters, list_affaires, list
 from crm_ui import formatting, session
 from crm_ui.affaire_form import NEW
 from crm_ui.affaires_filters import filter_widgets
+from crm_ui.demo_offer import offer_demo
 from crm_ui.fiche import show_fiche
 from crm_ui.navigation import FILTERS_KEY, list_filters
 
@@ -40,6 +41,7 @@ _HIDDEN_FILTERS = (
     "sans_date_fin",
     "sans_contact",
     "sans_ca_potentiel",
+    "sans_code_cloture",
     "sans_action_depuis_jours",
 )
 
@@ -114,6 +116,7 @@ m3.metric("CA pondéré", formatting.euro(totals.ca_pondere, 0))
 if totals.nombre == 0:
     if filters.is_empty():
         st.info("Aucune affaire pour l'instant. Importez un fichier ou créez la première affaire.")
+        offer_demo(con, actor)
     else:
         st.info("Aucune affaire ne correspond à ces filtres. Élargissez la recherche.")
     st.stop()

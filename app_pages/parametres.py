@@ -1,6 +1,6 @@
 """Paramètres: the reference lists an administrator edits (étapes, codes clôture, familles).
 
-The users' administration (issue 6) has its own section after the reference lists.
+Users are administered on their own page, Utilisateurs.
 """
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ import streamlit as st
 
 from crm_data.referentiels import REFERENTIELS
 from crm_ui import session
+from crm_ui.access import Area, require
 from crm_ui.referentiel_editor import LABELS, referentiel_editor
 
 con = session.connection()
 actor = session.current_actor()
 st.title("Paramètres")
-if not actor.is_admin:
-    st.error("Les paramètres sont réservés aux administrateurs.", icon=":material/lock:")
-    st.stop()
+require(actor, Area.PARAMETRES)
 
 st.header("Listes de référence")
 st.caption(

@@ -190,7 +190,7 @@ def record_run(con: db.Connection, actor: Actor, affaire_id: int) -> None:
     projets.projets_of_affaire(con, actor, affaire_id)
     users.list_users(con)
     actions.actions_of_affaire(con, actor, affaire_id)
-    history.affaire_history(con, affaire_id)
+    history.affaire_history(con, actor, affaire_id)
 
 
 def bare(con: db.Connection, sql: str, params: list[object]) -> Callable[[], object]:

@@ -1,4 +1,4 @@
-"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|user add ...`.
+"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|analyse|user add`.
 
 Exit status: 0 done, 1 rejected input (nothing written, problems on stderr in French), 2 wrong
 usage. A new command is a parser in build_parser and a handler in HANDLERS.
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crm_data import cli_backup
+from crm_data import cli_analyse, cli_backup
 from crm_data.db import Connection, default_db_path, open_base, read
 from crm_data.model import CrmError, Role, ValidationError
 from crm_data.schema import current_version
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", metavar="NOM", help="mapping enregistré (maven, salesforce)")
     exp = commands.add_parser("export", parents=[common], help="exporter toutes les affaires")
     exp.add_argument("file", metavar="FICHIER", type=Path)
+    cli_analyse.add_parser(commands)
     user = commands.add_parser("user", parents=[common], help="gérer les utilisateurs")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_commands.add_parser("add", parents=[common], help="ajouter un utilisateur")
@@ -107,7 +108,7 @@ def cmd_import(con: Connection, args: argparse.Namespace) -> int:
     from crm_data.users import local_admin
 
     if args.mapping:
-        return _mapping_unavailable(con, args.mapping)
+        return _import_mapped(con, args)
     report = import_file(
         con,
         local_admin(con),
@@ -147,25 +148,27 @@ def _some(names: list[str], shown: int = 10) -> str:
     return f"{len(names)} — " + ", ".join(names[:shown]) + more
 
 
-def _mapping_unavailable(con: Connection, name: str) -> int:
-    with read(con) as cur:
-        row = cur.execute(
-            """
-            SELECT count(*)
-            FROM import_mapping
-            WHERE nom = ?
-            """,
-            [name],
-        ).fetchone()
-    if row and row[0]:
-        print(
-            f"Le mapping « {name} » est enregistré, mais cette version ne sait pas encore "
-            "l'appliquer.",
-            file=sys.stderr,
-        )
-    else:
-        print(f"Mapping inconnu : « {name} ».", file=sys.stderr)
-    return EXIT_REJECTED
+def _import_mapped(con: Connection, args: argparse.Namespace) -> int:
+    from crm_data.mapped_import import import_mapped_file
+    from crm_data.mapping import load_mapping
+    from crm_data.users import local_admin
+
+    report = import_mapped_file(
+        con,
+        local_admin(con),
+        args.file,
+        load_mapping(con, args.mapping),
+        dry_run=args.dry_run,
+        skip_invalid=args.skip_invalid,
+        progress=_progress,
+    )
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if report.companions:
+        print("Fichiers compagnons lus : " + ", ".join(report.companions))
+    for line in report.summary():
+        print(line)
+    return EXIT_REJECTED if report.errors and (args.dry_run or not report.written) else EXIT_OK
 
 
 def cmd_export(con: Connection, args: argparse.Namespace) -> int:
@@ -190,6 +193,7 @@ HANDLERS: dict[str, Handler] = {
     "demo": cmd_demo,
     "import": cmd_import,
     "export": cmd_export,
+    "analyse": cli_analyse.handle,
     "user add": cmd_user_add,
     "backup": cli_backup.cmd_backup,
     "restore": cli_backup.cmd_restore,

@@ -60,6 +60,7 @@ class AffaireFilters:
     sans_date_fin: bool = False
     sans_contact: bool = False
     sans_ca_potentiel: bool = False
+    sans_code_cloture: bool = False
     sans_action_depuis_jours: int | None = None
     """Only affaires without any action dated within that many days."""
 
@@ -153,6 +154,8 @@ def where_clause(filters: AffaireFilters, actor: Actor) -> tuple[str, dict[str, 
         conditions.append("a.contact_id IS NULL")
     if filters.sans_ca_potentiel:
         conditions.append("a.ca_potentiel IS NULL")
+    if filters.sans_code_cloture:
+        conditions.append("a.code_cloture IS NULL")
     if filters.sans_action_depuis_jours is not None:
         conditions.append(
             "NOT EXISTS (SELECT 1 FROM action AS x WHERE x.affaire_id = a.id "

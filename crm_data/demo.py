@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crm_data import demo_affaires, demo_words
-from crm_data.db import Connection, transaction
+from crm_data.db import Connection, read, transaction
 from crm_data.demo_children import Ids, maybe, pick
 from crm_data.model import CrmError
 from crm_data.text import fold
@@ -66,13 +66,7 @@ def generate(
     report = progress or (lambda fraction, message: None)
     counts = dict.fromkeys(demo_affaires.TABLES, 0)
     with transaction(con) as cur:
-        row = cur.execute(
-            """
-            SELECT count(*)
-            FROM affaire
-            """
-        ).fetchone()
-        if row and row[0]:
+        if not _holds_no_affaire(cur):
             raise CrmError(
                 "La base contient déjà des affaires : les données de démonstration ne se "
                 "chargent que dans une base vide."
@@ -102,6 +96,22 @@ def generate(
         ids.close(cur)
     report(1.0, f"Données de démonstration chargées : {_fr_int(affaires)} affaires.")
     return counts
+
+
+def _holds_no_affaire(cur: Connection) -> bool:
+    row = cur.execute(
+        """
+        SELECT count(*)
+        FROM affaire
+        """
+    ).fetchone()
+    return not (row and row[0])
+
+
+def can_load(con: Connection) -> bool:
+    """True when the base holds no affaire at all: the only time demo data may be loaded."""
+    with read(con) as cur:
+        return _holds_no_affaire(cur)
 
 
 def _fr_int(value: int) -> str:

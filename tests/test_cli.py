@@ -166,6 +166,7 @@ def test_every_command_of_the_parser_has_a_handler() -> None:
         "demo": ["demo"],
         "import": ["import", "f.csv"],
         "export": ["export", "f.csv"],
+        "analyse": ["analyse", "pipe"],
         "user add": ["user", "add", "x", "--role", "admin"],
         "backup": ["backup", "s.duckdb"],
         "restore": ["restore", "s.duckdb"],

@@ -33,3 +33,13 @@ def test_list_shows_affaires_and_totals(_isolated_base: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Affaires"] == "1"
     assert metrics["CA pondéré"] == "800\u00a0€"
+
+
+def test_empty_base_loads_demo_data_in_one_click(_isolated_base: Path) -> None:
+    at = run_app()
+    at.button(key="demo_load").click().run()
+    assert not at.exception
+    con = db.shared_connection(_isolated_base)
+    row = con.execute("SELECT count(*) FROM affaire").fetchone()
+    assert row is not None and row[0] > 1000
+    assert at.dataframe, "the list shows the demo affaires after the reload"

@@ -1,0 +1,99 @@
+"""Pipe: the open affaires per étape weighted by réussite (A1), the forecast by month of date fin
+(A2) and the figures per commercial (A7), with drill-downs and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from crm_data import analyses_drill as drill
+from crm_data.analyses import Filters
+from crm_ui import analysis_widgets as ui
+from crm_ui import cached, charts, formatting, session
+from crm_ui.access import Area, require
+from crm_ui.navigation import open_affaires_list
+from crm_ui.period import picker
+
+con = session.connection()
+actor = session.current_actor()
+require(actor, Area.PIPE)
+st.title("Pipe")
+st.caption(
+    "Les affaires en cours par étape, pondérées par leur réussite."
+    if actor.sees_everything
+    else "Vos affaires en cours par étape, pondérées par leur réussite."
+)
+
+with st.container(border=True):
+    gestion, types, familles = ui.affaire_filters(con, actor, "pipe")
+    period = picker("pipe")
+filters = Filters(
+    du=period.du,
+    au=period.au,
+    gestion_par=gestion,
+    type=types,
+    famille=familles,
+    today=dt.date.today(),
+)
+state = cached.state()
+
+pipe = cached.analysis("pipe", state, actor, filters)
+totals = pipe[["nombre", "ca_potentiel", "ca_pondere", "ca_attendu"]].sum()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Affaires en cours", formatting.number(totals["nombre"]))
+m2.metric("CA potentiel", formatting.euro(totals["ca_potentiel"], 0))
+m3.metric("CA pondéré", formatting.euro(totals["ca_pondere"], 0))
+m4.metric("CA attendu", formatting.euro(totals["ca_attendu"], 0))
+
+st.subheader("Pipe par étape")
+ui.chart(
+    charts.pipe_chart(pipe, "CA potentiel et CA pondéré des affaires en cours, par étape"),
+    "pipe_chart",
+    "Aucune affaire en cours : le pipe est vide.",
+    lambda etape, _: drill.open_at_etape(filters, etape),
+)
+total_row = pd.DataFrame([{"etape": "Total", **totals.to_dict()}])
+ui.table(pd.concat([pipe, total_row], ignore_index=True), "pipe_table", "pipe-par-etape")
+
+st.subheader("Prévision")
+forecast = cached.analysis("prevision", state, actor, filters)
+ui.chart(
+    charts.forecast_chart(
+        forecast, "Prévision des affaires en cours par mois de date fin : bas, pondéré, haut"
+    ),
+    "prevision_chart",
+    "Aucune affaire en cours : rien à prévoir.",
+    lambda mois, _: drill.forecast_bucket(filters, mois),
+)
+ui.table(forecast, "prevision_table", "prevision")
+
+st.subheader("Par commercial")
+st.caption(f"Affaires en cours aujourd'hui ; gagnées, perdues et actions {period.label()}.")
+commerciaux = cached.analysis("commerciaux", state, actor, filters)
+if commerciaux.empty:
+    st.info("Aucune affaire ni action pour ces filtres.")
+else:
+    event = ui.table(
+        commerciaux,
+        "commerciaux_table",
+        "par-commercial",
+        selection="single-row",
+    )
+    st.caption("Sélectionnez une ligne pour voir les affaires en cours de ce commercial.")
+    selected = getattr(getattr(event, "selection", None), "rows", [])
+    if selected:
+        ids = {nom: i for i, nom in ui.user_names(con).items()}
+        user_id = ids.get(str(commerciaux.iloc[selected[0]]["gestion_par"]))
+        if user_id is not None:
+            open_affaires_list(drill.open_of_user(filters, user_id))
+
+ui.export_button(
+    lambda: {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},
+    {
+        **filters.describe(),
+        "Gestion par": ", ".join(ui.user_names(con).get(i, str(i)) for i in gestion) or "Tous",
+    },
+    "pipe",
+)

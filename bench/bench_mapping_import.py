@@ -1,0 +1,173 @@
+"""A Salesforce-like export through the `salesforce` mapping, against DuckDB's bare read_csv.
+
+Run: python -m bench.bench_mapping_import [--rows 100000 1000000]. For each size it writes an
+Opportunity.csv (with an Account.csv of 2,000 accounts beside it), then in separate processes
+(so that each peak memory is its own): read_csv of the file into a table (the floor), the
+import through the mapping into a fresh base, and the export of the imported affaires to CSV.
+Prints seconds, the ratio to read_csv and the peak resident memory of each step;
+--memory-limit 300MB caps DuckDB's buffer pool to show what the steps need, not what they cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+)
+PROBABILITIES = (10, 10, 20, 75, 90, 100, 0)
+
+
+def write_files(folder: Path, rows: int) -> Path:
+    """Opportunity.csv and Account.csv in folder, as Salesforce's Data Loader writes them."""
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        COPY (
+            SELECT '001' || lpad(CAST(i AS VARCHAR), 15, '0') AS Id,
+                   'Compte ' || i AS Name,
+                   ['Retail', 'Finance', 'Education', 'Healthcare'][i % 4 + 1] AS Industry
+            FROM range(2000) AS t(i)
+        ) TO '{folder / "Account.csv"}' (HEADER, DELIMITER ',')
+        """
+    )
+    stages = ", ".join(f"'{s}'" for s in STAGES)
+    rates = ", ".join(str(p) for p in PROBABILITIES)
+    con.execute(
+        f"""
+        COPY (
+            SELECT '006' || lpad(CAST(i AS VARCHAR), 15, '0') AS Id,
+                   '' AS IsDeleted,
+                   '001' || lpad(CAST(hash(i) % 2000 AS VARCHAR), 15, '0') AS AccountId,
+                   'Opportunité ' || i AS Name,
+                   '' AS Description,
+                   [{stages}][s + 1] AS StageName,
+                   round(1000 + (hash(i * 7) % 100000000) / 1000.0, 2) AS Amount,
+                   [{rates}][s + 1] AS Probability,
+                   strftime(DATE '2024-01-01' + CAST(i % 700 AS INTEGER), '%Y-%m-%d')
+                       AS CloseDate,
+                   ['New Business', 'Existing Business'][i % 2 + 1] AS Type,
+                   'Web' AS LeadSource,
+                   strftime(TIMESTAMP '2023-06-01 10:00:00' + to_days(CAST(i % 200 AS INTEGER)),
+                            '%Y-%m-%dT%H:%M:%S.000+0000') AS CreatedDate
+            FROM (SELECT i, CAST(hash(i * 13) % 7 AS BIGINT) AS s FROM range({rows}) AS t(i))
+        ) TO '{folder / "Opportunity.csv"}' (HEADER, DELIMITER ',')
+        """
+    )
+    return folder / "Opportunity.csv"
+
+
+MEMORY_LIMIT = "MEMORY_LIMIT"
+
+
+def _limit(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB's buffer pool takes up to 80 % of the machine by default; a limit shows whether
+    # the step really needs more memory for more rows.
+    limit = os.environ.get(MEMORY_LIMIT)
+    if limit:
+        con.execute(f"SET memory_limit = '{limit}'")
+
+
+def step_read_csv(path: Path, _: Path) -> int:
+    con = duckdb.connect()
+    _limit(con)
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(path)])
+    row = con.execute("SELECT count(*) FROM t").fetchone()
+    return int(row[0]) if row else 0
+
+
+def step_import(path: Path, base: Path) -> int:
+    from crm_data.db import open_base
+    from crm_data.mapped_import import import_mapped_file
+    from crm_data.mapping import load_mapping
+    from crm_data.users import local_admin
+
+    con = open_base(base)
+    _limit(con)
+    report = import_mapped_file(con, local_admin(con), path, load_mapping(con, "salesforce"))
+    if report.errors or not report.written:
+        raise SystemExit(f"import refused: {report.summary()} {report.errors[:3]}")
+    con.close()
+    return report.created
+
+
+def step_export(_: Path, base: Path) -> int:
+    from crm_data.db import open_base
+    from crm_data.exporter import export_affaires
+    from crm_data.users import local_admin
+
+    con = open_base(base)
+    _limit(con)
+    return export_affaires(con, local_admin(con), base.with_suffix(".csv"))
+
+
+STEPS = {"read_csv": step_read_csv, "import": step_import, "export": step_export}
+
+
+def run_step(name: str, path: Path, base: Path) -> dict[str, float]:
+    """Run one step in a fresh process; its seconds, rows and peak resident memory (MB)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bench_mapping_import", "--step", name, str(path), str(base)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def child(name: str, path: Path, base: Path) -> None:
+    start = time.perf_counter()
+    rows = STEPS[name](path, base)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--step", nargs=3, metavar=("NAME", "FILE", "BASE"))
+    parser.add_argument("--memory-limit", help="DuckDB memory_limit for every step, e.g. 300MB")
+    args = parser.parse_args()
+    if args.memory_limit:
+        os.environ[MEMORY_LIMIT] = args.memory_limit
+    if args.step:
+        child(args.step[0], Path(args.step[1]), Path(args.step[2]))
+        return
+    print(f"{'rows':>9} {'step':<9} {'seconds':>8} {'x read_csv':>10} {'rows/s':>9} {'peak MB':>8}")
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_files(Path(folder), rows)
+            base = Path(folder) / "crm.duckdb"
+            floor = None
+            for name in STEPS:
+                result = run_step(name, path, base)
+                floor = floor or result["seconds"]
+                seconds = result["seconds"]
+                print(
+                    f"{rows:>9} {name:<9} {seconds:>8.2f} {seconds / floor:>10.1f} "
+                    f"{result['rows'] / seconds:>9.0f} {result['peak_mb']:>8.0f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""What every analysis shares: the filters, the SQL scope they bind to, ratios, the base's state.
+
+No analysis here; SQL fragments are built from constants only, every value is bound by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from crm_data.db import Connection, read
+from crm_data.model import Actor
+
+CLOSING_DATE = "CASE WHEN a.statut = 'Gagnée' THEN a.date_signature ELSE a.date_cloture END"
+"""SPEC §3: a Gagnée closes on its date de signature, a Perdue or Abandonnée on its date_cloture."""
+
+SCOPE = """
+    ($sees_everything OR a.gestion_par = $actor_id)
+    AND (len($gestion_par::BIGINT[]) = 0 OR list_contains($gestion_par::BIGINT[], a.gestion_par))
+    AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], a.type))
+    AND (len($familles::VARCHAR[]) = 0
+         OR list_contains($familles::VARCHAR[], a.famille_article))
+    AND (len($etapes::VARCHAR[]) = 0 OR list_contains($etapes::VARCHAR[], a.etape))
+"""
+"""The affaires (alias `a`) the actor may see that match the filters, period aside."""
+
+IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
+"""A closed affaire whose closing date lies in [du, au], both bounds included."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What an analysis is asked for: a period [du, au] (both included; the current calendar year
+    when omitted) and optional lists of gestion par ids, types, familles and étapes (empty: all).
+
+    `today` fixes "now" for the analyses that look at late or stale affaires.
+    """
+
+    du: dt.date | None = None
+    au: dt.date | None = None
+    gestion_par: tuple[int, ...] = ()
+    type: tuple[str, ...] = ()
+    famille: tuple[str, ...] = ()
+    etape: tuple[str, ...] = ()
+    today: dt.date | None = None
+
+    def day(self) -> dt.date:
+        """The day the analyses take as today."""
+        return self.today or dt.date.today()
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """(du, au), each defaulting to the bounds of the current calendar year."""
+        year = self.day().year
+        return self.du or dt.date(year, 1, 1), self.au or dt.date(year, 12, 31)
+
+    def describe(self) -> dict[str, str]:
+        """The filters in French, for the sheet that records them beside an export."""
+        du, au = self.period()
+        return {
+            "Période du": du.strftime("%d/%m/%Y"),
+            "Période au": au.strftime("%d/%m/%Y"),
+            "Type": ", ".join(self.type) or "Tous",
+            "Famille d'article": ", ".join(self.famille) or "Toutes",
+            "Etape": ", ".join(self.etape) or "Toutes",
+        }
+
+
+def unfiltered(actor: Actor, filters: Filters) -> bool:
+    """True when the actor sees every affaire and no affaire filter applies (the period aside):
+    rows hanging on affaires (history, actions) then need no join to them."""
+    chosen = filters.gestion_par or filters.type or filters.famille or filters.etape
+    return actor.sees_everything and not chosen
+
+
+def params(actor: Actor, filters: Filters, **more: object) -> dict[str, object]:
+    """The bound values of SCOPE and IN_PERIOD for this actor and these filters, plus more."""
+    du, au = filters.period()
+    return {
+        "sees_everything": actor.sees_everything,
+        "actor_id": actor.id,
+        "gestion_par": list(filters.gestion_par),
+        "types": list(filters.type),
+        "familles": list(filters.famille),
+        "etapes": list(filters.etape),
+        "du": du,
+        "au": au,
+        **more,
+    }
+
+
+def query(con: Connection, sql: str, values: dict[str, object]) -> pd.DataFrame:
+    """Run one aggregate query on a fresh cursor and return its small result as a frame.
+
+    Only the parameters the SQL names are bound: DuckDB refuses unused named parameters.
+    """
+    used = {k: v for k, v in values.items() if f"${k}" in sql}
+    with read(con) as cur:
+        return cur.execute(sql, used).df()
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator as floats, empty (NaN) where the denominator is 0 or empty."""
+    num = numerator.astype("float64")
+    den = denominator.astype("float64")
+    return (num / den.where(den != 0)).astype("float64")
+
+
+def month_labels(du: dt.date, au: dt.date) -> list[str]:
+    """Every month from du's to au's as AAAA-MM, in order."""
+    months = pd.period_range(pd.Period(du, freq="M"), pd.Period(au, freq="M"), freq="M")
+    return [p.strftime("%Y-%m") for p in months]
+
+
+def base_state(con: Connection) -> tuple[object, ...]:
+    """A token that changes whenever data an analysis reads changes: a cache key.
+
+    Computed from the data itself rather than from a counter that writers bump, so that every
+    writer (screens, imports, the command line, another process before this one opened the file)
+    is seen without cooperating: counts catch inserts and deletes, the sum of versions and the
+    latest update catch edits, and the small reference tables are folded whole. It costs a few
+    aggregates over columns DuckDB scans in milliseconds at a million affaires.
+    """
+    with read(con) as cur:
+        row = cur.execute(
+            """
+            SELECT
+                (SELECT count(*) FROM affaire),
+                (SELECT sum(version) FROM affaire),
+                (SELECT max(updated_at) FROM affaire),
+                (SELECT count(*) FROM affaire_historique),
+                (SELECT max(id) FROM affaire_historique),
+                (SELECT count(*) FROM action),
+                (SELECT max(updated_at) FROM action),
+                (SELECT sum(version) FROM action),
+                (SELECT string_agg(nom || ordre || reussite_defaut || actif, '|' ORDER BY nom)
+                 FROM etape),
+                (SELECT string_agg(nom || categorie || actif, '|' ORDER BY nom)
+                 FROM code_cloture),
+                (SELECT string_agg(nom || actif, '|' ORDER BY nom) FROM famille_article),
+                (SELECT string_agg(id || nom || role || actif, '|' ORDER BY id) FROM utilisateur)
+            """
+        ).fetchone()
+    return tuple(row) if row else ()

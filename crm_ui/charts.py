@@ -1,0 +1,187 @@
+"""Plotly figures for the analyses: frame in, figure out, French number formats, readable colours.
+
+A builder returns None for an empty frame: screens then say so in a sentence instead of drawing.
+Every bar carries its group in `customdata`, so a click (on_select) tells the screen what to open.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+BLUE = "#1F4E79"
+LIGHT_BLUE = "#7FA7CE"
+GREEN = "#2E7D32"
+RED = "#C62828"
+GREY = "#8A8F98"
+ORANGE = "#E08A00"
+CATEGORY_COLOURS = {"interne": RED, "externe": GREY}
+STATUT_COLOURS = {"Gagnée": GREEN, "Perdue": RED, "Abandonnée": GREY}
+EURO_HOVER = "%{y:,.2f} €"
+
+
+def _layout(fig: go.Figure, title: str, *, euro_axis: bool = True) -> go.Figure:
+    # Plotly has no French locale inside Streamlit: ", " makes 1 234,5 out of its separators.
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        separators=", ",
+        barmode="group",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        hoverlabel={"namelength": -1},
+        clickmode="event+select",
+    )
+    if euro_axis:
+        fig.update_yaxes(tickformat=",.0f", ticksuffix=" €")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def _bars(x: pd.Series, y: pd.Series, name: str, colour: str, hover: str = EURO_HOVER) -> go.Bar:
+    return go.Bar(
+        x=x.astype(str).tolist(),
+        y=y.astype(float).tolist(),
+        name=name,
+        marker_color=colour,
+        customdata=x.astype(str).tolist(),
+        hovertemplate=f"%{{x}}<br>{name} : {hover}<extra></extra>",
+    )
+
+
+def pipe_chart(pipe: pd.DataFrame, title: str) -> go.Figure | None:
+    """A1: CA potentiel and CA pondéré side by side per étape, in étape order."""
+    if int(pipe["nombre"].sum()) == 0:
+        return None
+    fig = go.Figure(
+        [
+            _bars(pipe["etape"], pipe["ca_potentiel"], "CA potentiel", LIGHT_BLUE),
+            _bars(pipe["etape"], pipe["ca_pondere"], "CA pondéré", BLUE),
+        ]
+    )
+    return _layout(fig, title)
+
+
+def forecast_chart(forecast: pd.DataFrame, title: str) -> go.Figure | None:
+    """A2: the three scenarios (bas, pondéré, haut) per month of date fin, late and undated
+    affaires as their own bars."""
+    if forecast.empty:
+        return None
+    fig = go.Figure(
+        [
+            _bars(forecast["mois"], forecast["bas"], "Bas (CA attendu)", LIGHT_BLUE),
+            _bars(forecast["mois"], forecast["pondere"], "Pondéré", BLUE),
+            _bars(forecast["mois"], forecast["haut"], "Haut (CA potentiel)", ORANGE),
+        ]
+    )
+    return _layout(fig, title)
+
+
+def results_chart(results: pd.DataFrame, title: str) -> go.Figure | None:
+    """A3: gagnées, perdues and abandonnées stacked per type (one trace per statut)."""
+    columns = {"Gagnée": "gagnees", "Perdue": "perdues", "Abandonnée": "abandonnees"}
+    if int(results[list(columns.values())].to_numpy().sum()) == 0:
+        return None
+    fig = go.Figure(
+        [
+            _bars(results["type"], results[column], statut, STATUT_COLOURS[statut], "%{y}")
+            for statut, column in columns.items()
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, euro_axis=False)
+
+
+def pareto_chart(losses: pd.DataFrame, title: str) -> go.Figure | None:
+    """A4: losses per code clôture, most frequent first, red when interne (avoidable) and grey
+    when externe, with the cumulative share on a second axis."""
+    if losses.empty:
+        return None
+    fig = go.Figure()
+    for categorie, colour in CATEGORY_COLOURS.items():
+        part = losses[losses["categorie"] == categorie]
+        fig.add_trace(
+            _bars(part["code_cloture"], part["nombre"], f"Perte {categorie}", colour, "%{y}")
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=losses["code_cloture"].astype(str).tolist(),
+            y=(losses["part"].cumsum() * 100).tolist(),
+            name="Part cumulée",
+            mode="lines+markers",
+            line={"color": BLUE},
+            yaxis="y2",
+            hovertemplate="%{x}<br>Part cumulée : %{y:.1f} %<extra></extra>",
+        )
+    )
+    order = losses["code_cloture"].astype(str).tolist()
+    fig.update_layout(
+        barmode="stack",
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": " %"},
+    )
+    _layout(fig, title, euro_axis=False)
+    fig.update_xaxes(categoryorder="array", categoryarray=order)
+    return fig
+
+
+def monthly_chart(monthly: pd.DataFrame, title: str, by: str | None = None) -> go.Figure | None:
+    """A5: CA signé per month, stacked by the breakdown when one is chosen, with the same month
+    a year earlier as a line."""
+    if (
+        float(monthly["ca_signe"].sum()) == 0
+        and float(monthly["ca_signe_annee_precedente"].sum()) == 0
+    ):
+        return None
+    fig = go.Figure()
+    if by is None:
+        fig.add_trace(_bars(monthly["mois"], monthly["ca_signe"], "CA signé", BLUE))
+        previous = monthly
+    else:
+        for value, part in monthly.groupby(by, sort=True):
+            fig.add_trace(_bars(part["mois"], part["ca_signe"], str(value) or "(vide)", ""))
+        previous = monthly.groupby("mois")["ca_signe_annee_precedente"].sum().reset_index()
+    fig.add_trace(
+        go.Scatter(
+            x=previous["mois"].astype(str).tolist(),
+            y=previous["ca_signe_annee_precedente"].astype(float).tolist(),
+            name="Un an plus tôt",
+            mode="lines+markers",
+            line={"color": ORANGE, "dash": "dot"},
+            hovertemplate=f"%{{x}}<br>Un an plus tôt : {EURO_HOVER}<extra></extra>",
+        )
+    )
+    _layout(fig, title)
+    if by is not None:
+        fig.update_layout(barmode="stack")
+    return fig
+
+
+def conversion_chart(conversion: pd.DataFrame, title: str) -> go.Figure | None:
+    """A8: affaires entering each étape and those that went further."""
+    if int(conversion["entrees"].sum()) == 0:
+        return None
+    fig = go.Figure(
+        [
+            _bars(conversion["etape"], conversion["entrees"], "Entrées", LIGHT_BLUE, "%{y}"),
+            _bars(
+                conversion["etape"],
+                conversion["passees_suivante"],
+                "Passées à la suite",
+                BLUE,
+                "%{y}",
+            ),
+        ]
+    )
+    return _layout(fig, title, euro_axis=False)
+
+
+def clicked(event: object, fig: go.Figure) -> tuple[str, str] | None:
+    """(group, trace name) of the bar clicked in fig drawn with on_select, or None."""
+    selection = event.get("selection", {}) if isinstance(event, dict) else {}
+    for point in selection.get("points", []) if isinstance(selection, dict) else []:
+        group = point.get("customdata", point.get("x"))
+        if isinstance(group, list):
+            group = group[0] if group else None
+        curve = point.get("curve_number", 0)
+        if group is not None and isinstance(curve, int) and curve < len(fig.data):
+            return str(group), str(fig.data[curve].name)
+    return None

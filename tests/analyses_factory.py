@@ -1,0 +1,114 @@
+"""Small builders of hand-made bases for the analyses' tests: rows inserted as given, so that
+closed affaires get the exact dates a case needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from crm_data.db import Connection, open_base
+from crm_data.model import Actor, Role
+from crm_data.users import add_user, get_actor, local_admin
+
+D = dt.date.fromisoformat
+_names = itertools.count(1)
+
+
+def new_base() -> tuple[Connection, Actor]:
+    """A fresh in-memory base and its local admin."""
+    con = open_base(":memory:")
+    return con, local_admin(con)
+
+
+def new_user(con: Connection, login: str, role: Role = Role.COMMERCIAL) -> Actor:
+    """A user named after its login, as an Actor."""
+    add_user(con, None, login, role.value, nom=login.capitalize())
+    return get_actor(con, login)
+
+
+def new_compte(con: Connection) -> int:
+    row = con.execute(
+        """
+        INSERT INTO compte (nom, nom_cle)
+        VALUES (?, ?)
+        RETURNING id
+        """,
+        [f"Compte {next(_names)}", f"compte-{next(_names)}"],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def new_affaire(con: Connection, **fields: Any) -> int:
+    """Insert an affaire with sensible defaults; a Gagnée closes on its date de signature."""
+    values: dict[str, Any] = {
+        "nom": f"Affaire {next(_names)}",
+        "date_debut": D("2026-01-01"),
+        "gestion_par": 1,
+        "statut": "En cours",
+        "etape": "Qualification",
+        "type": "Nouveau",
+    }
+    values.update(fields)
+    if "compte_id" not in values:
+        values["compte_id"] = new_compte(con)
+    if values["statut"] == "Gagnée":
+        values.setdefault("total_ht", 0)
+        values.setdefault("date_signature", values["date_debut"])
+        values["date_cloture"] = values["date_signature"]
+    elif values["statut"] != "En cours":
+        values.setdefault("date_cloture", values["date_debut"])
+    columns = list(values)
+    row = con.execute(
+        f"""
+        INSERT INTO affaire ({", ".join(columns)})
+        VALUES ({", ".join("?" for _ in columns)})
+        RETURNING id
+        """,
+        list(values.values()),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def new_action(
+    con: Connection,
+    affaire_id: int,
+    date_action: dt.date,
+    *,
+    fait: bool = False,
+    fait_le: dt.date | None = None,
+    utilisateur_id: int = 1,
+) -> None:
+    con.execute(
+        """
+        INSERT INTO action (affaire_id, type, date_action, objet, fait, fait_le, utilisateur_id)
+        VALUES (?, 'Téléphone', ?, 'Appel', ?, ?, ?)
+        """,
+        [affaire_id, date_action, fait, fait_le, utilisateur_id],
+    )
+
+
+def new_history(con: Connection, affaire_id: int, when: str, champ: str, nouveau: str) -> None:
+    """One history line: champ became nouveau at noon on the day `when` (AAAA-MM-JJ)."""
+    con.execute(
+        """
+        INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, nouveau)
+        VALUES (?, ?, 1, ?, ?)
+        """,
+        [affaire_id, dt.datetime.fromisoformat(f"{when}T12:00:00"), champ, nouveau],
+    )
+
+
+def rows(frame: Any) -> list[tuple[Any, ...]]:
+    """The frame's rows as tuples, floats rounded to 6 places and NaN as None, for comparing."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float):
+            return None if value != value else round(value, 6)
+        if hasattr(value, "item"):
+            return clean(value.item())
+        return value
+
+    return [tuple(clean(v) for v in row) for row in frame.itertuples(index=False)]

@@ -1,0 +1,154 @@
+"""A random base of many affaires with their history and actions, inserted in bulk from pandas,
+for checking the analyses against an independent pandas computation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from crm_data.db import Connection, open_base
+from crm_data.model import Role
+from crm_data.users import add_user
+
+ETAPES = ["Qualification", "Analyse des besoins", "Proposition commerciale", "Négociation"]
+CODES = [
+    "Prix",
+    "Offre inadaptée",
+    "Concurrent",
+    "Délai de réponse",
+    "Projet annulé",
+    "Pas de budget",
+    "Client injoignable",
+    "Décision reportée",
+]
+TYPES = ["Nouveau", "Récurrent", "Mise à jour"]
+FAMILLES = ["Logiciel", "Matériel", "Prestation", "Formation", "Maintenance"]
+START = np.datetime64("2023-06-01")
+
+
+def _cents(rng: np.random.Generator, n: int, missing: float) -> pd.Series:
+    values = pd.Series(rng.integers(0, 5_000_000, n) / 100)
+    return values.where(rng.random(n) >= missing)
+
+
+def random_base(n: int = 50_000, seed: int = 7, path: str = ":memory:") -> Connection:
+    """A base with n random affaires (every statut), a history of 1 to 3 étapes each plus the
+    closing, 5 commerciaux, comptes with one contact each, and n / 2 actions."""
+    rng = np.random.default_rng(seed)
+    con = open_base(path)
+    users = [
+        add_user(con, None, f"com{i}", Role.COMMERCIAL.value, nom=f"Commercial {i}")
+        for i in range(5)
+    ]
+    con.execute("INSERT INTO compte (nom, nom_cle) SELECT 'C' || i, 'c' || i FROM range(200) t(i)")
+    con.execute("INSERT INTO contact (compte_id, nom) SELECT id, 'Contact' FROM compte")
+    comptes = con.execute(
+        "SELECT id, (SELECT min(id) FROM contact k WHERE k.compte_id = c.id) FROM compte c"
+    ).df()
+    pick = rng.integers(0, len(comptes), n)
+    debut = START + rng.integers(0, 800, n).astype("timedelta64[D]")
+    steps = rng.integers(1, 4, n)
+    gaps = rng.integers(1, 60, (n, 3)).astype("timedelta64[D]")
+    visit_days = debut[:, None] + np.cumsum(gaps, axis=1) - gaps[:, :1]
+    visit_etapes = rng.integers(0, 4, (n, 3))
+    statut = rng.choice(["En cours", "Gagnée", "Perdue", "Abandonnée"], n, p=[0.4, 0.25, 0.25, 0.1])
+    last = visit_days[np.arange(n), steps - 1]
+    closing = last + rng.integers(0, 90, n).astype("timedelta64[D]")
+    closed = statut != "En cours"
+    frame = pd.DataFrame(
+        {
+            "nom": [f"Affaire {i}" for i in range(n)],
+            "date_debut": debut,
+            "date_fin": pd.Series(debut + rng.integers(0, 400, n).astype("timedelta64[D]")).where(
+                rng.random(n) > 0.15
+            ),
+            "compte_id": comptes.iloc[pick, 0].to_numpy(),
+            "contact_id": pd.Series(comptes.iloc[pick, 1].to_numpy()).where(rng.random(n) > 0.3),
+            "gestion_par": rng.choice(users, n),
+            "statut": statut,
+            "etape": np.array(ETAPES)[visit_etapes[np.arange(n), steps - 1]],
+            "type": rng.choice(TYPES, n),
+            "famille_article": pd.Series(rng.choice(FAMILLES, n)).where(rng.random(n) > 0.1),
+            "ca_potentiel": _cents(rng, n, 0.1),
+            "reussite": pd.Series(rng.integers(0, 101, n))
+            .where(rng.random(n) > 0.05)
+            .astype("Int64"),
+            "ca_attendu": _cents(rng, n, 0.3),
+            "code_cloture": pd.Series(rng.choice(CODES, n)).where(
+                (statut == "Perdue") | ((statut == "Abandonnée") & (rng.random(n) > 0.5))
+            ),
+            "date_signature": pd.Series(closing).where(statut == "Gagnée"),
+            "total_ht": _cents(rng, n, 0.0).where(statut == "Gagnée"),
+            "date_cloture": pd.Series(closing).where(closed),
+        }
+    )
+    con.register("generated", frame)
+    con.execute(
+        f"INSERT INTO affaire ({', '.join(frame.columns)}) "
+        f"SELECT {', '.join(frame.columns)} FROM generated"
+    )
+    con.unregister("generated")
+    ids = con.execute("SELECT id FROM affaire ORDER BY id").df()["id"].to_numpy()
+    history = []
+    for k in range(3):
+        keep = steps > k
+        history.append(
+            pd.DataFrame(
+                {
+                    "affaire_id": ids[keep],
+                    "changed_at": visit_days[keep, k].astype("datetime64[s]")
+                    + np.timedelta64(9 + k, "h"),
+                    "champ": "etape",
+                    "nouveau": np.array(ETAPES)[visit_etapes[keep, k]],
+                }
+            )
+        )
+    history.append(
+        pd.DataFrame(
+            {
+                "affaire_id": ids[closed],
+                "changed_at": closing[closed].astype("datetime64[s]") + np.timedelta64(18, "h"),
+                "champ": "statut",
+                "nouveau": statut[closed],
+            }
+        )
+    )
+    con.register("generated", pd.concat(history, ignore_index=True))
+    con.execute(
+        "INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, nouveau) "
+        "SELECT affaire_id, changed_at, 1, champ, nouveau FROM generated "
+        "ORDER BY changed_at"
+    )
+    con.unregister("generated")
+    m = n // 2
+    action_day = START + rng.integers(0, 900, m).astype("timedelta64[D]")
+    actions = pd.DataFrame(
+        {
+            "affaire_id": rng.choice(ids, m),
+            "date_action": action_day,
+            "fait": rng.random(m) > 0.4,
+            "fait_le": pd.Series(
+                action_day + rng.integers(0, 10, m).astype("timedelta64[D]")
+            ).where(rng.random(m) > 0.5),
+            "utilisateur_id": rng.choice(users, m),
+        }
+    )
+    con.register("generated", actions)
+    con.execute(
+        "INSERT INTO action (affaire_id, type, date_action, objet, fait, fait_le, "
+        "utilisateur_id) SELECT affaire_id, 'Mail', date_action, 'Objet', fait, fait_le, "
+        "utilisateur_id FROM generated"
+    )
+    con.unregister("generated")
+    return con
+
+
+def raw(con: Connection, table: str) -> pd.DataFrame:
+    """Every row of a table as pandas, dates as datetime64."""
+    return con.execute(f"SELECT * FROM {table}").df()
+
+
+def day(value: dt.date) -> pd.Timestamp:
+    return pd.Timestamp(value)

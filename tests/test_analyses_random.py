@@ -1,0 +1,322 @@
+"""Each analysis on a random base of 50,000 affaires against an independent pandas computation
+from the raw rows (one base for the module: it is only read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_data import analyses
+from crm_data.analyses import Filters
+from crm_data.db import Connection
+from crm_data.model import Actor, Role
+from crm_data.users import get_actor, local_admin
+from tests.random_base import ETAPES, TYPES, random_base
+
+D = dt.date.fromisoformat
+CASES = {
+    "admin_2025": ("admin", Filters(du=D("2025-01-01"), au=D("2025-12-31"), today=D("2025-09-15"))),
+    "commercial_filtered": (
+        "com2",
+        Filters(
+            du=D("2024-03-15"),
+            au=D("2025-02-10"),
+            type=("Nouveau", "Récurrent"),
+            famille=("Logiciel", "Prestation", "Formation"),
+            today=D("2025-01-20"),
+        ),
+    ),
+    "admin_one_etape": (
+        "admin",
+        Filters(du=D("2024-06-01"), au=D("2025-05-31"), etape=("Proposition commerciale",)),
+    ),
+    "manager_etapes": (
+        "admin",
+        Filters(
+            du=D("2024-01-01"),
+            au=D("2026-06-30"),
+            etape=("Analyse des besoins", "Négociation"),
+            gestion_par=(3, 5),
+            today=D("2024-12-31"),
+        ),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[tuple[Connection, dict[str, pd.DataFrame]]]:
+    con = random_base(50_000)
+    tables = {
+        t: con.execute(f"SELECT * FROM {t}").df()
+        for t in ("affaire", "affaire_historique", "action", "utilisateur", "code_cloture")
+    }
+    yield con, tables
+    con.close()
+
+
+def _actor(con: Connection, login: str) -> Actor:
+    return local_admin(con) if login == "admin" else get_actor(con, login)
+
+
+def _scope(aff: pd.DataFrame, actor: Actor, f: Filters, *, etape: bool = True) -> pd.DataFrame:
+    keep = pd.Series(True, index=aff.index)
+    if actor.role == Role.COMMERCIAL:
+        keep &= aff["gestion_par"] == actor.id
+    for column, values in (
+        ("gestion_par", f.gestion_par),
+        ("type", f.type),
+        ("famille_article", f.famille),
+        ("etape", f.etape if etape else ()),
+    ):
+        if values:
+            keep &= aff[column].isin(values)
+    return aff[keep]
+
+
+def _closed_in_period(aff: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    du, au = (pd.Timestamp(d) for d in f.period())
+    closing = aff["date_signature"].where(aff["statut"] == "Gagnée", aff["date_cloture"])
+    return aff[closing.between(du, au) & (aff["statut"] != "En cours")]
+
+
+def _weighted(aff: pd.DataFrame) -> pd.Series:
+    return aff["ca_potentiel"].fillna(0) * aff["reussite"].astype("float64").fillna(0) / 100
+
+
+def _same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    actual = actual.reset_index(drop=True)
+    expected = expected.reset_index(drop=True)[list(actual.columns)]
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, atol=0.011, rtol=1e-9)
+
+
+def _expected_pipe(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _scope(t["affaire"], actor, f)
+    open_ = aff[aff["statut"] == "En cours"].assign(pond=_weighted)
+    grouped = open_.groupby("etape").agg(
+        nombre=("id", "size"),
+        ca_potentiel=("ca_potentiel", "sum"),
+        ca_pondere=("pond", "sum"),
+        ca_attendu=("ca_attendu", "sum"),
+    )
+    rows = [e for e in ETAPES if not f.etape or e in f.etape]
+    return grouped.reindex(rows, fill_value=0).rename_axis("etape").reset_index()
+
+
+def _expected_forecast(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _scope(t["affaire"], actor, f)
+    open_ = aff[aff["statut"] == "En cours"].assign(pond=_weighted)
+    mois = open_["date_fin"].dt.strftime("%Y-%m")
+    mois = mois.where(open_["date_fin"] >= pd.Timestamp(f.day()), "En retard")
+    open_ = open_.assign(mois=mois.where(open_["date_fin"].notna(), "Sans date"))
+    grouped = (
+        open_.groupby("mois")
+        .agg(
+            nombre=("id", "size"),
+            bas=("ca_attendu", "sum"),
+            pondere=("pond", "sum"),
+            haut=("ca_potentiel", "sum"),
+        )
+        .reset_index()
+    )
+    key = grouped["mois"].replace({"En retard": "0", "Sans date": "9"})
+    return grouped.iloc[key.argsort(kind="stable")]
+
+
+def _expected_results(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _closed_in_period(_scope(t["affaire"], actor, f), f)
+    won = aff[aff["statut"] == "Gagnée"]
+    out = pd.DataFrame(index=pd.Index(list(f.type) or TYPES, name="type"))
+    for name, statut in (
+        ("gagnees", "Gagnée"),
+        ("perdues", "Perdue"),
+        ("abandonnees", "Abandonnée"),
+    ):
+        out[name] = aff[aff["statut"] == statut].groupby("type").size()
+    out = out.fillna(0)
+    out["ca_signe"] = won.groupby("type")["total_ht"].sum()
+    out["ca_signe"] = out["ca_signe"].fillna(0)
+    out["taux_reussite"] = out["gagnees"] / (out["gagnees"] + out["perdues"])
+    out["panier_moyen"] = out["ca_signe"] / out["gagnees"]
+    days = (won["date_signature"] - won["date_debut"]).dt.days
+    out["cycle_moyen_jours"] = days.groupby(won["type"]).mean().round(1)
+    return out.reset_index()
+
+
+def _expected_losses(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _closed_in_period(_scope(t["affaire"], actor, f), f)
+    lost = aff[aff["statut"] == "Perdue"]
+    out = (
+        lost.groupby("code_cloture")
+        .agg(nombre=("id", "size"), ca_potentiel=("ca_potentiel", "sum"))
+        .reset_index()
+    )
+    out["part"] = out["nombre"] / out["nombre"].sum()
+    categories = t["code_cloture"].set_index("nom")["categorie"]
+    out["categorie"] = out["code_cloture"].map(categories)
+    return out.sort_values(["nombre", "code_cloture"], ascending=[False, True])
+
+
+def _expected_monthly(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _scope(t["affaire"], actor, f)
+    won = aff[aff["statut"] == "Gagnée"]
+    du, au = f.period()
+    months = pd.period_range(du, au, freq="M")
+    sig = won["date_signature"]
+    now = won[sig.between(pd.Timestamp(du), pd.Timestamp(au))]
+    then_du, then_au = (pd.Timestamp(d) - pd.DateOffset(years=1) for d in (du, au))
+    then = won[sig.between(then_du, then_au)]
+    out = pd.DataFrame(index=months.strftime("%Y-%m"))
+    out["ca_signe"] = now.groupby(now["date_signature"].dt.strftime("%Y-%m"))["total_ht"].sum()
+    out["nombre"] = now.groupby(now["date_signature"].dt.strftime("%Y-%m")).size()
+    shifted = (then["date_signature"] + pd.DateOffset(years=1)).dt.strftime("%Y-%m")
+    out["ca_signe_annee_precedente"] = then.groupby(shifted)["total_ht"].sum()
+    return out.fillna(0).rename_axis("mois").reset_index()
+
+
+def _expected_objective(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _closed_in_period(_scope(t["affaire"], actor, f), f)
+    won = aff[aff["statut"] == "Gagnée"]
+    signe, attendu, potentiel = (won[c].sum() for c in ("total_ht", "ca_attendu", "ca_potentiel"))
+    return pd.DataFrame(
+        [
+            {
+                "ca_signe": signe,
+                "ca_attendu": attendu,
+                "ca_potentiel": potentiel,
+                "realisation": signe / attendu if attendu else np.nan,
+                "remise": 1 - signe / potentiel if potentiel else np.nan,
+            }
+        ]
+    )
+
+
+def _expected_commerciaux(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _scope(t["affaire"], actor, f)
+    open_ = aff[aff["statut"] == "En cours"].assign(pond=_weighted)
+    closed = _closed_in_period(aff, f)
+    out = pd.DataFrame(
+        {
+            "nombre_ouvertes": open_.groupby("gestion_par").size(),
+            "ca_pondere": open_.groupby("gestion_par")["pond"].sum(),
+            "gagnees": closed[closed["statut"] == "Gagnée"].groupby("gestion_par").size(),
+            "perdues": closed[closed["statut"] == "Perdue"].groupby("gestion_par").size(),
+            "ca_signe": closed.groupby("gestion_par")["total_ht"].sum(),
+        }
+    )
+    act = t["action"][t["action"]["affaire_id"].isin(aff["id"]) & t["action"]["fait"]]
+    done = act["fait_le"].fillna(act["date_action"])
+    du, au = (pd.Timestamp(d) for d in f.period())
+    act = act[done.between(du, au)]
+    out = out.join(act.groupby("utilisateur_id").size().rename("actions_faites"), how="outer")
+    out = out.rename_axis(None)
+    out = out.fillna(0)
+    out["taux_reussite"] = out["gagnees"] / (out["gagnees"] + out["perdues"])
+    names = t["utilisateur"].set_index("id")["nom"]
+    out["gestion_par"] = out.index.map(names)
+    return out.sort_values("gestion_par")
+
+
+def _expected_conversion(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    ids = _scope(t["affaire"], actor, f, etape=False)["id"]
+    h = t["affaire_historique"]
+    h = h[h["affaire_id"].isin(ids)].sort_values(["affaire_id", "changed_at", "id"])
+    visits = h[h["champ"] == "etape"].copy()
+    visits["ordre"] = visits["nouveau"].map({e: i for i, e in enumerate(ETAPES)})
+    by = visits.groupby("affaire_id")
+    visits["next"] = by["changed_at"].shift(-1)
+    later = visits.iloc[::-1].groupby("affaire_id")["ordre"].cummax().iloc[::-1]
+    visits["later_max"] = later.groupby(visits["affaire_id"]).shift(-1)
+    closings = h[(h["champ"] == "statut") & (h["nouveau"] != "En cours")]
+    visits = visits.sort_values("changed_at")
+    for name, rows in (
+        ("closed_at", closings),
+        ("won_at", closings[closings["nouveau"] == "Gagnée"]),
+    ):
+        visits = pd.merge_asof(
+            visits,
+            rows[["affaire_id", "changed_at"]]
+            .rename(columns={"changed_at": name})
+            .sort_values(name),
+            left_on="changed_at",
+            right_on=name,
+            by="affaire_id",
+            direction="forward",
+        )
+    du, au = (pd.Timestamp(d) for d in f.period())
+    visits = visits[visits["changed_at"].dt.normalize().between(du, au)]
+    visits["passed"] = (visits["later_max"] > visits["ordre"]) | visits["won_at"].notna()
+    left = visits[["next", "closed_at"]].min(axis=1)
+    visits["jours"] = (left.dt.normalize() - visits["changed_at"].dt.normalize()).dt.days
+    rows = [e for e in ETAPES if not f.etape or e in f.etape]
+    out = pd.DataFrame(index=pd.Index(rows, name="etape"))
+    out["entrees"] = visits.groupby("nouveau")["affaire_id"].nunique()
+    out["passees_suivante"] = visits[visits["passed"]].groupby("nouveau")["affaire_id"].nunique()
+    out = out.fillna(0)
+    out["taux_passage"] = out["passees_suivante"] / out["entrees"]
+    out["jours_median"] = visits.groupby("nouveau")["jours"].median()
+    return out.reset_index()
+
+
+def _expected_quality(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _scope(t["affaire"], actor, f)
+    today = pd.Timestamp(f.day())
+    since = today - pd.Timedelta(days=30)
+    open_ = aff[aff["statut"] == "En cours"]
+    recent = t["action"].loc[t["action"]["date_action"] >= since, "affaire_id"]
+    counts = [
+        (open_["date_fin"] < today).sum(),
+        open_["contact_id"].isna().sum(),
+        (~open_["id"].isin(recent)).sum(),
+        open_["ca_potentiel"].isna().sum(),
+        ((aff["statut"] == "Perdue") & aff["code_cloture"].isna()).sum(),
+    ]
+    return pd.DataFrame({"controle": list(analyses.QUALITY_CHECKS.values()), "nombre": counts})
+
+
+EXPECTED = {
+    "pipe": _expected_pipe,
+    "prevision": _expected_forecast,
+    "resultats-type": _expected_results,
+    "pertes-code": _expected_losses,
+    "ca-mensuel": _expected_monthly,
+    "objectif": _expected_objective,
+    "commerciaux": _expected_commerciaux,
+    "conversion": _expected_conversion,
+    "qualite": _expected_quality,
+}
+
+
+def test_every_analysis_has_an_independent_check() -> None:
+    assert set(EXPECTED) == set(analyses.REGISTRY)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_analysis_matches_pandas_on_a_random_base(
+    base: tuple[Connection, dict[str, pd.DataFrame]], name: str, case: str
+) -> None:
+    con, tables = base
+    login, filters = CASES[case]
+    actor = _actor(con, login)
+    actual = analyses.REGISTRY[name](con, actor, filters)
+    assert not actual.empty
+    _same(actual, EXPECTED[name](tables, actor, filters))
+
+
+def test_losses_matrix_matches_pandas_on_a_random_base(
+    base: tuple[Connection, dict[str, pd.DataFrame]],
+) -> None:
+    con, tables = base
+    login, filters = CASES["admin_2025"]
+    actor = _actor(con, login)
+    matrix = analyses.losses_matrix(con, actor, filters).set_index("etape")
+    lost = _closed_in_period(tables["affaire"], filters)
+    lost = lost[lost["statut"] == "Perdue"]
+    expected = pd.crosstab(lost["etape"], lost["code_cloture"])
+    expected = expected.reindex(index=matrix.index, columns=matrix.columns)
+    assert matrix.index.tolist() == [e for e in ETAPES if e in expected.index]
+    pd.testing.assert_frame_equal(matrix, expected, check_dtype=False, check_names=False)
