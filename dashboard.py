@@ -26,6 +26,7 @@ except CrmError as exc:
     st.error(str(exc), icon="🔒")
     st.stop()
 
+# Section → (area, file, title, icon); Affaires is the default view.
 PAGES = {
     "Commercial": [
         (Area.AFFAIRES, "app_pages/affaires.py", "Affaires", ":material/folder_open:"),
@@ -48,7 +49,6 @@ PAGES = {
         (Area.UTILISATEURS, "app_pages/utilisateurs.py", "Utilisateurs", ":material/group:"),
     ],
 }
-"""Section → (area, file, title, icon); the first page is the default view."""
 
 sections = {
     section: [

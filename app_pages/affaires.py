@@ -135,7 +135,7 @@ frame = list_affaires(
     offset=page * PAGE_SIZE,
 )
 event = st.dataframe(
-    frame.drop(columns=["version"]),
+    formatting.blank_missing(frame.drop(columns=["version"])),
     hide_index=True,
     width="stretch",
     key=f"affaires_table_{st.session_state.get('affaires_table_n', 0)}",
@@ -151,13 +151,13 @@ event = st.dataframe(
         "etape": "Etape",
         "type": "Type",
         "famille_article": "Famille d'article",
-        "date_debut": st.column_config.DateColumn("Date de début", format="DD/MM/YYYY"),
-        "date_fin": st.column_config.DateColumn("Date fin", format="DD/MM/YYYY"),
+        "date_debut": "Date de début",
+        "date_fin": "Date fin",
         "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
         "reussite": st.column_config.NumberColumn("Réussite", format="%d %%"),
         "ca_pondere": st.column_config.NumberColumn("CA pondéré", format="euro"),
         "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),
-        "date_signature": st.column_config.DateColumn("Date de signature", format="DD/MM/YYYY"),
+        "date_signature": "Date de signature",
         "code_cloture": "Code clôture",
     },
 )
