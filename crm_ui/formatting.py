@@ -85,3 +85,16 @@ def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
             else:
                 shown[column] = values.astype(object).where(values.notna(), "")
     return shown
+
+
+def euro_compact(value: float | Decimal | int | None) -> str:
+    """A headline amount that fits a narrow metric: 10,15 M€, 845,3 k€, 9 870 €."""
+    if _is_missing(value):
+        return ""
+    assert value is not None
+    amount = float(value)
+    if abs(amount) >= 1_000_000:
+        return f"{number(amount / 1_000_000, 2)}{NBSP}M€"
+    if abs(amount) >= 100_000:
+        return f"{number(amount / 1_000, 1)}{NBSP}k€"
+    return euro(amount, 0)
