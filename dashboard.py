@@ -26,6 +26,7 @@ except CrmError as exc:
     st.error(str(exc), icon="🔒")
     st.stop()
 
+# Section → (area, file, title, icon); Affaires is the default view.
 PAGES = {
     "Commercial": [
         (Area.AFFAIRES, "app_pages/affaires.py", "Affaires", ":material/folder_open:"),
@@ -49,7 +50,6 @@ PAGES = {
         (Area.SAUVEGARDES, "app_pages/sauvegardes.py", "Sauvegardes", ":material/backup:"),
     ],
 }
-"""Section → (area, file, title, icon); the first page is the default view."""
 
 sections = {
     section: [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from crm_data.affaires_list import SORTABLE, AffaireFilters, list_affaires, list_totals
+from crm_data.analyses_common import base_state
 from crm_ui import formatting, session
 from crm_ui.affaire_form import NEW
 from crm_ui.affaires_filters import filter_widgets
@@ -100,14 +101,15 @@ sort = sort_col.selectbox(
 descending = dir_col.toggle("Décroissant", value=True, key="affaires_desc")
 assert sort in SORTABLE
 
-# Counting runs only when the filters change (or after a record was open, where saves
-# happen): sorting and paging reuse the count, the slowest query of the list on a big base.
+# Counting runs only when the filters or the data change: sorting and paging reuse the count,
+# the slowest query of the list on a big base; anyone's save changes the base's state.
+state = base_state(con)
 cached = st.session_state.get("affaires_totals")
-if isinstance(cached, tuple) and cached[0] == filters:
-    totals = cached[1]
+if isinstance(cached, tuple) and cached[:2] == (filters, state):
+    totals = cached[2]
 else:
     totals = list_totals(con, actor, filters)
-    st.session_state["affaires_totals"] = (filters, totals)
+    st.session_state["affaires_totals"] = (filters, state, totals)
 m1, m2, m3 = st.columns(3)
 m1.metric("Affaires", formatting.number(totals.nombre))
 m2.metric("CA potentiel", formatting.euro(totals.ca_potentiel, 0))
@@ -133,7 +135,7 @@ frame = list_affaires(
     offset=page * PAGE_SIZE,
 )
 event = st.dataframe(
-    frame.drop(columns=["version"]),
+    formatting.blank_missing(frame.drop(columns=["version"])),
     hide_index=True,
     width="stretch",
     key=f"affaires_table_{st.session_state.get('affaires_table_n', 0)}",
@@ -149,13 +151,13 @@ event = st.dataframe(
         "etape": "Etape",
         "type": "Type",
         "famille_article": "Famille d'article",
-        "date_debut": st.column_config.DateColumn("Date de début", format="DD/MM/YYYY"),
-        "date_fin": st.column_config.DateColumn("Date fin", format="DD/MM/YYYY"),
+        "date_debut": "Date de début",
+        "date_fin": "Date fin",
         "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
         "reussite": st.column_config.NumberColumn("Réussite", format="%d %%"),
         "ca_pondere": st.column_config.NumberColumn("CA pondéré", format="euro"),
         "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),
-        "date_signature": st.column_config.DateColumn("Date de signature", format="DD/MM/YYYY"),
+        "date_signature": "Date de signature",
         "code_cloture": "Code clôture",
     },
 )

@@ -47,6 +47,5 @@ def offer_demo(con: Connection, actor: Actor) -> None:
             st.error(str(exc))
             return
     st.cache_data.clear()
-    st.session_state.pop("affaires_totals", None)
     session.flash("Données de démonstration chargées.")
     st.rerun()

@@ -66,3 +66,35 @@ def datetime_fr(value: dt.datetime | None) -> str:
         return ""
     assert value is not None
     return value.strftime("%d/%m/%Y %H:%M")
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display where dates read 31/12/2026 and missing dates and texts are blank.
+
+    st.dataframe writes "None" in an empty text or date cell, an English word on a French screen.
+    """
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            shown[column] = [date_fr(v) for v in values]
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            sample = values.dropna()
+            if len(sample) and all(isinstance(v, dt.date) for v in sample.head(20)):
+                shown[column] = [date_fr(v) for v in values]
+            else:
+                shown[column] = values.astype(object).where(values.notna(), "")
+    return shown
+
+
+def euro_compact(value: float | Decimal | int | None) -> str:
+    """A headline amount that fits a narrow metric: 10,15 M€, 845,3 k€, 9 870 €."""
+    if _is_missing(value):
+        return ""
+    assert value is not None
+    amount = float(value)
+    if abs(amount) >= 1_000_000:
+        return f"{number(amount / 1_000_000, 2)}{NBSP}M€"
+    if abs(amount) >= 100_000:
+        return f"{number(amount / 1_000, 1)}{NBSP}k€"
+    return euro(amount, 0)

@@ -33,7 +33,7 @@ def _delta(now: float | None, before: float | None, kind: str) -> str | None:
 
 
 FIGURES: list[tuple[str, str, str, Callable[[float], str]]] = [
-    ("CA signé", "ca_signe", "amount", lambda v: formatting.euro(v, 0)),
+    ("CA signé", "ca_signe", "amount", formatting.euro_compact),
     ("Affaires gagnées", "gagnees", "count", formatting.number),
     ("Taux de réussite", "taux_reussite", "rate", formatting.percent),
     ("Panier moyen", "panier_moyen", "amount", lambda v: formatting.euro(v, 0)),
