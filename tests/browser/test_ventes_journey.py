@@ -69,7 +69,7 @@ def test_change_period_export_and_drill_down(
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_for_app(page)
 
-    expect(page.get_by_role("heading", name="Affaires")).to_be_visible()
+    expect(page.get_by_role("heading", name="Affaires", exact=True)).to_be_visible()
     expect(page.get_by_text("Filtres venant d'une analyse")).to_be_visible()
     metric = page.get_by_test_id("stMetric").filter(has_text="Affaires").first
     expect(metric).to_contain_text(f"{won_nouveau:,}".replace(",", "\u00a0"))
