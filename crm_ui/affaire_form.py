@@ -52,6 +52,7 @@ def opened(con: Connection, actor: Actor, affaire_id: int | None) -> Affaire:
     key = prefix(affaire_id)
     orig = st.session_state.get(key + "orig")
     if isinstance(orig, Affaire):
+        _restore_missing(key, orig)
         return orig
     if affaire_id is None:
         orig, _ = affaires.preview(con, actor, {})
@@ -61,6 +62,24 @@ def opened(con: Connection, actor: Actor, affaire_id: int | None) -> Affaire:
     for name in AFFAIRE_FIELDS:
         st.session_state[key + name] = _widget_value(name, getattr(orig, name))
     return orig
+
+
+def _restore_missing(key: str, orig: Affaire) -> None:
+    # Streamlit drops a widget's value when a run ends without drawing it, as a closing field
+    # hidden by the statut. The draft of the last complete run brings such values back, so
+    # switching the statut back and forth loses nothing typed.
+    draft: dict[str, Any] = st.session_state.get(key + "draft", {})
+    for name in AFFAIRE_FIELDS:
+        if key + name not in st.session_state:
+            st.session_state[key + name] = draft.get(name, _widget_value(name, getattr(orig, name)))
+
+
+def _remember_draft(key: str) -> None:
+    st.session_state[key + "draft"] = {
+        name: st.session_state[key + name]
+        for name in AFFAIRE_FIELDS
+        if key + name in st.session_state
+    }
 
 
 def close(affaire_id: int | None) -> None:
@@ -336,6 +355,7 @@ def affaire_form(con: Connection, actor: Actor, affaire_id: int | None) -> Affai
         _closing(con, key, statut, errors)
         shown = set(AFFAIRE_FIELDS) - {f for f in _CLOSING if not _closing_shown(f, statut)}
         other_errors(errors, shown)
+    _remember_draft(key)
     b1, b2, b3, _ = st.columns([1, 1, 1, 3])
     b1.button(
         "Enregistrer",

@@ -40,6 +40,13 @@ def compte_picker(con: Connection, actor: Actor, key: str, *, label: str = "Comp
     key is the record's prefix: every widget key of the picker starts with it.
     """
     id_key = key + "compte_id"
+    select_key = key + "compte_select"
+    # The choice lives apart from the selectbox: under load the browser can send an empty
+    # selection for a box it had not drawn yet, which wiped the compte and refused the save.
+    # Only choosing another compte replaces it; a required compte is never emptied here.
+    chosen = st.session_state.get(select_key)
+    if isinstance(chosen, int) and chosen != st.session_state.get(id_key):
+        st.session_state[id_key] = chosen
     current = st.session_state.get(id_key)
     search = st.text_input(
         "Rechercher un compte",
@@ -57,10 +64,12 @@ def compte_picker(con: Connection, actor: Actor, key: str, *, label: str = "Comp
     if found is not None:
         for row in found.itertuples():
             labels.setdefault(int(str(row.id)), _label(str(row.nom), row.ville))
+    if isinstance(current, int):
+        st.session_state[select_key] = current
     st.selectbox(
         label,
         list(labels),
-        key=id_key,
+        key=select_key,
         format_func=lambda i: labels.get(i, str(i)),
         index=None,
         placeholder="Cherchez un compte ci-dessus, puis choisissez-le ici",

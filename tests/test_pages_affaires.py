@@ -61,7 +61,7 @@ def test_creating_an_affaire_through_the_form(_isolated_base: Path) -> None:
     key = "fiche.nouvelle."
     widget(at, key + "nom").input("Four à pain")
     widget(at, key + "compte_search").input("dupont").run()
-    widget(at, key + "compte_id").select(cid).run()
+    widget(at, key + "compte_select").select(cid).run()
     widget(at, key + "etape").select("Négociation").run()
     assert widget(at, key + "reussite").value == 80
     widget(at, key + "ca_potentiel").set_value(12500.5)
@@ -102,9 +102,9 @@ def test_creating_a_compte_on_the_spot(_isolated_base: Path) -> None:
     key = "fiche.nouvelle."
     widget(at, key + "compte_search").input("Menuiserie Leroy").run()
     widget(at, key + "compte_create").click().run()
-    compte_id = widget(at, key + "compte_id").value
+    compte_id = widget(at, key + "compte_select").value
     assert compte_id is not None
-    assert widget(at, key + "compte_id").format_func(compte_id) == "Menuiserie Leroy"
+    assert widget(at, key + "compte_select").format_func(compte_id) == "Menuiserie Leroy"
 
 
 def test_contact_is_limited_to_the_comptes_contacts(_isolated_base: Path) -> None:

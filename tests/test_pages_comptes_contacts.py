@@ -78,7 +78,7 @@ def test_creating_a_contact_with_the_compte_picker(_isolated_base: Path) -> None
     compte_id = make_compte(con, "Menuiserie Blanc")
     at = run_app(CONTACTS)
     widget(at, "contact.new.compte_search").input("blanc").run()
-    widget(at, "contact.new.compte_id").select(compte_id).run()
+    widget(at, "contact.new.compte_select").select(compte_id).run()
     widget(at, "contact.new.nom").input("Blanc")
     widget(at, "contact.new.email").input("pas-un-mail")
     at.button(key="FormSubmitter:contact.new.form-Créer le contact").click().run()
