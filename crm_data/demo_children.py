@@ -13,6 +13,7 @@ import pandas as pd
 
 from crm_data import demo_words
 from crm_data.db import Connection
+from crm_data.model import AFFAIRE_FIELDS
 
 DAY = 86_400
 SEQUENCES = (
@@ -25,22 +26,8 @@ SEQUENCES = (
     "document_id_seq",
     "projet_id_seq",
 )
-CREATION_FIELDS = [
-    "nom",
-    "date_debut",
-    "date_fin",
-    "compte_id",
-    "contact_id",
-    "gestion_par",
-    "statut",
-    "etape",
-    "type",
-    "famille_article",
-    "notes",
-    "ca_potentiel",
-    "reussite",
-    "ca_attendu",
-]
+# A demo affaire is created open: every field up to ca_attendu, the closing ones come later.
+CREATION_FIELDS = list(AFFAIRE_FIELDS[: AFFAIRE_FIELDS.index("ca_attendu") + 1])
 CLOSING_FIELDS = ["statut", "code_cloture", "date_signature", "total_ht", "date_cloture"]
 
 
