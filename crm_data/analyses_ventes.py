@@ -26,6 +26,14 @@ BREAKDOWNS = ("famille_article", "gestion_par", "type")
 """The fields A5 may be broken down by."""
 
 
+def _add_win_figures(frame: pd.DataFrame) -> None:
+    """taux_reussite, panier_moyen and cycle_moyen_jours from gagnees, perdues, ca_signe and the
+    summed cycle, in place. An abandoned affaire is not in the win rate's denominator."""
+    frame["taux_reussite"] = ratio(frame["gagnees"], frame["gagnees"] + frame["perdues"])
+    frame["panier_moyen"] = ratio(frame["ca_signe"], frame["gagnees"]).round(2)
+    frame["cycle_moyen_jours"] = frame["cycle_moyen_jours"].astype("float64").round(1)
+
+
 def results_by_type(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """A3: per type (every type, or those filtered), affaires closed in period: type, gagnees,
     perdues, abandonnees, taux_reussite, ca_signe, panier_moyen, cycle_moyen_jours.
@@ -53,9 +61,7 @@ def results_by_type(con: Connection, actor: Actor, filters: Filters) -> pd.DataF
     for column in ("gagnees", "perdues", "abandonnees"):
         frame[column] = frame[column].fillna(0).astype("int64")
     frame["ca_signe"] = frame["ca_signe"].astype("float64").fillna(0.0).round(2)
-    frame["taux_reussite"] = ratio(frame["gagnees"], frame["gagnees"] + frame["perdues"])
-    frame["panier_moyen"] = ratio(frame["ca_signe"], frame["gagnees"]).round(2)
-    frame["cycle_moyen_jours"] = frame["cycle_moyen_jours"].astype("float64").round(1)
+    _add_win_figures(frame)
     columns = [
         "type",
         "gagnees",
@@ -234,9 +240,7 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
     frame = query(con, sql, params(actor, filters))
     frame["gagnees"] = frame["gagnees"].astype("int64")
     frame["perdues"] = frame["perdues"].astype("int64")
-    frame["taux_reussite"] = ratio(frame["gagnees"], frame["gagnees"] + frame["perdues"])
-    frame["panier_moyen"] = ratio(frame["ca_signe"], frame["gagnees"]).round(2)
-    frame["cycle_moyen_jours"] = frame["cycle_moyen_jours"].astype("float64").round(1)
+    _add_win_figures(frame)
     columns = [
         "ca_signe",
         "gagnees",
