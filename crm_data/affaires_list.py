@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
+from crm_data.analyses_common import CLOSING_DATE, USER_LABELS, WEIGHTED, weighted_sum
 from crm_data.db import Connection, read
 from crm_data.model import Actor
 from crm_data.text import storable
@@ -29,7 +31,7 @@ SORTABLE = {
     "date_fin": "a.date_fin",
     "ca_potentiel": "a.ca_potentiel",
     "reussite": "a.reussite",
-    "ca_pondere": "CAST(coalesce(a.ca_potentiel, 0) * coalesce(a.reussite, 0) AS DECIMAL(18, 2))",
+    "ca_pondere": WEIGHTED,
     "date_signature": "a.date_signature",
     "total_ht": "a.total_ht",
     "date_cloture": "a.date_cloture",
@@ -48,6 +50,8 @@ class AffaireFilters:
     types: list[str] = field(default_factory=list)
     gestion_par: list[int] = field(default_factory=list)
     familles: list[str] = field(default_factory=list)
+    sans_famille: bool = False
+    """Also (or, without familles, only) the affaires without a famille d'article."""
     codes_cloture: list[str] = field(default_factory=list)
     compte_id: int | None = None
     date_debut_du: dt.date | None = None
@@ -67,20 +71,52 @@ class AffaireFilters:
     def is_empty(self) -> bool:
         return self == AffaireFilters()
 
-    def describe(self) -> dict[str, str]:
-        """The non-empty filters as label → readable value, for export sheets and banners."""
+    def describe(
+        self, user_names: dict[int, str] | None = None, only: tuple[str, ...] | None = None
+    ) -> dict[str, str]:
+        """The non-empty filters (of `only`, when given) as French label → readable value, for
+        export sheets and banners: users by their name (user_names), dates as JJ/MM/AAAA."""
+        names = user_names or {}
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value in (None, "", [], False):
+            if value in (None, "", [], False) or (only is not None and f.name not in only):
                 continue
-            if isinstance(value, list):
-                out[f.name] = ", ".join(str(v) for v in value)
+            label = FILTER_LABELS.get(f.name, f.name)
+            if f.name == "gestion_par":
+                out[label] = ", ".join(names.get(int(v), f"n° {v}") for v in value)
+            elif isinstance(value, list):
+                out[label] = ", ".join(str(v) for v in value)
             elif isinstance(value, dt.date):
-                out[f.name] = value.strftime("%d/%m/%Y")
+                out[label] = value.strftime("%d/%m/%Y")
             else:
-                out[f.name] = "oui" if value is True else str(value)
+                out[label] = "oui" if value is True else str(value)
         return out
+
+
+FILTER_LABELS = {
+    "search": "Recherche",
+    "statuts": "Statut",
+    "etapes": "Etape",
+    "types": "Type",
+    "gestion_par": "Gestion par",
+    "familles": "Famille d'article",
+    "sans_famille": "Sans famille d'article",
+    "codes_cloture": "Code clôture",
+    "compte_id": "Compte n°",
+    "date_debut_du": "Date de début à partir du",
+    "date_debut_au": "Date de début jusqu'au",
+    "date_fin_du": "Date fin à partir du",
+    "date_fin_au": "Date fin jusqu'au",
+    "cloture_du": "Clôturée à partir du",
+    "cloture_au": "Clôturée jusqu'au",
+    "sans_date_fin": "Sans date fin",
+    "sans_contact": "Sans contact",
+    "sans_ca_potentiel": "Sans CA potentiel",
+    "sans_code_cloture": "Sans code clôture",
+    "sans_action_depuis_jours": "Sans action depuis (jours)",
+}
+"""Each filter's French label, as the banners and export sheets show it."""
 
 
 _SORT_JOINS = {
@@ -123,7 +159,6 @@ def where_clause(filters: AffaireFilters, actor: Actor) -> tuple[str, dict[str, 
         ("etapes", "a.etape"),
         ("types", "a.type"),
         ("gestion_par", "a.gestion_par"),
-        ("familles", "a.famille_article"),
         ("codes_cloture", "a.code_cloture"),
     )
     for name, column in lists:
@@ -131,7 +166,14 @@ def where_clause(filters: AffaireFilters, actor: Actor) -> tuple[str, dict[str, 
         if values:
             conditions.append(f"list_contains(${name}, {column})")
             params[name] = list(values)
-    closing = "CASE WHEN a.statut = 'Gagnée' THEN a.date_signature ELSE a.date_cloture END"
+    familles = ["list_contains($familles, a.famille_article)"] if filters.familles else []
+    if filters.familles:
+        params["familles"] = list(filters.familles)
+    if filters.sans_famille:
+        familles.append("coalesce(a.famille_article, '') = ''")
+    if familles:
+        conditions.append("(" + " OR ".join(familles) + ")")
+    closing = CLOSING_DATE
     ranges = (
         ("date_debut_du", "a.date_debut", ">="),
         ("date_debut_au", "a.date_debut", "<="),
@@ -192,8 +234,7 @@ def list_affaires(
     sql = f"""
         SELECT a.id, a.nom, a.compte_id, a.contact_id, a.gestion_par, a.statut, a.etape,
                a.type, a.famille_article, a.date_debut, a.date_fin, a.ca_potentiel, a.reussite,
-               CAST(coalesce(a.ca_potentiel, 0) * coalesce(a.reussite, 0) / 100
-                    AS DECIMAL(14, 2)) AS ca_pondere,
+               round({WEIGHTED}, 2) AS ca_pondere,
                a.total_ht, a.date_signature, a.code_cloture, a.version
         FROM affaire AS a
         {joins}
@@ -231,9 +272,9 @@ def _page_names(cur: Connection, page: pd.DataFrame) -> dict[str, dict[Any, Any]
             "contact_id",
         ),
         "gestion_par": (
-            """
+            f"""
             SELECT id, nom
-            FROM utilisateur
+            FROM {USER_LABELS}
             WHERE id = ANY($ids)
             """,
             "gestion_par",
@@ -250,24 +291,25 @@ def _page_names(cur: Connection, page: pd.DataFrame) -> dict[str, dict[Any, Any]
 @dataclass(frozen=True)
 class ListTotals:
     nombre: int
-    ca_potentiel: float
-    ca_pondere: float
+    ca_potentiel: Decimal
+    ca_pondere: Decimal
 
 
 def list_totals(con: Connection, actor: Actor, filters: AffaireFilters) -> ListTotals:
-    """The count, Σ ca_potentiel and Σ ca_pondere of every affaire matching filters."""
+    """The count, Σ ca_potentiel and Σ ca_pondere of every affaire matching filters, the sums
+    exact and rounded half-up to the cent once."""
     where, params = where_clause(filters, actor)
     sql = f"""
         SELECT count(*),
-               coalesce(sum(a.ca_potentiel), 0),
-               coalesce(sum(coalesce(a.ca_potentiel, 0) * coalesce(a.reussite, 0) / 100), 0)
+               round(coalesce(sum(a.ca_potentiel), 0), 2),
+               {weighted_sum()}
         FROM affaire AS a
         {where}
     """
     with read(con) as cur:
         row = cur.execute(sql, params).fetchone()
     assert row is not None
-    return ListTotals(int(row[0]), float(row[1]), float(row[2]))
+    return ListTotals(int(row[0]), Decimal(row[1]), Decimal(row[2]))
 
 
 def affaire_ids(con: Connection, actor: Actor, filters: AffaireFilters) -> list[int]:

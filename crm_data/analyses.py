@@ -9,13 +9,20 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from crm_data.analyses_common import Filters, base_state
+from crm_data.analyses_common import (
+    Filters,
+    base_state,
+    shift_months,
+    shift_period,
+    user_labels,
+)
 from crm_data.analyses_history import STUCK_DAYS, conversion, stuck_affaires
 from crm_data.analyses_pipe import (
     EN_RETARD,
     QUALITY_CHECKS,
     SANS_DATE,
     by_commercial,
+    commercial_figures,
     data_quality,
     forecast,
     pipe_by_etape,
@@ -60,6 +67,7 @@ __all__ = [
     "avoidable_share",
     "base_state",
     "by_commercial",
+    "commercial_figures",
     "conversion",
     "data_quality",
     "forecast",
@@ -70,5 +78,8 @@ __all__ = [
     "pipe_by_etape",
     "results_by_type",
     "sales_summary",
+    "shift_months",
+    "shift_period",
     "stuck_affaires",
+    "user_labels",
 ]

@@ -5,6 +5,7 @@ No analysis here; SQL fragments are built from constants only, every value is bo
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -28,6 +29,29 @@ SCOPE = """
 
 IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
 """A closed affaire whose closing date lies in [du, au], both bounds included."""
+
+WEIGHTED = "coalesce(a.ca_potentiel, 0) * CAST(coalesce(a.reussite, 0) AS DECIMAL(3, 0)) * 0.01"
+"""SPEC §3's ca_pondere of one affaire (alias `a`), exact: DECIMAL times DECIMAL, never a DOUBLE
+(a division by 100 would give one: 3.01 € × 50 % would then round to 1.50). Missing counts 0."""
+
+
+def weighted_sum(condition: str = "") -> str:
+    """Σ ca_pondere over the group's affaires (those matching condition, when given), 0 when
+    none, rounded half-up to the cent once, after summing: DuckDB's and PostgreSQL's round()
+    of a DECIMAL rounds half away from zero, which is half-up for amounts ≥ 0."""
+    only = f" FILTER (WHERE {condition})" if condition else ""
+    return f"round(coalesce(sum({WEIGHTED}){only}, 0), 2)"
+
+
+USER_LABELS = """(
+    SELECT id,
+           CASE WHEN count(*) OVER (PARTITION BY lower(nom)) > 1 THEN nom || ' (' || login || ')'
+                ELSE nom
+           END AS nom
+    FROM utilisateur
+)"""
+"""Every user's id and the name shown for them: the full name, followed by the login when
+another user has the same name (« Martin Dupont (mdupont2) »). Join it as a table."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +129,36 @@ def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     num = numerator.astype("float64")
     den = denominator.astype("float64")
     return (num / den.where(den != 0)).astype("float64")
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """day moved by whole months: the last day of a month goes to the last day of the target
+    month (28 February 2025 - 12 months is 29 February 2024), any other day keeps its number,
+    cut to the target month's length (31 March - 1 month is 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    length = calendar.monthrange(year, month + 1)[1]
+    last = day.day == calendar.monthrange(day.year, day.month)[1]
+    return dt.date(year, month + 1, length if last else min(day.day, length))
+
+
+def shift_period(du: dt.date, au: dt.date, months: int = -12) -> tuple[dt.date, dt.date]:
+    """[du, au] moved by whole months (a year back by default): a period of whole months maps
+    to the same whole months, so a year before February 2025 ends on 29 February 2024."""
+    return shift_months(du, months), shift_months(au, months)
+
+
+def user_labels(con: Connection) -> dict[int, str]:
+    """Every user's id → the name shown for them (USER_LABELS), ordered by that name."""
+    with read(con) as cur:
+        found = cur.execute(
+            f"""
+            SELECT id, nom
+            FROM {USER_LABELS}
+            ORDER BY nom, id
+            """
+        ).fetchall()
+    return {int(i): str(n) for i, n in found}
 
 
 def month_labels(du: dt.date, au: dt.date) -> list[str]:

@@ -85,7 +85,8 @@ def signed_in_month(
     filters: Filters, mois: str, by: str | None = None, value: str | int | None = None
 ) -> AffaireFilters:
     """A5: the gagnées signed in that month of the period; with a breakdown (`by` one of
-    type, famille_article, gestion_par) only those with that value (a user id for gestion_par)."""
+    type, famille_article, gestion_par) only those with that value: a user id for gestion_par
+    (an int or its digits), "" for the affaires without famille."""
     du, au = filters.period()
     first, last = _month_bounds(mois)
     target = replace(
@@ -95,8 +96,12 @@ def signed_in_month(
     )
     if by == "type" and isinstance(value, str):
         return replace(target, types=[value])
+    if by == "famille_article" and value == "":
+        return replace(target, familles=[], sans_famille=True)
     if by == "famille_article" and isinstance(value, str):
         return replace(target, familles=[value])
+    if by == "gestion_par" and isinstance(value, str) and value.isdecimal():
+        value = int(value)
     if by == "gestion_par" and isinstance(value, int):
         return replace(target, gestion_par=[value])
     return target

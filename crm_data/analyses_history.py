@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm_data.analyses_common import SCOPE, Filters, params, query, ratio, unfiltered
+from crm_data.analyses_common import (
+    SCOPE,
+    USER_LABELS,
+    Filters,
+    params,
+    query,
+    ratio,
+    unfiltered,
+)
 from crm_data.db import Connection
 from crm_data.model import Actor
 
@@ -108,7 +116,8 @@ def stuck_affaires(
     limit: int = 500,
 ) -> pd.DataFrame:
     """A8's list: open affaires in their current étape for more than threshold_days, longest
-    first (at most limit): id, nom, etape, gestion_par (name), depuis (date entered), jours.
+    first (at most limit): id, nom, etape, gestion_par (the name shown for the user), depuis
+    (date entered), jours, and nombre_total: how many are stuck in all, beyond the limit too.
 
     The étape was entered at the latest étape change in the history, else at date_debut.
     """
@@ -124,9 +133,10 @@ def stuck_affaires(
                a.etape,
                u.nom AS gestion_par,
                coalesce(d.entree, a.date_debut) AS depuis,
-               date_diff('day', coalesce(d.entree, a.date_debut), $today) AS jours
+               date_diff('day', coalesce(d.entree, a.date_debut), $today) AS jours,
+               count(*) OVER () AS nombre_total
         FROM affaire AS a
-        JOIN utilisateur AS u ON u.id = a.gestion_par
+        JOIN {USER_LABELS} AS u ON u.id = a.gestion_par
         LEFT JOIN derniere AS d ON d.affaire_id = a.id
         WHERE a.statut = 'En cours'
           AND date_diff('day', coalesce(d.entree, a.date_debut), $today) > $threshold

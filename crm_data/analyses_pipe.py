@@ -9,7 +9,17 @@ import datetime as dt
 
 import pandas as pd
 
-from crm_data.analyses_common import IN_PERIOD, SCOPE, Filters, params, query, ratio, unfiltered
+from crm_data.analyses_common import (
+    IN_PERIOD,
+    SCOPE,
+    USER_LABELS,
+    Filters,
+    params,
+    query,
+    ratio,
+    unfiltered,
+    weighted_sum,
+)
 from crm_data.db import Connection
 from crm_data.model import Actor
 
@@ -29,7 +39,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
             SELECT a.etape,
                    count(*) AS nombre,
                    sum(a.ca_potentiel) AS ca_potentiel,
-                   sum(a.ca_potentiel * coalesce(a.reussite, 0)) AS ca_pondere_x100,
+                   {weighted_sum()} AS ca_pondere,
                    sum(a.ca_attendu) AS ca_attendu
             FROM affaire AS a
             WHERE a.statut = 'En cours'
@@ -39,7 +49,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         SELECT e.nom AS etape,
                coalesce(o.nombre, 0) AS nombre,
                round(coalesce(o.ca_potentiel, 0), 2) AS ca_potentiel,
-               round(coalesce(o.ca_pondere_x100, 0) / 100, 2) AS ca_pondere,
+               coalesce(o.ca_pondere, 0) AS ca_pondere,
                round(coalesce(o.ca_attendu, 0), 2) AS ca_attendu
         FROM etape AS e
         LEFT JOIN ouvertes AS o ON o.etape = e.nom
@@ -67,8 +77,7 @@ def forecast(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                END AS mois,
                count(*) AS nombre,
                round(coalesce(sum(a.ca_attendu), 0), 2) AS bas,
-               round(coalesce(sum(a.ca_potentiel * coalesce(a.reussite, 0)), 0) / 100, 2)
-                   AS pondere,
+               {weighted_sum()} AS pondere,
                round(coalesce(sum(a.ca_potentiel), 0), 2) AS haut
         FROM affaire AS a
         WHERE a.statut = 'En cours'
@@ -84,7 +93,13 @@ def forecast(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
 
 
 def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
-    """A7: per gestion par (the user's full name), every user with a figure, by name:
+    """A7 with SPEC §3's columns: commercial_figures without the user ids."""
+    return commercial_figures(con, actor, filters).drop(columns=["gestion_par_id"])
+
+
+def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """A7: per user (gestion_par: the name shown for them, told apart by the login when two
+    share a name; gestion_par_id: their id, last), every user with a figure, by name:
     nombre_ouvertes and ca_pondere of open affaires; in period gagnees, perdues, ca_signe,
     taux_reussite = gagnees / (gagnees + perdues), and actions_faites (actions marked done,
     dated in period by their done date, by that user on affaires in scope).
@@ -99,8 +114,7 @@ def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         WITH affaires AS (
             SELECT a.gestion_par AS user_id,
                    count(*) FILTER (WHERE a.statut = 'En cours') AS nombre_ouvertes,
-                   sum(a.ca_potentiel * coalesce(a.reussite, 0))
-                       FILTER (WHERE a.statut = 'En cours') AS ca_pondere_x100,
+                   {weighted_sum("a.statut = 'En cours'")} AS ca_pondere,
                    count(*) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS gagnees,
                    count(*) FILTER (WHERE a.statut = 'Perdue' AND {IN_PERIOD}) AS perdues,
                    sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS ca_signe
@@ -117,13 +131,14 @@ def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
             GROUP BY t.utilisateur_id
         )
         SELECT u.nom AS gestion_par,
+               u.id AS gestion_par_id,
                coalesce(f.nombre_ouvertes, 0) AS nombre_ouvertes,
-               round(coalesce(f.ca_pondere_x100, 0) / 100, 2) AS ca_pondere,
+               coalesce(f.ca_pondere, 0) AS ca_pondere,
                coalesce(f.gagnees, 0) AS gagnees,
                coalesce(f.perdues, 0) AS perdues,
                round(coalesce(f.ca_signe, 0), 2) AS ca_signe,
                coalesce(t.actions_faites, 0) AS actions_faites
-        FROM utilisateur AS u
+        FROM {USER_LABELS} AS u
         LEFT JOIN affaires AS f ON f.user_id = u.id
         LEFT JOIN actions AS t ON t.user_id = u.id
         WHERE f.user_id IS NOT NULL
@@ -143,7 +158,9 @@ def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         "ca_signe",
         "taux_reussite",
         "actions_faites",
+        "gestion_par_id",
     ]
+    frame["gestion_par_id"] = frame["gestion_par_id"].astype("int64")
     return frame[columns].reset_index(drop=True)
 
 

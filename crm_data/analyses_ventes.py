@@ -6,18 +6,18 @@ Grouping and summing run in DuckDB; pandas only orders the small results and com
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from crm_data.analyses_common import (
     IN_PERIOD,
     SCOPE,
+    USER_LABELS,
     Filters,
     month_labels,
     params,
     query,
     ratio,
+    shift_period,
 )
 from crm_data.db import Connection
 from crm_data.model import Actor, TypeAffaire
@@ -144,61 +144,75 @@ def losses_matrix(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
     return wide.rename_axis("etape").reset_index()
 
 
-def _shift_year(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def monthly_revenue(
     con: Connection, actor: Actor, filters: Filters, by: str | None = None
 ) -> pd.DataFrame:
     """A5: gagnées signed in period per month (every month of the period): mois, ca_signe,
     nombre, ca_signe_annee_precedente (the same month a year earlier, over the period shifted
-    back one year). With `by` (one of BREAKDOWNS) a row per month and value of that field, the
-    field's column after `mois` (gestion par shown as the user's name), empty groups left out.
+    back one year by shift_period: a period ending on 28 February 2025 is compared with one
+    ending on 29 February 2024). With `by` (one of BREAKDOWNS) a row per month and value of
+    that field, the field's column after `mois`, empty groups left out; gestion par is grouped
+    by user and shown by the name USER_LABELS gives, with the id in gestion_par_id (last).
     """
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}")
-    group = "''" if by is None else ("u.nom" if by == "gestion_par" else f"a.{by}")
-    users = "JOIN utilisateur AS u ON u.id = a.gestion_par" if by == "gestion_par" else ""
-    # One scan for both years: each month is split by which period(s) its days fall in, and
-    # pandas moves last year's months one year on (a period over a year lies in both).
+    key = {None: "''", "gestion_par": "a.gestion_par"}.get(by, f"a.{by}")
+    label = {None: "''", "gestion_par": "u.nom"}.get(by, f"a.{by}")
+    users = f"JOIN {USER_LABELS} AS u ON u.id = a.gestion_par" if by == "gestion_par" else ""
+    # One scan for both years: each signature counts in the period(s) its day falls in, under
+    # its own month or, for last year's period, the month a year later (a period over a year
+    # lies in both). Sums stay DECIMAL and are rounded once.
     sql = f"""
-        SELECT strftime(a.date_signature, '%Y-%m') AS mois,
-               coalesce({group}, '') AS groupe,
-               a.date_signature BETWEEN $du AND $au AS courante,
-               a.date_signature BETWEEN $du_avant AND $au_avant AS avant,
-               count(*) AS nombre,
-               sum(a.total_ht) AS ca_signe
-        FROM affaire AS a
-        {users}
-        WHERE a.statut = 'Gagnée'
-          AND (a.date_signature BETWEEN $du AND $au
-               OR a.date_signature BETWEEN $du_avant AND $au_avant)
-          AND {SCOPE}
-        GROUP BY ALL
+        WITH signees AS (
+            SELECT strftime(a.date_signature, '%Y-%m') AS mois,
+                   strftime(a.date_signature + INTERVAL 1 YEAR, '%Y-%m') AS mois_suivant,
+                   CAST(coalesce({key}, '') AS VARCHAR) AS cle,
+                   coalesce({label}, '') AS groupe,
+                   a.date_signature BETWEEN $du AND $au AS courante,
+                   a.date_signature BETWEEN $du_avant AND $au_avant AS avant,
+                   a.total_ht
+            FROM affaire AS a
+            {users}
+            WHERE a.statut = 'Gagnée'
+              AND (a.date_signature BETWEEN $du AND $au
+                   OR a.date_signature BETWEEN $du_avant AND $au_avant)
+              AND {SCOPE}
+        ),
+        par_mois AS (
+            SELECT mois, cle, groupe, courante AS compte, total_ht, FALSE AS precedente
+            FROM signees
+            WHERE courante
+            UNION ALL
+            SELECT mois_suivant, cle, groupe, FALSE, total_ht, TRUE
+            FROM signees
+            WHERE avant
+        )
+        SELECT mois,
+               cle,
+               groupe,
+               count(*) FILTER (WHERE compte) AS nombre,
+               round(coalesce(sum(total_ht) FILTER (WHERE NOT precedente), 0), 2) AS ca_signe,
+               round(coalesce(sum(total_ht) FILTER (WHERE precedente), 0), 2)
+                   AS ca_signe_annee_precedente
+        FROM par_mois
+        GROUP BY mois, cle, groupe
     """
     du, au = filters.period()
-    earlier = {"du_avant": _shift_year(du, -1), "au_avant": _shift_year(au, -1)}
-    found = query(con, sql, params(actor, filters, **earlier))
-    now = found[found["courante"]].groupby(["mois", "groupe"])[["nombre", "ca_signe"]].sum()
-    before = found[found["avant"]]
-    shifted = before["mois"].map(lambda m: f"{int(m[:4]) + 1:04d}{m[4:]}")
-    before_sums = before.groupby([shifted, before["groupe"]])["ca_signe"].sum()
-    merged = now.join(before_sums.rename("ca_signe_annee_precedente"), how="outer").reset_index()
-    merged["mois"] = merged["mois"].astype("str")
+    du_avant, au_avant = shift_period(du, au)
+    found = query(con, sql, params(actor, filters, du_avant=du_avant, au_avant=au_avant))
     months = pd.DataFrame({"mois": month_labels(du, au)})
     if by is None:
-        merged = months.merge(merged, on="mois", how="left")
+        merged = months.merge(found, on="mois", how="left")
     else:
-        merged = merged[merged["mois"].isin(months["mois"])]
-        merged = merged.sort_values(["mois", "groupe"]).rename(columns={"groupe": by})
+        merged = found[found["mois"].isin(months["mois"])].sort_values(["mois", "groupe", "cle"])
+        merged = merged.rename(columns={"groupe": by})
     merged["nombre"] = merged["nombre"].fillna(0).astype("int64")
     for column in ("ca_signe", "ca_signe_annee_precedente"):
-        merged[column] = merged[column].astype("float64").fillna(0.0).round(2)
+        merged[column] = merged[column].astype("float64").fillna(0.0)
     columns = ["mois", *([by] if by else []), "ca_signe", "nombre", "ca_signe_annee_precedente"]
+    if by == "gestion_par":
+        merged["gestion_par_id"] = merged["cle"].astype("int64")
+        columns.append("gestion_par_id")
     return merged[columns].reset_index(drop=True)
 
 
