@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from crm_data.affaires_list import SORTABLE, AffaireFilters, list_affaires, list_totals
-from crm_data.analyses_common import base_state
+from crm_data.analyses_common import base_state, user_labels
 from crm_ui import formatting, session
 from crm_ui.affaire_form import NEW
 from crm_ui.affaires_filters import filter_widgets
@@ -83,7 +83,7 @@ filters = filter_widgets(con, current)
 if filters != current:
     st.session_state[FILTERS_KEY] = filters
     st.session_state["affaires_page"] = 0
-extra = {k: v for k, v in filters.describe().items() if k in _HIDDEN_FILTERS}
+extra = filters.describe(user_labels(con), only=_HIDDEN_FILTERS)
 if extra:
     shown = " · ".join(f"{k} : {v}" for k, v in extra.items())
     info, drop = st.columns([5, 1], vertical_alignment="center")

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from crm_data.affaires_list import affaire_ids
+from crm_data.analyses_common import user_labels
 from crm_data.export_tables import comptes_frame, contacts_frame, export_table
 from crm_data.exporter import export_affaires
 from crm_data.mapped_import import import_mapped
@@ -39,7 +40,7 @@ with tab_export:
     suffix = st.radio("Format", [".csv", ".xlsx"], horizontal=True, key="export_format")
     filters = list_filters()
     if EXPORTS[what] == "affaires_filtrees":
-        shown = filters.describe()
+        shown = filters.describe(user_labels(con))
         st.caption(
             "Filtres de la liste : "
             + (", ".join(f"{k} = {v}" for k, v in shown.items()) if shown else "aucun")

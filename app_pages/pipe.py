@@ -71,7 +71,8 @@ ui.table(forecast, "prevision_table", "prevision")
 
 st.subheader("Par commercial")
 st.caption(f"Affaires en cours aujourd'hui ; gagnées, perdues et actions {period.label()}.")
-commerciaux = cached.analysis("commerciaux", state, actor, filters)
+commerciaux = cached.analysis("commerciaux-ids", state, actor, filters)
+commercial_ids = commerciaux.pop("gestion_par_id").tolist()
 if commerciaux.empty:
     st.info("Aucune affaire ni action pour ces filtres.")
 else:
@@ -83,11 +84,8 @@ else:
     )
     st.caption("Sélectionnez une ligne pour voir les affaires en cours de ce commercial.")
     selected = getattr(getattr(event, "selection", None), "rows", [])
-    if selected:
-        ids = {nom: i for i, nom in ui.user_names(con).items()}
-        user_id = ids.get(str(commerciaux.iloc[selected[0]]["gestion_par"]))
-        if user_id is not None:
-            open_affaires_list(drill.open_of_user(filters, user_id))
+    if selected and selected[0] < len(commercial_ids):
+        open_affaires_list(drill.open_of_user(filters, int(commercial_ids[selected[0]])))
 
 ui.export_button(
     lambda: {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},

@@ -87,13 +87,11 @@ if tab_losses.open:
 
 
 def monthly_drill(mois: str, trace: str, by: str | None) -> AffaireFilters | None:
-    """The gagnées behind a bar of A5 (of its breakdown value); last year's line opens nothing."""
+    """The gagnées behind a bar of A5; with a breakdown, `trace` is the bar's raw value (a user
+    id for gestion par, "" for no famille). Last year's line opens nothing."""
     if trace == "Un an plus tôt":
         return None
-    if by == "gestion_par":
-        ids = {nom: i for i, nom in ui.user_names(con).items()}
-        return drill.signed_in_month(filters, mois, by, ids.get(trace))
-    return drill.signed_in_month(filters, mois, by, trace)
+    return drill.signed_in_month(filters, mois, by, trace if by else None)
 
 
 if tab_monthly.open:
@@ -113,7 +111,11 @@ if tab_monthly.open:
             f"Aucune affaire signée {when} ni un an plus tôt.",
             lambda mois, trace: monthly_drill(mois, trace, by or None),
         )
-        ui.table(monthly, "ca_mensuel_table", "ca-mensuel")
+        ui.table(
+            monthly.drop(columns=["gestion_par_id"], errors="ignore"),
+            "ca_mensuel_table",
+            "ca-mensuel",
+        )
 
 if tab_conversion.open:
     with tab_conversion:
@@ -125,13 +127,19 @@ if tab_conversion.open:
         )
         ui.table(conversion, "conversion_table", "conversion")
         stuck = cached.analysis("bloquees", state, actor, filters)
+        stuck_count = int(stuck.pop("nombre_total").iloc[0]) if not stuck.empty else 0
         st.markdown(
             f"**Affaires en cours depuis plus de {STUCK_DAYS} jours dans leur étape** "
-            f"({formatting.number(len(stuck))})"
+            f"({formatting.number(stuck_count)})"
         )
         if stuck.empty:
             st.caption("Aucune affaire en cours n'est bloquée dans son étape.")
         else:
+            if stuck_count > len(stuck):
+                st.caption(
+                    f"Le tableau montre les {formatting.number(len(stuck))} affaires bloquées "
+                    f"depuis le plus longtemps sur {formatting.number(stuck_count)}."
+                )
             ui.table(stuck, "bloquees_table", "affaires-bloquees")
 
 if tab_quality.open:

@@ -12,8 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from crm_data import referentiels, users
+from crm_data import referentiels
 from crm_data.affaires_list import AffaireFilters
+from crm_data.analyses import user_labels
 from crm_data.db import Connection
 from crm_data.model import Statut, TypeAffaire
 
@@ -37,8 +38,7 @@ def _range(label: str, key: str, du: dt.date | None, au: dt.date | None) -> tupl
 
 def filter_widgets(con: Connection, current: AffaireFilters) -> AffaireFilters:
     """Draw the search box and filters; return the filters they describe."""
-    people = users.list_users(con)
-    user_names = dict(zip(people["id"].astype(int), people["nom"].astype(str), strict=True))
+    user_names = user_labels(con)
     with st.container(border=True):
         search = st.text_input(
             "Rechercher",
@@ -85,6 +85,12 @@ def filter_widgets(con: Connection, current: AffaireFilters) -> AffaireFilters:
                 placeholder="Toutes",
             ),
         }
+        choices["sans_famille"] = c5.checkbox(
+            "Sans famille",
+            value=current.sans_famille,
+            key="affaires_sans_famille",
+            help="Les affaires sans famille d'article (en plus des familles choisies)",
+        )
         columns = st.columns(len(_RANGES))
         for col, (name, label) in zip(columns, _RANGES, strict=True):
             with col:

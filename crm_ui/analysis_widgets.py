@@ -11,8 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from crm_data import referentiels, users
+from crm_data import referentiels
 from crm_data.affaires_list import AffaireFilters
+from crm_data.analyses import user_labels
 from crm_data.model import Actor, TypeAffaire
 from crm_ui import charts, excel
 from crm_ui.navigation import open_affaires_list
@@ -58,9 +59,8 @@ LABELS = {
 
 
 def user_names(con: object) -> dict[int, str]:
-    """Every user's id → full name."""
-    frame = users.list_users(con)  # type: ignore[arg-type]
-    return dict(zip(frame["id"].astype(int), frame["nom"].astype(str), strict=True))
+    """Every user's id → the name shown for them, told apart by the login when two share one."""
+    return user_labels(con)  # type: ignore[arg-type]
 
 
 def affaire_filters(

@@ -17,6 +17,7 @@ from crm_ui import session
 _EXTRA: dict[str, Callable[..., pd.DataFrame]] = {
     "pertes-matrice": analyses.losses_matrix,
     "bloquees": analyses.stuck_affaires,
+    "commerciaux-ids": analyses.commercial_figures,
 }
 
 
@@ -46,6 +47,7 @@ def analysis(
     filters: Filters,
     by: str | None = None,
 ) -> pd.DataFrame:
-    """The analysis `name` (a REGISTRY name, or pertes-matrice, bloquees, ca-mensuel-par) as a
+    """The analysis `name` (a REGISTRY name, or pertes-matrice, bloquees, commerciaux-ids,
+    ca-mensuel-par) as a
     copy the caller may change."""
     return _run(name, base_state, actor, filters, by).copy()

@@ -2,9 +2,14 @@
 
 A builder returns None for an empty frame: screens then say so in a sentence instead of drawing.
 Every bar carries its group in `customdata`, so a click (on_select) tells the screen what to open.
+Plotly draws a subset of HTML in labels, trace names and hover text: every text from the data goes
+through `escape_label` first (customdata and `meta`, never drawn, keep the raw value).
 """
 
 from __future__ import annotations
+
+import html
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,6 +23,17 @@ ORANGE = "#E08A00"
 CATEGORY_COLOURS = {"interne": RED, "externe": GREY}
 STATUT_COLOURS = {"Gagnée": GREEN, "Perdue": RED, "Abandonnée": GREY}
 EURO_HOVER = "%{y:,.2f} €"
+EMPTY_GROUP = "(vide)"
+
+
+def escape_label(text: object) -> str:
+    """text as Plotly must receive it: `<`, `>` and `&` escaped, so that a name typed by a user
+    (an étape `<a href=…>`, a famille `<b>`) is drawn as written, never as a link or a style."""
+    return html.escape(str(text), quote=False)
+
+
+def _labels(values: Iterable[object]) -> list[str]:
+    return [escape_label(v) for v in values]
 
 
 def _layout(fig: go.Figure, title: str, *, euro_axis: bool = True) -> go.Figure:
@@ -37,14 +53,25 @@ def _layout(fig: go.Figure, title: str, *, euro_axis: bool = True) -> go.Figure:
     return fig
 
 
-def _bars(x: pd.Series, y: pd.Series, name: str, colour: str, hover: str = EURO_HOVER) -> go.Bar:
+def _bars(
+    x: pd.Series,
+    y: pd.Series,
+    name: str,
+    colour: str | None,
+    hover: str = EURO_HOVER,
+    key: str | None = None,
+) -> go.Bar:
+    """One bar trace: x and name escaped for drawing, the raw x in customdata; `key` (the raw
+    group a breakdown trace stands for) in meta. No colour: Plotly's palette picks one."""
+    shown = escape_label(name)
     return go.Bar(
-        x=x.astype(str).tolist(),
+        x=_labels(x.astype(str)),
         y=y.astype(float).tolist(),
-        name=name,
-        marker_color=colour,
+        name=shown,
+        marker={"color": colour} if colour else None,
         customdata=x.astype(str).tolist(),
-        hovertemplate=f"%{{x}}<br>{name} : {hover}<extra></extra>",
+        meta=key,
+        hovertemplate=f"%{{x}}<br>{shown} : {hover}<extra></extra>",
     )
 
 
@@ -104,7 +131,7 @@ def pareto_chart(losses: pd.DataFrame, title: str) -> go.Figure | None:
         )
     fig.add_trace(
         go.Scatter(
-            x=losses["code_cloture"].astype(str).tolist(),
+            x=_labels(losses["code_cloture"].astype(str)),
             y=(losses["part"].cumsum() * 100).tolist(),
             name="Part cumulée",
             mode="lines+markers",
@@ -113,7 +140,7 @@ def pareto_chart(losses: pd.DataFrame, title: str) -> go.Figure | None:
             hovertemplate="%{x}<br>Part cumulée : %{y:.1f} %<extra></extra>",
         )
     )
-    order = losses["code_cloture"].astype(str).tolist()
+    order = _labels(losses["code_cloture"].astype(str))
     fig.update_layout(
         barmode="stack",
         yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": " %"},
@@ -124,8 +151,9 @@ def pareto_chart(losses: pd.DataFrame, title: str) -> go.Figure | None:
 
 
 def monthly_chart(monthly: pd.DataFrame, title: str, by: str | None = None) -> go.Figure | None:
-    """A5: CA signé per month, stacked by the breakdown when one is chosen, with the same month
-    a year earlier as a line."""
+    """A5: CA signé per month, stacked by the breakdown when one is chosen (one trace per value,
+    named after it, `(vide)` for none; its meta is the raw value, or the user id for gestion par,
+    for the drill-down), with the same month a year earlier as a line."""
     if (
         float(monthly["ca_signe"].sum()) == 0
         and float(monthly["ca_signe_annee_precedente"].sum()) == 0
@@ -136,8 +164,11 @@ def monthly_chart(monthly: pd.DataFrame, title: str, by: str | None = None) -> g
         fig.add_trace(_bars(monthly["mois"], monthly["ca_signe"], "CA signé", BLUE))
         previous = monthly
     else:
-        for value, part in monthly.groupby(by, sort=True):
-            fig.add_trace(_bars(part["mois"], part["ca_signe"], str(value) or "(vide)", ""))
+        key = f"{by}_id" if f"{by}_id" in monthly.columns else by
+        groups = sorted(monthly.groupby(key, sort=False), key=lambda g: str(g[1][by].iloc[0]))
+        for value, part in groups:
+            label = str(part[by].iloc[0]) or EMPTY_GROUP
+            fig.add_trace(_bars(part["mois"], part["ca_signe"], label, None, key=str(value)))
         previous = monthly.groupby("mois")["ca_signe_annee_precedente"].sum().reset_index()
     fig.add_trace(
         go.Scatter(
@@ -175,7 +206,8 @@ def conversion_chart(conversion: pd.DataFrame, title: str) -> go.Figure | None:
 
 
 def clicked(event: object, fig: go.Figure) -> tuple[str, str] | None:
-    """(group, trace name) of the bar clicked in fig drawn with on_select, or None."""
+    """(group, trace) of the bar clicked in fig drawn with on_select, or None: the raw group from
+    customdata, and the trace's meta (a breakdown's raw value) or else its name."""
     selection = event.get("selection", {}) if isinstance(event, dict) else {}
     for point in selection.get("points", []) if isinstance(selection, dict) else []:
         group = point.get("customdata", point.get("x"))
@@ -183,5 +215,6 @@ def clicked(event: object, fig: go.Figure) -> tuple[str, str] | None:
             group = group[0] if group else None
         curve = point.get("curve_number", 0)
         if group is not None and isinstance(curve, int) and curve < len(fig.data):
-            return str(group), str(fig.data[curve].name)
+            trace = fig.data[curve]
+            return str(group), str(trace.meta if trace.meta is not None else trace.name)
     return None

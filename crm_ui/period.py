@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
+
+from crm_data.analyses import shift_months, shift_period
 
 PRESETS = ("Ce mois", "Ce trimestre", "Cette année", "12 derniers mois", "Personnalisée")
 
@@ -23,17 +24,14 @@ class Period:
         return f"du {self.du:%d/%m/%Y} au {self.au:%d/%m/%Y}"
 
 
-def _shift(day: dt.date, months: int) -> dt.date:
-    return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
-
-
 def resolve(
     preset: str, today: dt.date, du: dt.date | None = None, au: dt.date | None = None
 ) -> Period:
     """The period a preset means on `today` (to date: it ends today), with its comparisons.
 
     The previous period is the same stretch one month, quarter or year earlier; for the last
-    12 months and a custom range, the stretch of the same length just before.
+    12 months and a custom range, the stretch of the same length just before. Shifts go by
+    crm_data's shift_months: a month's last day goes to the target month's last day.
     """
     if preset == "Ce mois":
         start, months = today.replace(day=1), 1
@@ -42,20 +40,15 @@ def resolve(
     elif preset == "Cette année":
         start, months = dt.date(today.year, 1, 1), 12
     elif preset == "12 derniers mois":
-        start, months = _shift(today, -12) + dt.timedelta(days=1), 12
+        start, months = shift_months(today, -12) + dt.timedelta(days=1), 12
     else:
         start, end = du or today.replace(day=1), au or today
         start, end = min(start, end), max(start, end)
         length = end - start
         previous = (start - dt.timedelta(days=1) - length, start - dt.timedelta(days=1))
-        return Period(start, end, previous, (_shift(start, -12), _shift(end, -12)))
+        return Period(start, end, previous, shift_period(start, end))
     end = today
-    return Period(
-        start,
-        end,
-        (_shift(start, -months), _shift(end, -months)),
-        (_shift(start, -12), _shift(end, -12)),
-    )
+    return Period(start, end, shift_period(start, end, -months), shift_period(start, end))
 
 
 def picker(key: str, default: str = "Cette année") -> Period:
