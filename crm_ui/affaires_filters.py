@@ -36,6 +36,23 @@ def _range(label: str, key: str, du: dt.date | None, au: dt.date | None) -> tupl
     return start, end
 
 
+def _sans_famille(column: Any, wanted: bool) -> bool:
+    # A keyed checkbox keeps its own state and ignores `value`: when the filters changed
+    # elsewhere (a drill-down from the A5 « (vide) » bar), the box is set to them first.
+    key = "affaires_sans_famille"
+    if st.session_state.get(f"{key}_synced") != wanted or key not in st.session_state:
+        st.session_state[key] = wanted
+    ticked = bool(
+        column.checkbox(
+            "Sans famille",
+            key=key,
+            help="Les affaires sans famille d'article (en plus des familles choisies)",
+        )
+    )
+    st.session_state[f"{key}_synced"] = ticked
+    return ticked
+
+
 def filter_widgets(con: Connection, current: AffaireFilters) -> AffaireFilters:
     """Draw the search box and filters; return the filters they describe."""
     user_names = user_labels(con)
@@ -85,12 +102,7 @@ def filter_widgets(con: Connection, current: AffaireFilters) -> AffaireFilters:
                 placeholder="Toutes",
             ),
         }
-        choices["sans_famille"] = c5.checkbox(
-            "Sans famille",
-            value=current.sans_famille,
-            key="affaires_sans_famille",
-            help="Les affaires sans famille d'article (en plus des familles choisies)",
-        )
+        choices["sans_famille"] = _sans_famille(c5, current.sans_famille)
         columns = st.columns(len(_RANGES))
         for col, (name, label) in zip(columns, _RANGES, strict=True):
             with col:

@@ -112,3 +112,9 @@ def rows(frame: Any) -> list[tuple[Any, ...]]:
         return value
 
     return [tuple(clean(v) for v in row) for row in frame.itertuples(index=False)]
+
+
+def new_named_user(con: Connection, login: str, nom: str) -> Actor:
+    """A commercial with this login and full name (two may share a name)."""
+    add_user(con, None, login, Role.COMMERCIAL.value, nom=nom)
+    return get_actor(con, login)

@@ -12,7 +12,8 @@ from crm_data.affaires_list import list_totals
 from crm_data.analyses import Filters
 from crm_data.db import Connection
 from crm_data.model import Actor
-from crm_data.users import get_actor, list_users, local_admin
+from crm_data.users import get_actor, local_admin
+from tests.analyses_factory import D, new_affaire, new_base, new_named_user
 from tests.random_base import random_base
 
 PERIOD = Filters(du=dt.date(2024, 2, 10), au=dt.date(2025, 3, 20), famille=("Logiciel", "Matériel"))
@@ -71,9 +72,8 @@ def test_commercial_and_quality_drill_downs_count_what_the_lines_show(
     base: tuple[Connection, Actor, Actor],
 ) -> None:
     con, admin, _ = base
-    ids = dict(zip(list_users(con)["nom"], list_users(con)["id"], strict=True))
-    for row in analyses.by_commercial(con, admin, PERIOD).itertuples():
-        user_id = int(ids[row.gestion_par])
+    for row in analyses.commercial_figures(con, admin, PERIOD).itertuples():
+        user_id = int(row.gestion_par_id)
         drill = analyses_drill.open_of_user(PERIOD, user_id)
         assert _count(con, admin, drill) == row.nombre_ouvertes
         won = analyses_drill.closed_in_period(PERIOD, "Gagnée", gestion_par=user_id)
@@ -88,11 +88,37 @@ def test_a_broken_down_month_drills_to_its_value(
     base: tuple[Connection, Actor, Actor], by: str
 ) -> None:
     con, admin, _ = base
-    ids = dict(zip(list_users(con)["nom"], list_users(con)["id"], strict=True))
     frame = analyses.monthly_revenue(con, admin, PERIOD, by=by)
     assert not frame.empty
     for row in frame.itertuples():
-        value = getattr(row, by)
-        key = int(ids[value]) if by == "gestion_par" else value
+        key = str(row.gestion_par_id) if by == "gestion_par" else getattr(row, by)
         drill = analyses_drill.signed_in_month(PERIOD, row.mois, by, key)
         assert _count(con, admin, drill) == row.nombre
+
+
+def test_the_empty_famille_bar_drills_into_the_affaires_without_famille() -> None:
+    con, admin = new_base()
+    for famille in (None, None, "Logiciel"):
+        new_affaire(con, statut="Gagnée", date_signature=D("2026-01-15"), famille_article=famille)
+    period = Filters(du=D("2026-01-01"), au=D("2026-03-31"))
+    frame = analyses.monthly_revenue(con, admin, period, by="famille_article")
+    empty = frame[frame["famille_article"] == ""].iloc[0]
+    drill = analyses_drill.signed_in_month(period, "2026-01", "famille_article", "")
+    assert _count(con, admin, drill) == empty["nombre"] == 2
+
+
+def test_a_user_bar_drills_into_that_users_affaires_when_two_share_a_name() -> None:
+    con, admin = new_base()
+    first = new_named_user(con, "mdupont", "Martin Dupont")
+    second = new_named_user(con, "mdupont2", "Martin Dupont")
+    new_affaire(con, statut="Gagnée", date_signature=D("2026-01-15"), gestion_par=first.id)
+    for _ in range(2):
+        new_affaire(con, statut="Gagnée", date_signature=D("2026-01-16"), gestion_par=second.id)
+    period = Filters(du=D("2026-01-01"), au=D("2026-03-31"))
+    frame = analyses.monthly_revenue(con, admin, period, by="gestion_par")
+    for row in frame.itertuples():
+        drill = analyses_drill.signed_in_month(
+            period, row.mois, "gestion_par", str(row.gestion_par_id)
+        )
+        assert _count(con, admin, drill) == row.nombre
+    assert frame["nombre"].tolist() == [1, 2]

@@ -59,3 +59,12 @@ def test_stuck_affaires_lists_open_affaires_longest_first() -> None:
         ("Revenue", "Qualification", D("2026-01-06"), 146),
     ]
     assert stuck_affaires(con, admin, YEAR_2026, threshold_days=146).shape[0] == 1  # type: ignore[arg-type]
+
+
+def test_stuck_affaires_count_every_stuck_affaire_beyond_the_display_limit() -> None:
+    con, admin = new_base()
+    for _ in range(7):
+        new_affaire(con, date_debut=D("2026-01-01"))
+    frame = stuck_affaires(con, admin, YEAR_2026, limit=5)
+    assert len(frame) == 5
+    assert frame["nombre_total"].tolist() == [7] * 5

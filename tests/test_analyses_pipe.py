@@ -8,12 +8,21 @@ from crm_data.analyses import (
     QUALITY_CHECKS,
     Filters,
     by_commercial,
+    commercial_figures,
     data_quality,
     forecast,
     pipe_by_etape,
 )
 from crm_data.model import Role
-from tests.analyses_factory import D, new_action, new_affaire, new_base, new_user, rows
+from tests.analyses_factory import (
+    D,
+    new_action,
+    new_affaire,
+    new_base,
+    new_named_user,
+    new_user,
+    rows,
+)
 
 YEAR_2026 = Filters(du=D("2026-01-01"), au=D("2026-12-31"), today=D("2026-06-15"))
 
@@ -165,3 +174,62 @@ def test_data_quality_counts_each_problem_of_open_affaires() -> None:
     assert frame["controle"].tolist() == list(QUALITY_CHECKS.values())
     assert frame["nombre"].tolist() == [1, 1, 1, 1, 0]
     assert data_quality(con, admin, Filters(type=("Récurrent",)))["nombre"].sum() == 0
+
+
+def _half_cents(con: object) -> None:
+    # 3.01 × 50 % = 1.505 and three times 0.67 × 50 % = 1.005: half a cent each time.
+    new_affaire(con, ca_potentiel=3.01, reussite=50, date_fin=D("2026-07-01"))  # type: ignore[arg-type]
+    for _ in range(3):
+        new_affaire(
+            con,  # type: ignore[arg-type]
+            etape="Négociation",
+            ca_potentiel=0.67,
+            reussite=50,
+            date_fin=D("2026-08-01"),
+        )
+
+
+def test_pipe_weighs_half_cents_exactly_and_rounds_half_up_once() -> None:
+    con, admin = new_base()
+    _half_cents(con)
+    frame = pipe_by_etape(con, admin, YEAR_2026)
+    assert frame["ca_pondere"].tolist() == [1.51, 0.0, 0.0, 1.01]
+
+
+def test_forecast_weighs_half_cents_exactly_and_rounds_half_up_once() -> None:
+    con, admin = new_base()
+    _half_cents(con)
+    frame = forecast(con, admin, YEAR_2026)
+    assert frame["pondere"].tolist() == [1.51, 1.01]
+
+
+def test_by_commercial_weighs_half_cents_exactly_and_rounds_half_up_once() -> None:
+    con, admin = new_base()
+    new_affaire(con, ca_potentiel=3.01, reussite=50)
+    new_affaire(con, ca_potentiel=2.01, reussite=50)
+    assert by_commercial(con, admin, YEAR_2026)["ca_pondere"].tolist() == [2.51]
+
+
+def test_by_commercial_keeps_two_users_with_the_same_name_apart_by_their_login() -> None:
+    con, admin = new_base()
+    first = new_named_user(con, "mdupont", "Martin Dupont")
+    second = new_named_user(con, "mdupont2", "Martin Dupont")
+    new_named_user(con, "jdurand", "Jeanne Durand")
+    new_affaire(con, gestion_par=first.id, ca_potentiel=100, reussite=50)
+    new_affaire(con, gestion_par=second.id, ca_potentiel=300, reussite=50)
+    frame = by_commercial(con, admin, YEAR_2026)
+    assert rows(frame[["gestion_par", "nombre_ouvertes", "ca_pondere"]]) == [
+        ("Martin Dupont (mdupont)", 1, 50.0),
+        ("Martin Dupont (mdupont2)", 1, 150.0),
+    ]
+    assert "gestion_par_id" not in frame.columns
+
+
+def test_commercial_figures_carry_each_users_id_for_the_drill_down() -> None:
+    con, admin = new_base()
+    first = new_named_user(con, "mdupont", "Martin Dupont")
+    second = new_named_user(con, "mdupont2", "Martin Dupont")
+    new_affaire(con, gestion_par=first.id)
+    new_affaire(con, gestion_par=second.id)
+    frame = commercial_figures(con, admin, YEAR_2026)
+    assert frame["gestion_par_id"].tolist() == [first.id, second.id]

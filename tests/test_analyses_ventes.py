@@ -14,7 +14,7 @@ from crm_data.analyses import (
     results_by_type,
     sales_summary,
 )
-from tests.analyses_factory import D, new_affaire, new_base, rows
+from tests.analyses_factory import D, new_affaire, new_base, new_named_user, rows
 
 Q1_2026 = Filters(du=D("2026-01-01"), au=D("2026-03-31"))
 
@@ -202,3 +202,42 @@ def test_objective_on_an_empty_base_has_empty_ratios() -> None:
     assert frame.loc[0, "ca_signe"] == 0
     assert math.isnan(frame.loc[0, "realisation"])
     assert math.isnan(frame.loc[0, "remise"])
+
+
+def test_a_period_ending_28_february_is_compared_up_to_29_february_a_year_earlier() -> None:
+    con, admin = new_base()
+    _signed(con, "2024-02-28", 1000)
+    _signed(con, "2024-02-29", 1000)
+    _signed(con, "2025-02-28", 500)
+    february = Filters(du=D("2025-02-01"), au=D("2025-02-28"))
+    assert rows(monthly_revenue(con, admin, february)) == [("2025-02", 500.0, 1, 2000.0)]
+
+
+def test_a_period_ending_29_february_is_compared_up_to_28_february_a_year_earlier() -> None:
+    con, admin = new_base()
+    _signed(con, "2023-02-28", 300)
+    _signed(con, "2024-02-29", 100)
+    leap = Filters(du=D("2024-02-01"), au=D("2024-02-29"))
+    assert rows(monthly_revenue(con, admin, leap)) == [("2024-02", 100.0, 1, 300.0)]
+
+
+def test_monthly_revenue_by_famille_keeps_affaires_without_famille_as_an_empty_group() -> None:
+    con, admin = new_base()
+    _signed(con, "2026-01-15", 100, famille_article="Logiciel")
+    _signed(con, "2026-01-20", 40)
+    _signed(con, "2025-01-20", 7)
+    frame = monthly_revenue(con, admin, Q1_2026, by="famille_article")
+    assert rows(frame) == [("2026-01", "", 40.0, 1, 7.0), ("2026-01", "Logiciel", 100.0, 1, 0.0)]
+
+
+def test_monthly_revenue_by_gestion_par_keeps_two_users_with_the_same_name_apart() -> None:
+    con, admin = new_base()
+    first = new_named_user(con, "mdupont", "Martin Dupont")
+    second = new_named_user(con, "mdupont2", "Martin Dupont")
+    _signed(con, "2026-01-15", 100, gestion_par=first.id)
+    _signed(con, "2026-01-20", 40, gestion_par=second.id)
+    frame = monthly_revenue(con, admin, Q1_2026, by="gestion_par")
+    assert rows(frame) == [
+        ("2026-01", "Martin Dupont (mdupont)", 100.0, 1, 0.0, first.id),
+        ("2026-01", "Martin Dupont (mdupont2)", 40.0, 1, 0.0, second.id),
+    ]

@@ -13,7 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from crm_data import cli_analyse, db, demo
-from crm_data.affaires_list import AffaireFilters
+from crm_data.affaires_list import AffaireFilters, list_totals
+from crm_data.users import local_admin
+from tests.analyses_factory import new_affaire, new_compte
 from tests.factories import make_affaire
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
@@ -159,3 +161,51 @@ def test_a_write_makes_the_next_view_fresh(_isolated_base: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Affaires en cours"] == "1"
     assert metrics["CA pondéré"] == "800\u00a0€"
+
+
+@pytest.mark.parametrize("by", ["famille_article", "gestion_par", "type"])
+def test_ca_signe_draws_every_breakdown(by: str, filled: Path) -> None:
+    at = open_page("app_pages/ventes.py")
+    at.session_state["ventes_tab"] = "CA signé"
+    at.run()
+    at.selectbox(key="ventes_by").set_value(by).run()
+    assert not at.exception, [e.value for e in at.exception]
+    columns = [list(d.value.columns) for d in at.dataframe]
+    assert ["mois", by, "ca_signe", "nombre", "ca_signe_annee_precedente"] in columns
+
+
+def test_the_stuck_count_is_every_stuck_affaire_not_the_display_cap(_isolated_base: Path) -> None:
+    con = db.open_base(_isolated_base)
+    compte = new_compte(con)
+    long_ago = dt.date.today() - dt.timedelta(days=400)
+    for _ in range(732):
+        new_affaire(con, compte_id=compte, date_debut=long_ago)
+    con.close()
+    at = open_page("app_pages/ventes.py")
+    at.session_state["ventes_tab"] = "Conversion"
+    at.run()
+    heading = next(m.value for m in at.markdown if "Affaires en cours depuis plus" in m.value)
+    assert "(732)" in heading
+    assert any("Le tableau montre les 500 affaires" in c.value for c in at.caption)
+
+
+def test_a_drill_to_affaires_without_famille_ticks_the_sans_famille_box(filled: Path) -> None:
+    at = open_page("app_pages/ventes.py")
+    at.session_state["affaires_filters"] = AffaireFilters(sans_famille=True)
+    at.switch_page("app_pages/affaires.py").run()
+    assert not at.exception
+    assert at.checkbox(key="affaires_sans_famille").value
+    con = db.shared_connection(filled)
+    count = list_totals(con, local_admin(con), AffaireFilters(sans_famille=True)).nombre
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Affaires"] == f"{count:,}".replace(",", "\u00a0")
+
+
+def test_the_drill_banner_speaks_french(filled: Path) -> None:
+    at = open_page("app_pages/ventes.py")
+    target = AffaireFilters(statuts=["Gagnée"], cloture_du=dt.date(2024, 1, 1))
+    at.session_state["affaires_filters"] = target
+    at.switch_page("app_pages/affaires.py").run()
+    banner = next(i.value for i in at.info if "Filtres venant d'une analyse" in i.value)
+    assert "Clôturée à partir du : 01/01/2024" in banner
+    assert "cloture_du" not in banner

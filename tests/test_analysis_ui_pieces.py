@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 
@@ -162,3 +163,48 @@ def test_pareto_colours_losses_by_category() -> None:
         "Perte externe": (["Projet annulé"], charts.GREY),
     }
     assert list(fig.data[-1].y) == [75.0, 100.0]
+
+
+@pytest.mark.parametrize(
+    ("preset", "year_before"),
+    [
+        ("Ce mois", ("2024-02-01", "2024-02-29")),
+        ("Cette année", ("2024-01-01", "2024-02-29")),
+        ("12 derniers mois", ("2023-03-01", "2024-02-29")),
+    ],
+)
+def test_a_year_before_28_february_2025_ends_on_29_february_2024(
+    preset: str, year_before: tuple[str, str]
+) -> None:
+    period = resolve(preset, D("2025-02-28"))
+    assert period.year_before == (D(year_before[0]), D(year_before[1]))
+
+
+def test_the_last_12_months_to_28_february_2025_are_whole_months() -> None:
+    period = resolve("12 derniers mois", D("2025-02-28"))
+    assert (period.du, period.au) == (D("2024-03-01"), D("2025-02-28"))
+
+
+def test_a_whole_month_is_compared_with_the_whole_month_before() -> None:
+    period = resolve("Ce mois", D("2026-04-30"))
+    assert period.previous == (D("2026-03-01"), D("2026-03-31"))
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_a_formula_in_a_screen_csv_comes_out_as_text() -> None:
+    frame = pd.DataFrame({"nom": [FORMULA, "@SUM(A1)", "Normale"], "jours": [90, 80, 70]})
+    text = excel.csv_bytes(frame).decode("utf-8-sig")
+    cells = [row[0] for row in csv.reader(io.StringIO(text), delimiter=";")]
+    assert cells == ["nom", "'" + FORMULA, "'@SUM(A1)", "Normale"]
+
+
+def test_a_formula_in_a_screen_workbook_comes_out_as_text_in_tables_and_filters() -> None:
+    tables = {"Par commercial": pd.DataFrame({"gestion_par": [FORMULA], FORMULA: [1]})}
+    data = excel.workbook(tables, {"Gestion par": FORMULA})
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    texts = [c.value for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert texts == ["'" + FORMULA] * 3

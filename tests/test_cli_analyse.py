@@ -13,7 +13,7 @@ import pytest
 from crm_data import cli_analyse, db
 from crm_data.analyses import REGISTRY, Filters
 from crm_data.users import local_admin
-from tests.analyses_factory import D, new_affaire, new_user
+from tests.analyses_factory import D, new_affaire, new_named_user, new_user
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,3 +142,61 @@ def test_python_m_crm_data_analyse_prints_the_analysis(
     assert json.loads(capsys.readouterr().out)[0]["ca_potentiel"] == 1234.5
     assert main(["analyse", "pipe", "--type", "Ancien", "--db", str(path)]) == 1
     assert "Type inconnu(e)" in capsys.readouterr().err
+
+
+def _namesakes(path: Path) -> None:
+    con = db.open_base(path)
+    first = new_named_user(con, "mdupont", "Martin Dupont")
+    second = new_named_user(con, "mdupont2", "Martin Dupont")
+    new_affaire(con, gestion_par=first.id, ca_potentiel=100, reussite=50)
+    new_affaire(con, gestion_par=second.id, ca_potentiel=300, reussite=50)
+    con.close()
+
+
+def test_commerciaux_tells_apart_two_users_with_the_same_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "crm.duckdb"
+    _namesakes(path)
+    code, out, _ = _run(["analyse", "commerciaux", "--db", str(path)], capsys)
+    assert code == 0
+    printed = pd.read_csv(io.StringIO(out))
+    assert list(printed.columns) == [
+        "gestion_par",
+        "nombre_ouvertes",
+        "ca_pondere",
+        "gagnees",
+        "perdues",
+        "ca_signe",
+        "taux_reussite",
+        "actions_faites",
+    ]
+    assert printed[["gestion_par", "ca_pondere"]].values.tolist() == [
+        ["Martin Dupont (mdupont)", 50.0],
+        ["Martin Dupont (mdupont2)", 150.0],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("mdupont2", "150.0"), ("Martin Dupont (mdupont2)", "150.0")]
+)
+def test_gestion_par_names_one_of_two_namesakes_by_login_or_shown_name(
+    given: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "crm.duckdb"
+    _namesakes(path)
+    code, out, _ = _run(["analyse", "pipe", "--gestion-par", given, "--db", str(path)], capsys)
+    assert code == 0
+    assert out.splitlines()[1].split(",")[3] == expected
+
+
+def test_a_full_name_two_users_share_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "crm.duckdb"
+    _namesakes(path)
+    argv = ["analyse", "pipe", "--gestion-par", "Martin Dupont", "--db", str(path)]
+    code, out, err = _run(argv, capsys)
+    assert out == ""
+    assert code == 1
+    assert "« Martin Dupont »" in err
