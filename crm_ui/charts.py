@@ -182,7 +182,13 @@ def monthly_chart(monthly: pd.DataFrame, title: str, by: str | None = None) -> g
     )
     _layout(fig, title)
     if by is not None:
-        fig.update_layout(barmode="stack")
+        # A breakdown's legend (ten commercials) wraps over several lines: below the bars it
+        # cannot cover the title.
+        fig.update_layout(
+            barmode="stack",
+            legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
     return fig
 
 
