@@ -86,19 +86,27 @@ def refuse_duplicate(
     message) that duplicate returns, read once the other session's row is committed.
 
     Two sessions creating the same name at the same instant both pass the check made before
-    inserting; DuckDB then refuses the second (« Duplicate key » at the insert, or a conflict at
-    the commit). duplicate(cur) returns the refusal of the sequential case, or None.
+    inserting; DuckDB then refuses the second (« Duplicate key » at the insert, even while the
+    first is not committed yet, or a conflict at the commit). duplicate(cur) returns the
+    refusal of the sequential case, or None; while it finds nothing, the write is tried again.
     """
-    try:
-        return write()
-    except (duckdb.ConstraintException, ConflictError) as exc:
-        if isinstance(exc, ConflictError) and not _is_clash(exc):
-            raise
-        with read(con) as cur:
-            refusal = duplicate(cur)
-        if refusal is None:
-            raise
-        raise ValidationError([refusal]) from exc
+    for _ in range(_CLASH_ATTEMPTS):
+        try:
+            return write()
+        except (duckdb.ConstraintException, ConflictError) as exc:
+            if isinstance(exc, ConflictError) and not _is_clash(exc):
+                raise
+            if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" not in str(exc):
+                raise
+            with read(con) as cur:
+                refusal = duplicate(cur)
+            if refusal is not None:
+                raise ValidationError([refusal]) from exc
+    raise ConflictError(
+        "Une autre session enregistrait la même valeur au même instant : réessayez.",
+        saved_by=None,
+        saved_at=None,
+    )
 
 
 def as_text(value: object) -> str | None:

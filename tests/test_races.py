@@ -6,8 +6,7 @@ failed under the old writes (both acknowledged, a child orphaned, a save undone)
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from crm_data import actions, affaires, db, integrity
 from crm_data.model import Actor, ConflictError, CrmError, Role
 from tests.factories import make_affaire, make_compte, make_user
+from tests.racing import race
 
 RACES = 30
 
@@ -25,26 +25,6 @@ def con(tmp_path: Path) -> Iterator[db.Connection]:
     path = tmp_path / "crm.duckdb"
     yield db.shared_connection(path)
     db.close_shared(path)
-
-
-def race(*writes: Callable[[], object]) -> list[BaseException | None]:
-    """Run the writes in threads released at once; each one's error, or None if acknowledged."""
-    barrier = threading.Barrier(len(writes))
-    outcomes: list[BaseException | None] = [None] * len(writes)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            writes[n]()
-        except CrmError as exc:
-            outcomes[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(writes))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def orphans(con: db.Connection) -> int:
