@@ -25,6 +25,8 @@ ACTION_COLUMNS = (
     "fait_le",
     "utilisateur_id",
 )
+# The user an action is for must be an active user (checked when set or changed).
+_OWNERS = ("utilisateur_id",)
 
 
 def _clean(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
@@ -61,14 +63,18 @@ def _clean(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
 
 def create_action(con: Connection, actor: Actor, affaire_id: int, values: dict[str, Any]) -> int:
     """Add an action to an affaire the actor may see; return its id. User: the actor by default."""
-    return children.insert_child(con, actor, "action", affaire_id, _clean(actor, values))
+    return children.insert_child(
+        con, actor, "action", affaire_id, _clean(actor, values), owners=_OWNERS
+    )
 
 
 def update_action(
     con: Connection, actor: Actor, action_id: int, values: dict[str, Any], expected_version: int
 ) -> None:
     """Save an action read at expected_version."""
-    children.update_child(con, actor, "action", action_id, _clean(actor, values), expected_version)
+    children.update_child(
+        con, actor, "action", action_id, _clean(actor, values), expected_version, owners=_OWNERS
+    )
 
 
 def mark_done(con: Connection, actor: Actor, action_id: int, expected_version: int) -> None:

@@ -2,6 +2,8 @@
 
 Every write validates with crm_data.validation, checks the acting user's rights, bumps the
 version and appends to the history in the same transaction; a refused write writes nothing.
+DuckDB notices two transactions updating the same column of a row, not an update beside a
+delete: so a deletion starts with an update (a mark) and a reassignment is an update.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from crm_data.model import (
     PermissionDeniedError,
     ValidationError,
 )
-from crm_data.records import check_version
+from crm_data.purge import purge_marked
+from crm_data.records import check_version, retry_clashes
+from crm_data.rights import check_actor
 from crm_data.validation import Lookups, load_lookups, validate
 
 _COLUMNS = (
@@ -37,12 +41,14 @@ _COLUMNS = (
 
 def fetch_affaire(cur: Connection, actor: Actor, affaire_id: int) -> Affaire:
     """The affaire with this id if the actor may see it; NotFoundError otherwise (a commercial
-    asking for another's affaire gets the same answer as for a missing one)."""
+    asking for another's affaire gets the same answer as for a missing one, and an affaire
+    being deleted is missing)."""
     row = cur.execute(
         f"""
         SELECT {", ".join(_COLUMNS)}
         FROM affaire
         WHERE id = ?
+          AND deleted_at IS NULL
           AND (? OR gestion_par = ?)
         """,
         [affaire_id, actor.sees_everything, actor.id],
@@ -100,6 +106,7 @@ def create_affaire(con: Connection, actor: Actor, values: Mapping[str, Any]) -> 
     Raises ValidationError listing every problem; nothing is written then.
     """
     with transaction(con) as cur:
+        check_actor(cur, actor)
         return insert_affaire(cur, actor, values)
 
 
@@ -129,6 +136,7 @@ def update_affaire(
     Refused with ConflictError when someone saved meanwhile, ValidationError when a rule fails.
     """
     with transaction(con) as cur:
+        check_actor(cur, actor)
         old = fetch_affaire(cur, actor, affaire_id)
         check_version(cur, "affaire", affaire_id, expected_version)
         aff, errors = validate(values, load_lookups(cur), actor, old=old)
@@ -155,26 +163,26 @@ def update_affaire(
 def delete_affaire(con: Connection, actor: Actor, affaire_id: int, expected_version: int) -> None:
     """Delete an affaire with its actions, documents, projets and history.
 
-    A commercial deletes only their own affaires; a stale version is refused.
+    A commercial deletes only their own affaires; a stale version is refused like a stale save.
+    The affaire is first marked deleted by an UPDATE of its version (so that a save at the same
+    instant clashes with it) and of children_version (so that an action, devis or projet added
+    at the same instant does too); from then on it is missing for everyone, and its rows are
+    purged child-first, in commits of their own as DuckDB's foreign keys require.
     """
     with transaction(con) as cur:
+        check_actor(cur, actor)
         fetch_affaire(cur, actor, affaire_id)
         check_version(cur, "affaire", affaire_id, expected_version)
-        for table in ("action", "document", "projet", "affaire_historique"):
-            cur.execute(
-                f"""
-                DELETE FROM {table}
-                WHERE affaire_id = ?
-                """,
-                [affaire_id],
-            )
         cur.execute(
             """
-            DELETE FROM affaire
+            UPDATE affaire
+            SET deleted_at = ?, updated_by = ?, version = version + 1,
+                children_version = children_version + 1
             WHERE id = ?
             """,
-            [affaire_id],
+            [dt.datetime.now(), actor.id, affaire_id],
         )
+    purge_marked(con, affaire_id)
 
 
 def reassign_affaires(
@@ -189,7 +197,9 @@ def reassign_affaires(
     to_user_id, in one transaction; return how many moved.
 
     Managers and admins only; the new user must be active. Each affaire gets its history row
-    and its audit columns, as a single save would give it.
+    and its audit columns, as a single save would give it. One UPDATE: a save of one of these
+    affaires at the same instant clashes with it (the reassignment is then tried again, from
+    the saved rows), so no save is undone.
     """
     if not actor.sees_everything:
         raise PermissionDeniedError(
@@ -197,6 +207,14 @@ def reassign_affaires(
         )
     if from_user_id == to_user_id:
         raise ValidationError([("gestion_par", "Choisissez un autre utilisateur.")])
+    return retry_clashes(
+        lambda: _reassign(con, actor, from_user_id, to_user_id, open_only=open_only)
+    )
+
+
+def _reassign(
+    con: Connection, actor: Actor, from_user_id: int, to_user_id: int, *, open_only: bool
+) -> int:
     params = {
         "from": from_user_id,
         "to": to_user_id,
@@ -205,6 +223,7 @@ def reassign_affaires(
         "actor": actor.id,
     }
     with transaction(con) as cur:
+        check_actor(cur, actor)
         users = dict(
             cur.execute(
                 """
@@ -219,45 +238,28 @@ def reassign_affaires(
             raise NotFoundError("Utilisateur introuvable.")
         if not users.get(to_user_id):
             raise ValidationError([("gestion_par", "Utilisateur introuvable ou désactivé.")])
-        # DuckDB runs an UPDATE of a foreign-key column row by row as a delete and an insert
-        # (16 s for 100,000 affaires); the same delete and insert done in bulk take 2 s. No
-        # table references affaire by a foreign key, so its rows may leave and come back.
+        # The history first, from the same snapshot as the update that follows: both see the
+        # same rows, and a save committed meanwhile makes the update clash.
         cur.execute(
             """
-            CREATE OR REPLACE TEMP TABLE reassigned AS
-            SELECT * REPLACE (
-                CAST($to AS BIGINT) AS gestion_par,
-                version + 1 AS version,
-                CAST($at AS TIMESTAMP) AS updated_at,
-                CAST($actor AS BIGINT) AS updated_by
-            )
+            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
+                                            nouveau)
+            SELECT id, $at, $actor, 'gestion_par', CAST($from AS VARCHAR), CAST($to AS VARCHAR)
             FROM affaire
             WHERE gestion_par = $from
+              AND deleted_at IS NULL
               AND (NOT $open_only OR statut = 'En cours')
             """,
             params,
         )
         moved = cur.execute(
             """
-            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
-                                            nouveau)
-            SELECT id, $at, $actor, 'gestion_par', CAST($from AS VARCHAR), CAST($to AS VARCHAR)
-            FROM reassigned
+            UPDATE affaire
+            SET gestion_par = $to, version = version + 1, updated_at = $at, updated_by = $actor
+            WHERE gestion_par = $from
+              AND deleted_at IS NULL
+              AND (NOT $open_only OR statut = 'En cours')
             """,
-            {k: params[k] for k in ("at", "actor", "from", "to")},
+            params,
         ).fetchone()
-        cur.execute(
-            """
-            DELETE FROM affaire
-            WHERE id IN (SELECT id FROM reassigned)
-            """
-        )
-        cur.execute(
-            """
-            INSERT INTO affaire BY NAME
-            SELECT *
-            FROM reassigned
-            """
-        )
-        cur.execute("DROP TABLE reassigned")
     return int(moved[0]) if moved else 0

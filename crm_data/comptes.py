@@ -13,7 +13,8 @@ import pandas as pd
 
 from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
-from crm_data.records import as_text, check_version
+from crm_data.records import as_text, check_version, refuse_duplicate
+from crm_data.rights import check_actor
 from crm_data.text import fold
 
 COMPTE_FIELDS = ("nom", "secteur", "ville", "telephone", "site_web", "notes")
@@ -44,7 +45,8 @@ def _clean(values: dict[str, Any]) -> dict[str, str | None]:
     return cleaned
 
 
-def _duplicate(cur: Connection, nom: str, exclude_id: int | None) -> str | None:
+def _duplicate(cur: Connection, nom: str, exclude_id: int | None) -> tuple[str, str] | None:
+    """The refusal of a name another compte has (case and accents aside), or None."""
     row = cur.execute(
         """
         SELECT nom
@@ -54,7 +56,7 @@ def _duplicate(cur: Connection, nom: str, exclude_id: int | None) -> str | None:
         """,
         [fold(nom), exclude_id],
     ).fetchone()
-    return str(row[0]) if row else None
+    return ("nom", f"Le compte « {row[0]} » existe déjà.") if row else None
 
 
 def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
@@ -62,9 +64,9 @@ def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
     cleaned = _clean(values)
     nom = cleaned["nom"]
     assert nom is not None
-    existing = _duplicate(cur, nom, None)
-    if existing:
-        raise ValidationError([("nom", f"Le compte « {existing} » existe déjà.")])
+    refusal = _duplicate(cur, nom, None)
+    if refusal:
+        raise ValidationError([refusal])
     row = cur.execute(
         """
         INSERT INTO compte (nom, nom_cle, secteur, ville, telephone, site_web, notes,
@@ -98,8 +100,14 @@ def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
 
 def create_compte(con: Connection, actor: Actor, values: dict[str, Any]) -> int:
     """Create a compte and return its id; a name already taken (case, accents aside) is refused."""
-    with transaction(con) as cur:
-        return insert_compte(cur, actor, values)
+
+    def write() -> int:
+        with transaction(con) as cur:
+            check_actor(cur, actor)
+            return insert_compte(cur, actor, values)
+
+    nom = as_text(values.get("nom")) or ""
+    return refuse_duplicate(con, write, lambda cur: _duplicate(cur, nom, None))
 
 
 def update_compte(
@@ -111,44 +119,49 @@ def update_compte(
     cleaned = _clean(values)
     nom = cleaned["nom"]
     assert nom is not None
-    with transaction(con) as cur:
-        check_version(cur, "compte", compte_id, expected_version)
-        existing = _duplicate(cur, nom, compte_id)
-        if existing:
-            raise ValidationError([("nom", f"Le compte « {existing} » existe déjà.")])
-        cur.execute(
-            """
-            DELETE FROM compte_cle
-            WHERE compte_id = ?
-            """,
-            [compte_id],
-        )
-        cur.execute(
-            """
-            INSERT INTO compte_cle (nom_cle, compte_id)
-            VALUES (?, ?)
-            """,
-            [fold(nom), compte_id],
-        )
-        cur.execute(
-            """
-            UPDATE compte
-            SET nom = ?, nom_cle = ?, secteur = ?, ville = ?, telephone = ?, site_web = ?,
-                notes = ?, updated_at = current_timestamp, updated_by = ?, version = version + 1
-            WHERE id = ?
-            """,
-            [
-                nom,
-                fold(nom),
-                cleaned["secteur"],
-                cleaned["ville"],
-                cleaned["telephone"],
-                cleaned["site_web"],
-                cleaned["notes"],
-                actor.id,
-                compte_id,
-            ],
-        )
+
+    def write() -> None:
+        with transaction(con) as cur:
+            check_actor(cur, actor)
+            check_version(cur, "compte", compte_id, expected_version)
+            refusal = _duplicate(cur, nom, compte_id)
+            if refusal:
+                raise ValidationError([refusal])
+            cur.execute(
+                """
+                DELETE FROM compte_cle
+                WHERE compte_id = ?
+                """,
+                [compte_id],
+            )
+            cur.execute(
+                """
+                INSERT INTO compte_cle (nom_cle, compte_id)
+                VALUES (?, ?)
+                """,
+                [fold(nom), compte_id],
+            )
+            cur.execute(
+                """
+                UPDATE compte
+                SET nom = ?, nom_cle = ?, secteur = ?, ville = ?, telephone = ?, site_web = ?,
+                    notes = ?, updated_at = current_timestamp, updated_by = ?, version = version + 1
+                WHERE id = ?
+                """,
+                [
+                    nom,
+                    fold(nom),
+                    cleaned["secteur"],
+                    cleaned["ville"],
+                    cleaned["telephone"],
+                    cleaned["site_web"],
+                    cleaned["notes"],
+                    actor.id,
+                    compte_id,
+                ],
+            )
+
+    refuse_duplicate(con, write, lambda cur: _duplicate(cur, nom, compte_id))
 
 
 def get_compte(con: Connection, compte_id: int) -> Compte:

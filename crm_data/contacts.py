@@ -13,6 +13,7 @@ import pandas as pd
 from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_int, as_text, check_version, valid_email
+from crm_data.rights import check_actor
 from crm_data.text import fold, like_pattern
 
 CONTACT_FIELDS = ("compte_id", "prenom", "nom", "fonction", "email", "telephone")
@@ -82,6 +83,7 @@ def insert_contact(cur: Connection, actor: Actor, values: dict[str, Any]) -> int
 def create_contact(con: Connection, actor: Actor, values: dict[str, Any]) -> int:
     """Create a contact and return its id."""
     with transaction(con) as cur:
+        check_actor(cur, actor)
         return insert_contact(cur, actor, values)
 
 
@@ -92,6 +94,7 @@ def update_contact(
     if not actor.sees_everything:
         raise PermissionDeniedError("Seuls les managers et administrateurs modifient les contacts.")
     with transaction(con) as cur:
+        check_actor(cur, actor)
         cleaned = _clean(cur, values)
         check_version(cur, "contact", contact_id, expected_version)
         old = cur.execute(
@@ -115,8 +118,8 @@ def update_contact(
             )
         if not changed:
             return
-        # Only the changed columns are set: DuckDB refuses to rewrite the foreign key of a
-        # contact that affaires reference, even to the same value.
+        # Only the changed columns are set: DuckDB runs a rewrite of a foreign key's column, even
+        # to the same value, as a delete and an insert, which a referenced row would refuse.
         cur.execute(
             f"""
             UPDATE contact

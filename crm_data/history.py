@@ -74,6 +74,7 @@ def affaire_history(con: Connection, actor: Actor, affaire_id: int) -> pd.DataFr
             SELECT count(*)
             FROM affaire
             WHERE id = ?
+              AND deleted_at IS NULL
               AND (? OR gestion_par = ?)
             """,
             [affaire_id, actor.sees_everything, actor.id],

@@ -25,6 +25,7 @@ from crm_data.fileformat import (
     read_canonical,
 )
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, CrmError
+from crm_data.rights import check_actor
 from crm_data.text import fold
 from crm_data.validation import Lookups, load_lookups, validate
 
@@ -148,6 +149,7 @@ def import_rows(
         return report
     try:
         with transaction(con) as cur:
+            check_actor(cur, actor)
             valid, names = _validate_rows(cur, actor, rows, headers, report, progress, today)
             if valid and (skip_invalid or not report.errors):
                 report.affaire_ids = _write(cur, actor, valid, names, progress)

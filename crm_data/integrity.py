@@ -52,7 +52,9 @@ _AFFAIRE_RULES = [
 def check(con: Connection) -> list[str]:
     """Every problem found, in French, one line each with a count and example ids; [] when sound.
 
-    Checks: records hanging on a missing affaire, affaires breaking the rules of SPEC §1,
+    Checks: records hanging on a missing affaire (the foreign keys refuse them since schema 3;
+    a base copied in by other means could hold some), affaires whose deletion was left
+    half-done (marked deleted, not yet purged), affaires breaking the rules of SPEC §1,
     affaires without a creation history, and fields whose latest history entry differs from the
     stored value (a save that reached the affaire but not its history, or the reverse).
     """
@@ -69,6 +71,18 @@ def check(con: Connection) -> list[str]:
                 """,
             )
             problems += _report(ids, message, "n°")
+        marked = _ids(
+            cur,
+            """
+            SELECT id
+            FROM affaire
+            WHERE deleted_at IS NOT NULL
+            ORDER BY id
+            """,
+        )
+        problems += _report(
+            marked, "affaire(s) dont la suppression n'a pas été terminée", "affaire n°"
+        )
         for condition, message in _AFFAIRE_RULES:
             ids = _ids(
                 cur,

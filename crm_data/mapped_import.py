@@ -29,6 +29,7 @@ from crm_data.mapped_update import (
 from crm_data.mapping import ApplyStats, EtapeRef, MappedRow, Mapping, apply
 from crm_data.mappings_shipped import Companions, CompteSource, read_companions
 from crm_data.model import Actor, PermissionDeniedError, Role
+from crm_data.rights import check_actor
 from crm_data.source_table import SourceTable, open_source
 from crm_data.text import fold
 
@@ -155,6 +156,7 @@ def import_mapped(
     report = MappedImportReport(dry_run=dry_run, companions=list(companions.files))
     try:
         with transaction(con) as cur:
+            check_actor(cur, actor)
             _run(cur, actor, mapping, source, companions, report, progress, total_rows, today)
             if dry_run or (report.errors and not skip_invalid):
                 raise _DryRun

@@ -12,6 +12,8 @@ from crm_data.model import Actor, StatutProjet, ValidationError
 from crm_data.records import as_date, as_int, as_text
 
 PROJET_COLUMNS = ("nom", "date_debut", "date_fin", "statut", "responsable_id", "notes")
+# The projet's responsible must be an active user (checked when set or changed).
+_OWNERS = ("responsable_id",)
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
@@ -42,14 +44,16 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def create_projet(con: Connection, actor: Actor, affaire_id: int, values: dict[str, Any]) -> int:
     """Add a projet to an affaire the actor may see; return its id."""
-    return children.insert_child(con, actor, "projet", affaire_id, _clean(values))
+    return children.insert_child(con, actor, "projet", affaire_id, _clean(values), owners=_OWNERS)
 
 
 def update_projet(
     con: Connection, actor: Actor, projet_id: int, values: dict[str, Any], expected_version: int
 ) -> None:
     """Save a projet read at expected_version."""
-    children.update_child(con, actor, "projet", projet_id, _clean(values), expected_version)
+    children.update_child(
+        con, actor, "projet", projet_id, _clean(values), expected_version, owners=_OWNERS
+    )
 
 
 def delete_projet(con: Connection, actor: Actor, projet_id: int, expected_version: int) -> None:

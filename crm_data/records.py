@@ -8,15 +8,43 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
-from crm_data.db import Connection
-from crm_data.model import ConflictError, NotFoundError
+import duckdb
+
+from crm_data.db import Connection, read
+from crm_data.model import ConflictError, NotFoundError, ValidationError
 from crm_data.text import datetime_fr, storable
 
 VERSIONED_TABLES = ("affaire", "compte", "contact", "action", "document", "projet")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MAX_AMOUNT = Decimal("999999999999.99")
+_CLASH_ATTEMPTS = 3
+
+T = TypeVar("T")
+
+
+def _is_clash(exc: ConflictError) -> bool:
+    """True for DuckDB's clash of two transactions at the same instant, False for a stale save."""
+    return exc.saved_by is None and exc.saved_at is None
+
+
+def retry_clashes(write: Callable[[], T]) -> T:
+    """Run a whole write transaction again when it clashed with another at the same instant
+    (DuckDB's write conflict, which wrote nothing); a stale version is never retried.
+
+    For writes whose outcome does not depend on what the user saw (an action added, a bulk
+    reassignment): a save from a form must reach the user instead.
+    """
+    for _ in range(_CLASH_ATTEMPTS - 1):
+        try:
+            return write()
+        except ConflictError as exc:
+            if not _is_clash(exc):
+                raise
+    return write()
 
 
 def check_version(cur: Connection, table: str, record_id: int, expected_version: int) -> None:
@@ -47,6 +75,38 @@ def check_version(cur: Connection, table: str, record_id: int, expected_version:
             saved_by=saved_by,
             saved_at=saved_at,
         )
+
+
+def refuse_duplicate(
+    con: Connection,
+    write: Callable[[], T],
+    duplicate: Callable[[Connection], tuple[str, str] | None],
+) -> T:
+    """Run write; when it fails on a unique key, raise a ValidationError with the (field,
+    message) that duplicate returns, read once the other session's row is committed.
+
+    Two sessions creating the same name at the same instant both pass the check made before
+    inserting; DuckDB then refuses the second (« Duplicate key » at the insert, even while the
+    first is not committed yet, or a conflict at the commit). duplicate(cur) returns the
+    refusal of the sequential case, or None; while it finds nothing, the write is tried again.
+    """
+    for _ in range(_CLASH_ATTEMPTS):
+        try:
+            return write()
+        except (duckdb.ConstraintException, ConflictError) as exc:
+            if isinstance(exc, ConflictError) and not _is_clash(exc):
+                raise
+            if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" not in str(exc):
+                raise
+            with read(con) as cur:
+                refusal = duplicate(cur)
+            if refusal is not None:
+                raise ValidationError([refusal]) from exc
+    raise ConflictError(
+        "Une autre session enregistrait la même valeur au même instant : réessayez.",
+        saved_by=None,
+        saved_at=None,
+    )
 
 
 def as_text(value: object) -> str | None:

@@ -16,6 +16,8 @@ from crm_data.model import (
     PermissionDeniedError,
     ValidationError,
 )
+from crm_data.records import refuse_duplicate
+from crm_data.rights import check_actor
 
 REFERENTIELS = ("etape", "code_cloture", "famille_article")
 """Each is a table named like the affaire column that holds its values."""
@@ -123,6 +125,36 @@ def _validate(referentiel: str, nom: str, attrs: dict[str, object]) -> None:
         raise ValidationError(errors)
 
 
+def _clash(
+    cur: Connection, referentiel: str, nom: str, old_nom: str | None, attrs: dict[str, object]
+) -> tuple[str, str] | None:
+    """The refusal of a name (case aside) or an étape's order another value has, or None."""
+    clash = cur.execute(
+        f"""
+        SELECT nom
+        FROM {referentiel}
+        WHERE lower(nom) = lower(?)
+          AND nom IS DISTINCT FROM ?
+        """,
+        [nom, old_nom],
+    ).fetchone()
+    if clash:
+        return ("nom", f"« {clash[0]} » existe déjà.")
+    if referentiel == "etape":
+        order_clash = cur.execute(
+            """
+            SELECT nom
+            FROM etape
+            WHERE ordre = ?
+              AND nom IS DISTINCT FROM ?
+            """,
+            [attrs["ordre"], old_nom],
+        ).fetchone()
+        if order_clash:
+            return ("ordre", f"L'ordre {attrs['ordre']} est déjà celui de « {order_clash[0]} ».")
+    return None
+
+
 def save_value(
     con: Connection,
     actor: Actor,
@@ -143,97 +175,80 @@ def save_value(
     _validate(referentiel, nom, attrs)
     columns = _EXTRA_COLUMNS[referentiel]
     values = [attrs[c] for c in columns]
-    with transaction(con) as cur:
-        clash = cur.execute(
-            f"""
-            SELECT nom
-            FROM {referentiel}
-            WHERE lower(nom) = lower(?)
-              AND nom IS DISTINCT FROM ?
-            """,
-            [nom, old_nom],
-        ).fetchone()
-        if clash:
-            raise ValidationError([("nom", f"« {clash[0]} » existe déjà.")])
-        if referentiel == "etape":
-            order_clash = cur.execute(
-                """
-                SELECT nom
-                FROM etape
-                WHERE ordre = ?
-                  AND nom IS DISTINCT FROM ?
-                """,
-                [attrs["ordre"], old_nom],
-            ).fetchone()
-            if order_clash:
-                raise ValidationError(
-                    [("ordre", f"L'ordre {attrs['ordre']} est déjà celui de « {order_clash[0]} ».")]
+
+    def write() -> None:
+        with transaction(con) as cur:
+            check_actor(cur, actor)
+            refusal = _clash(cur, referentiel, nom, old_nom, attrs)
+            if refusal:
+                raise ValidationError([refusal])
+            if old_nom is None:
+                placeholders = ", ".join("?" for _ in range(len(columns) + 2))
+                cur.execute(
+                    f"""
+                    INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
+                    VALUES ({placeholders})
+                    """,
+                    [nom, *values, actif],
                 )
-        if old_nom is None:
-            placeholders = ", ".join("?" for _ in range(len(columns) + 2))
-            cur.execute(
+                return
+            found = cur.execute(
                 f"""
-                INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
-                VALUES ({placeholders})
-                """,
-                [nom, *values, actif],
-            )
-            return
-        found = cur.execute(
-            f"""
-            SELECT count(*)
-            FROM {referentiel}
-            WHERE nom = ?
-            """,
-            [old_nom],
-        ).fetchone()
-        if not found or not found[0]:
-            raise NotFoundError(f"« {old_nom} » introuvable.")
-        if nom != old_nom:
-            # No foreign key ties affaires to the list (the primary key could not change while
-            # referenced): the affaires and their history follow the rename here.
-            cur.execute(
-                f"""
-                DELETE FROM {referentiel}
+                SELECT count(*)
+                FROM {referentiel}
                 WHERE nom = ?
                 """,
                 [old_nom],
-            )
-            cur.execute(
-                f"""
-                INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
-                VALUES ({", ".join("?" for _ in range(len(columns) + 2))})
-                """,
-                [nom, *values, actif],
-            )
-            cur.execute(
-                f"""
-                UPDATE affaire
-                SET {referentiel} = ?
-                WHERE {referentiel} = ?
-                """,
-                [nom, old_nom],
-            )
-            for column in ("ancien", "nouveau"):
+            ).fetchone()
+            if not found or not found[0]:
+                raise NotFoundError(f"« {old_nom} » introuvable.")
+            if nom != old_nom:
+                # No foreign key ties affaires to the list (the primary key could not change while
+                # referenced): the affaires and their history follow the rename here.
                 cur.execute(
                     f"""
-                    UPDATE affaire_historique
-                    SET {column} = ?
-                    WHERE champ = ?
-                      AND {column} = ?
+                    DELETE FROM {referentiel}
+                    WHERE nom = ?
                     """,
-                    [nom, referentiel, old_nom],
+                    [old_nom],
                 )
-            return
-        assignments = "".join(f", {c} = ?" for c in columns)
-        cur.execute(
-            f"""
-            UPDATE {referentiel}
-            SET actif = ?{assignments}
-            WHERE nom = ?
-            """,
-            [actif, *values, nom],
-        )
+                cur.execute(
+                    f"""
+                    INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
+                    VALUES ({", ".join("?" for _ in range(len(columns) + 2))})
+                    """,
+                    [nom, *values, actif],
+                )
+                cur.execute(
+                    f"""
+                    UPDATE affaire
+                    SET {referentiel} = ?
+                    WHERE {referentiel} = ?
+                    """,
+                    [nom, old_nom],
+                )
+                for column in ("ancien", "nouveau"):
+                    cur.execute(
+                        f"""
+                        UPDATE affaire_historique
+                        SET {column} = ?
+                        WHERE champ = ?
+                          AND {column} = ?
+                        """,
+                        [nom, referentiel, old_nom],
+                    )
+                return
+            assignments = "".join(f", {c} = ?" for c in columns)
+            cur.execute(
+                f"""
+                UPDATE {referentiel}
+                SET actif = ?{assignments}
+                WHERE nom = ?
+                """,
+                [actif, *values, nom],
+            )
+
+    refuse_duplicate(con, write, lambda cur: _clash(cur, referentiel, nom, old_nom, attrs))
 
 
 def delete_value(con: Connection, actor: Actor, referentiel: str, nom: str) -> None:
@@ -241,6 +256,7 @@ def delete_value(con: Connection, actor: Actor, referentiel: str, nom: str) -> N
     _check_name(referentiel)
     _require_admin(actor)
     with transaction(con) as cur:
+        check_actor(cur, actor)
         used = cur.execute(
             f"""
             SELECT count(*)

@@ -10,12 +10,13 @@ import datetime as dt
 
 import duckdb
 
+from crm_data.purge import purge_marked
+
 # DuckDB runs an UPDATE of an indexed column (a foreign key's column is indexed) as a delete
-# and an insert, which a row referenced by another table's foreign key refuses. So the audit
-# columns carry no foreign key, and the tables hanging on an affaire (history, actions,
-# documents, projets) reference it without one: the affaire keeps its own foreign keys to
-# compte, contact and utilisateur, so it can be reassigned. delete_affaire and the integrity
-# check keep the children consistent.
+# and an insert, which a row referenced by another table's foreign key refuses, and which no
+# concurrent write notices. So the audit columns carry no foreign key, and from MIGRATION_3 on
+# the affaire has none either (the application checks its compte, contact and user; nothing
+# deletes those): the tables hanging on an affaire reference it, and its updates stay in place.
 _AUDIT = """
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     created_by BIGINT,
@@ -23,6 +24,111 @@ _AUDIT = """
     updated_by BIGINT,
     version INTEGER NOT NULL DEFAULT 1
 """
+
+
+def _affaire_table(*, owner_keys: bool) -> str:
+    """The affaire table: with foreign keys to its compte, contact and user (MIGRATION_1), or
+    without them and with the columns added since (MIGRATION_3)."""
+
+    def key(table: str) -> str:
+        return f" REFERENCES {table} (id)" if owner_keys else ""
+
+    later = (
+        ""
+        if owner_keys
+        else """
+        source_id VARCHAR,
+        deleted_at TIMESTAMP,
+        children_version INTEGER NOT NULL DEFAULT 1,"""
+    )
+    return f"""
+    CREATE TABLE affaire (
+        id BIGINT PRIMARY KEY DEFAULT nextval('affaire_id_seq'),
+        nom VARCHAR NOT NULL CHECK (length(trim(nom)) BETWEEN 1 AND 200),
+        date_debut DATE NOT NULL,
+        date_fin DATE CHECK (date_fin >= date_debut),
+        compte_id BIGINT NOT NULL{key("compte")},
+        contact_id BIGINT{key("contact")},
+        gestion_par BIGINT NOT NULL{key("utilisateur")},
+        statut VARCHAR NOT NULL
+            CHECK (statut IN ('En cours', 'Gagnée', 'Perdue', 'Abandonnée')),
+        etape VARCHAR NOT NULL,
+        type VARCHAR NOT NULL CHECK (type IN ('Nouveau', 'Récurrent', 'Mise à jour')),
+        famille_article VARCHAR,
+        notes VARCHAR,
+        ca_potentiel DECIMAL(14, 2) CHECK (ca_potentiel >= 0),
+        reussite INTEGER CHECK (reussite BETWEEN 0 AND 100),
+        ca_attendu DECIMAL(14, 2) CHECK (ca_attendu >= 0),
+        code_cloture VARCHAR,
+        date_signature DATE,
+        total_ht DECIMAL(14, 2) CHECK (total_ht >= 0),
+        date_cloture DATE,
+        {_AUDIT},{later}
+        CHECK (statut <> 'Perdue' OR code_cloture IS NOT NULL),
+        CHECK (statut IN ('Perdue', 'Abandonnée') OR code_cloture IS NULL),
+        CHECK (statut <> 'Gagnée' OR (date_signature IS NOT NULL AND total_ht IS NOT NULL)),
+        CHECK ((statut = 'En cours') = (date_cloture IS NULL))
+    )
+    """
+
+
+def _child_table(table: str, affaire_key: str) -> str:
+    """A table hanging on an affaire; affaire_key is its foreign key clause, or empty."""
+    columns = {
+        "affaire_historique": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('historique_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        changed_at TIMESTAMP NOT NULL,
+        changed_by BIGINT,
+        champ VARCHAR NOT NULL,
+        ancien VARCHAR,
+        nouveau VARCHAR""",
+        "action": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('action_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        type VARCHAR NOT NULL
+            CHECK (type IN ('Mail', 'Téléphone', 'Relance', 'Rendez-vous', 'Tâche')),
+        date_action DATE NOT NULL,
+        objet VARCHAR NOT NULL CHECK (length(trim(objet)) > 0),
+        description VARCHAR,
+        echeance DATE,
+        fait BOOLEAN NOT NULL DEFAULT FALSE,
+        fait_le DATE,
+        utilisateur_id BIGINT NOT NULL REFERENCES utilisateur (id),
+        {audit}""",
+        "document": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('document_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        type VARCHAR NOT NULL CHECK (type IN ('Devis', 'Facture')),
+        numero VARCHAR NOT NULL CHECK (length(trim(numero)) > 0),
+        date_document DATE NOT NULL,
+        montant_ht DECIMAL(14, 2) NOT NULL CHECK (montant_ht >= 0),
+        statut VARCHAR NOT NULL,
+        fichier_nom VARCHAR,
+        fichier_type VARCHAR,
+        fichier BLOB,
+        {audit},
+        CHECK (
+            (type = 'Devis' AND statut IN ('Brouillon', 'Envoyé', 'Accepté', 'Refusé'))
+            OR (type = 'Facture' AND statut IN ('Émise', 'Payée'))
+        )""",
+        "projet": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('projet_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        nom VARCHAR NOT NULL CHECK (length(trim(nom)) > 0),
+        date_debut DATE,
+        date_fin DATE CHECK (date_fin >= date_debut),
+        statut VARCHAR NOT NULL
+            CHECK (statut IN ('À réaliser', 'En cours', 'Réalisé', 'Annulé')),
+        responsable_id BIGINT REFERENCES utilisateur (id),
+        notes VARCHAR,
+        {audit}""",
+    }[table]
+    return f"""
+    CREATE TABLE {table} ({columns.format(key=affaire_key, audit=_AUDIT)}
+    )
+    """
+
 
 MIGRATION_1 = [
     """
@@ -100,99 +206,15 @@ MIGRATION_1 = [
     )
     """,
     "CREATE SEQUENCE affaire_id_seq START 1",
-    f"""
-    CREATE TABLE affaire (
-        id BIGINT PRIMARY KEY DEFAULT nextval('affaire_id_seq'),
-        nom VARCHAR NOT NULL CHECK (length(trim(nom)) BETWEEN 1 AND 200),
-        date_debut DATE NOT NULL,
-        date_fin DATE CHECK (date_fin >= date_debut),
-        compte_id BIGINT NOT NULL REFERENCES compte (id),
-        contact_id BIGINT REFERENCES contact (id),
-        gestion_par BIGINT NOT NULL REFERENCES utilisateur (id),
-        statut VARCHAR NOT NULL
-            CHECK (statut IN ('En cours', 'Gagnée', 'Perdue', 'Abandonnée')),
-        etape VARCHAR NOT NULL,
-        type VARCHAR NOT NULL CHECK (type IN ('Nouveau', 'Récurrent', 'Mise à jour')),
-        famille_article VARCHAR,
-        notes VARCHAR,
-        ca_potentiel DECIMAL(14, 2) CHECK (ca_potentiel >= 0),
-        reussite INTEGER CHECK (reussite BETWEEN 0 AND 100),
-        ca_attendu DECIMAL(14, 2) CHECK (ca_attendu >= 0),
-        code_cloture VARCHAR,
-        date_signature DATE,
-        total_ht DECIMAL(14, 2) CHECK (total_ht >= 0),
-        date_cloture DATE,
-        {_AUDIT},
-        CHECK (statut <> 'Perdue' OR code_cloture IS NOT NULL),
-        CHECK (statut IN ('Perdue', 'Abandonnée') OR code_cloture IS NULL),
-        CHECK (statut <> 'Gagnée' OR (date_signature IS NOT NULL AND total_ht IS NOT NULL)),
-        CHECK ((statut = 'En cours') = (date_cloture IS NULL))
-    )
-    """,
+    _affaire_table(owner_keys=True),
     "CREATE SEQUENCE historique_id_seq START 1",
-    """
-    CREATE TABLE affaire_historique (
-        id BIGINT PRIMARY KEY DEFAULT nextval('historique_id_seq'),
-        affaire_id BIGINT NOT NULL,
-        changed_at TIMESTAMP NOT NULL,
-        changed_by BIGINT,
-        champ VARCHAR NOT NULL,
-        ancien VARCHAR,
-        nouveau VARCHAR
-    )
-    """,
+    _child_table("affaire_historique", ""),
     "CREATE SEQUENCE action_id_seq START 1",
-    f"""
-    CREATE TABLE action (
-        id BIGINT PRIMARY KEY DEFAULT nextval('action_id_seq'),
-        affaire_id BIGINT NOT NULL,
-        type VARCHAR NOT NULL
-            CHECK (type IN ('Mail', 'Téléphone', 'Relance', 'Rendez-vous', 'Tâche')),
-        date_action DATE NOT NULL,
-        objet VARCHAR NOT NULL CHECK (length(trim(objet)) > 0),
-        description VARCHAR,
-        echeance DATE,
-        fait BOOLEAN NOT NULL DEFAULT FALSE,
-        fait_le DATE,
-        utilisateur_id BIGINT NOT NULL REFERENCES utilisateur (id),
-        {_AUDIT}
-    )
-    """,
+    _child_table("action", ""),
     "CREATE SEQUENCE document_id_seq START 1",
-    f"""
-    CREATE TABLE document (
-        id BIGINT PRIMARY KEY DEFAULT nextval('document_id_seq'),
-        affaire_id BIGINT NOT NULL,
-        type VARCHAR NOT NULL CHECK (type IN ('Devis', 'Facture')),
-        numero VARCHAR NOT NULL CHECK (length(trim(numero)) > 0),
-        date_document DATE NOT NULL,
-        montant_ht DECIMAL(14, 2) NOT NULL CHECK (montant_ht >= 0),
-        statut VARCHAR NOT NULL,
-        fichier_nom VARCHAR,
-        fichier_type VARCHAR,
-        fichier BLOB,
-        {_AUDIT},
-        CHECK (
-            (type = 'Devis' AND statut IN ('Brouillon', 'Envoyé', 'Accepté', 'Refusé'))
-            OR (type = 'Facture' AND statut IN ('Émise', 'Payée'))
-        )
-    )
-    """,
+    _child_table("document", ""),
     "CREATE SEQUENCE projet_id_seq START 1",
-    f"""
-    CREATE TABLE projet (
-        id BIGINT PRIMARY KEY DEFAULT nextval('projet_id_seq'),
-        affaire_id BIGINT NOT NULL,
-        nom VARCHAR NOT NULL CHECK (length(trim(nom)) > 0),
-        date_debut DATE,
-        date_fin DATE CHECK (date_fin >= date_debut),
-        statut VARCHAR NOT NULL
-            CHECK (statut IN ('À réaliser', 'En cours', 'Réalisé', 'Annulé')),
-        responsable_id BIGINT REFERENCES utilisateur (id),
-        notes VARCHAR,
-        {_AUDIT}
-    )
-    """,
+    _child_table("projet", ""),
     """
     INSERT INTO etape (nom, ordre, reussite_defaut)
     VALUES
@@ -238,7 +260,39 @@ MIGRATION_2 = [
     """,
 ]
 
-MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2]
+_CHILDREN = ("affaire_historique", "action", "document", "projet")
+
+# DuckDB has no ALTER TABLE ... DROP CONSTRAINT for a foreign key, so the affaire and the tables
+# hanging on it are rebuilt: rows kept aside, tables dropped and created again, rows put back.
+# Rows hanging on an affaire that no longer exists (left by deletes raced before this version)
+# cannot be kept under the new foreign keys and are dropped: their affaire's deletion was
+# acknowledged. deleted_at marks an affaire being deleted (see crm_data.purge); every write to
+# a record under an affaire bumps children_version, so that it clashes with such a mark.
+MIGRATION_3 = [
+    *(f"CREATE TEMP TABLE keep_{t} AS SELECT * FROM {t}" for t in ("affaire", *_CHILDREN)),
+    *(f"DROP TABLE {t}" for t in _CHILDREN),
+    "DROP TABLE affaire",
+    _affaire_table(owner_keys=False),
+    """
+    INSERT INTO affaire BY NAME
+    SELECT *
+    FROM keep_affaire
+    """,
+    "CREATE INDEX affaire_source_id_idx ON affaire (source_id)",
+    *(_child_table(t, " REFERENCES affaire (id)") for t in _CHILDREN),
+    *(
+        f"""
+        INSERT INTO {t} BY NAME
+        SELECT k.*
+        FROM keep_{t} AS k
+        WHERE k.affaire_id IN (SELECT id FROM affaire)
+        """
+        for t in _CHILDREN
+    ),
+    *(f"DROP TABLE keep_{t}" for t in ("affaire", *_CHILDREN)),
+]
+
+MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -265,7 +319,8 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
     """Apply every migration above the base's version up to target, each in its own transaction.
 
-    Returns the version reached. A base newer than this code is left untouched.
+    Returns the version reached. A base newer than this code is left untouched. Then finishes
+    the deletions a stopped process left half-done (affaires marked deleted, see crm_data.purge).
     """
     version = current_version(con)
     while version < target:
@@ -286,4 +341,6 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
             con.execute("ROLLBACK")
             raise
         version += 1
+    if version >= 3:
+        purge_marked(con)
     return version

@@ -11,6 +11,8 @@ import pandas as pd
 
 from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, Role, ValidationError
+from crm_data.records import refuse_duplicate
+from crm_data.rights import check_actor
 
 LOCAL_ADMIN_LOGIN = "admin"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -38,20 +40,20 @@ def get_actor(con: Connection, login: str) -> Actor:
 
 
 def actor_by_email(con: Connection, email: str) -> Actor | None:
-    """The active user with this e-mail (ignoring case), or None: an unknown e-mail is refused."""
+    """The active user with this e-mail (ignoring case), or None: an unknown e-mail is refused,
+    and so is one that several users share (never one of them picked silently)."""
     with read(con) as cur:
-        row = cur.execute(
+        rows = cur.execute(
             """
             SELECT id, login, nom, role
             FROM utilisateur
             WHERE lower(email) = lower(?)
               AND actif
-            ORDER BY id
-            LIMIT 1
+            LIMIT 2
             """,
             [email.strip()],
-        ).fetchone()
-    return _actor(row) if row else None
+        ).fetchall()
+    return _actor(rows[0]) if len(rows) == 1 else None
 
 
 def local_admin(con: Connection) -> Actor:
@@ -88,27 +90,59 @@ def add_user(
         raise PermissionDeniedError("Seul un administrateur peut créer des utilisateurs.")
     nom = (nom or login).strip()
     _check_user_fields(login, nom, email, role)
-    with transaction(con) as cur:
-        taken = cur.execute(
-            """
-            SELECT count(*)
-            FROM utilisateur
-            WHERE lower(login) = lower(?)
-            """,
-            [login.strip()],
-        ).fetchone()
-        if taken and taken[0]:
-            raise ValidationError([("login", f"L'identifiant « {login} » existe déjà.")])
-        row = cur.execute(
-            """
-            INSERT INTO utilisateur (login, nom, email, role)
-            VALUES (?, ?, ?, ?)
-            RETURNING id
-            """,
-            [login.strip(), nom, (email or "").strip() or None, role],
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    email = (email or "").strip() or None
+
+    def write() -> int:
+        with transaction(con) as cur:
+            if actor is not None:
+                check_actor(cur, actor)
+            refusal = _login_taken(cur, login) or _email_taken(cur, email, None)
+            if refusal:
+                raise ValidationError([refusal])
+            row = cur.execute(
+                """
+                INSERT INTO utilisateur (login, nom, email, role)
+                VALUES (?, ?, ?, ?)
+                RETURNING id
+                """,
+                [login.strip(), nom, email, role],
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    return refuse_duplicate(con, write, lambda cur: _login_taken(cur, login))
+
+
+def _login_taken(cur: Connection, login: str) -> tuple[str, str] | None:
+    """The refusal of a login another user has (case aside), or None."""
+    taken = cur.execute(
+        """
+        SELECT count(*)
+        FROM utilisateur
+        WHERE lower(login) = lower(?)
+        """,
+        [login.strip()],
+    ).fetchone()
+    return ("login", f"L'identifiant « {login} » existe déjà.") if taken and taken[0] else None
+
+
+def _email_taken(cur: Connection, email: str | None, user_id: int | None) -> tuple[str, str] | None:
+    """The refusal of an e-mail another user has (case aside), or None: sign-in finds a user by
+    e-mail, so two users never share one."""
+    if email is None:
+        return None
+    taken = cur.execute(
+        """
+        SELECT nom
+        FROM utilisateur
+        WHERE lower(email) = lower(?)
+          AND id IS DISTINCT FROM ?
+        """,
+        [email, user_id],
+    ).fetchone()
+    if not taken:
+        return None
+    return ("email", f"L'adresse « {email} » est déjà celle de {taken[0]}.")
 
 
 def update_user(
@@ -129,6 +163,7 @@ def update_user(
             [("role", "Vous ne pouvez pas retirer vos propres droits d'administrateur.")]
         )
     with transaction(con) as cur:
+        check_actor(cur, actor)
         row = cur.execute(
             """
             SELECT login
@@ -140,13 +175,17 @@ def update_user(
         if row is None:
             raise NotFoundError("Utilisateur introuvable.")
         _check_user_fields(str(row[0]), nom, email, role)
+        email = (email or "").strip() or None
+        refusal = _email_taken(cur, email, user_id)
+        if refusal:
+            raise ValidationError([refusal])
         cur.execute(
             """
             UPDATE utilisateur
             SET nom = ?, email = ?, role = ?, actif = ?
             WHERE id = ?
             """,
-            [nom.strip(), (email or "").strip() or None, role, actif, user_id],
+            [nom.strip(), email, role, actif, user_id],
         )
 
 

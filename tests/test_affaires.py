@@ -131,3 +131,12 @@ def test_delete_removes_affaire_and_its_history(con: Connection) -> None:
         "SELECT count(*) FROM affaire_historique WHERE affaire_id = ?", [affaire_id]
     ).fetchone()
     assert left == (0,)
+
+
+def test_a_delete_from_a_stale_version_is_refused_naming_who_saved(con: Connection) -> None:
+    manager = make_user(con, Role.MANAGER, "Claire Durand")
+    affaire_id = make_affaire(con)
+    affaires.update_affaire(con, manager, affaire_id, {"notes": "Relancé"}, 1)
+    with pytest.raises(ConflictError, match="Claire Durand a enregistré cette fiche"):
+        affaires.delete_affaire(con, admin(con), affaire_id, 1)
+    assert affaires.get_affaire(con, admin(con), affaire_id).notes == "Relancé"

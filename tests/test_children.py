@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
-from crm_data import actions, documents, projets
+from crm_data import actions, affaires, documents, projets, users
 from crm_data.db import Connection
 from crm_data.model import ConflictError, NotFoundError, ValidationError
 from tests.factories import admin, make_affaire, make_user, new_base
@@ -120,3 +121,63 @@ def test_commercial_cannot_touch_what_hangs_on_another_affaire(con: Connection) 
     with pytest.raises(NotFoundError):
         actions.delete_action(con, bob, action_id, 1)
     assert len(actions.actions_of_affaire(con, alice, affaire_id)) == 1
+
+
+def _owner_ids(con: Connection) -> dict[str, int]:
+    gone = make_user(con)
+    users.update_user(
+        con, admin(con), gone.id, nom=gone.nom, email=None, role="commercial", actif=False
+    )
+    return {"missing": 9999, "deactivated": gone.id}
+
+
+@pytest.mark.parametrize("owner", ["missing", "deactivated"])
+@pytest.mark.parametrize(
+    ("create", "field"),
+    [
+        (
+            lambda con, a, f, v: actions.create_action(
+                con, a, f, {"type": "Mail", "objet": "Relance", "utilisateur_id": v}
+            ),
+            "utilisateur_id",
+        ),
+        (
+            lambda con, a, f, v: projets.create_projet(
+                con, a, f, {"nom": "Suite", "responsable_id": v}
+            ),
+            "responsable_id",
+        ),
+    ],
+    ids=["action", "projet"],
+)
+def test_an_owner_must_be_an_active_user(
+    con: Connection, create: Callable[..., int], field: str, owner: str
+) -> None:
+    affaire = make_affaire(con)
+    user_id = _owner_ids(con)[owner]
+    with pytest.raises(ValidationError) as refused:
+        create(con, admin(con), affaire, user_id)
+    assert refused.value.for_field(field) == ["Utilisateur introuvable ou désactivé."]
+    assert con.execute(
+        "SELECT (SELECT count(*) FROM action) + (SELECT count(*) FROM projet)"
+    ).fetchone() == (0,)
+
+
+def test_an_action_keeps_its_owner_once_deactivated(con: Connection) -> None:
+    affaire = make_affaire(con)
+    owner = make_user(con)
+    action = actions.create_action(
+        con, admin(con), affaire, {"type": "Mail", "objet": "Relance", "utilisateur_id": owner.id}
+    )
+    users.update_user(
+        con, admin(con), owner.id, nom=owner.nom, email=None, role="commercial", actif=False
+    )
+    actions.mark_done(con, admin(con), action, 1)
+    assert actions.get_action(con, admin(con), action)["fait"]
+
+
+def test_an_action_on_a_deleted_affaire_is_refused_in_french(con: Connection) -> None:
+    affaire = make_affaire(con)
+    affaires.delete_affaire(con, admin(con), affaire, 1)
+    with pytest.raises(NotFoundError):
+        actions.create_action(con, admin(con), affaire, {"type": "Mail", "objet": "Relance"})

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from crm_data.__main__ import HANDLERS, build_parser, main
+from crm_data.schema import SCHEMA_VERSION
 from tests.files_helpers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ def test_init_is_idempotent(tmp_path: Path) -> None:
     second = run("init", "--db", str(db), cwd=tmp_path)
     assert (first.returncode, second.returncode) == (0, 0)
     assert "Base prête" in second.stdout
-    assert count(db, "schema_version") == 2 and count(db, "utilisateur") == 1
+    assert count(db, "schema_version") == SCHEMA_VERSION and count(db, "utilisateur") == 1
 
 
 def test_the_base_comes_from_db_then_crm_db_then_the_default(tmp_path: Path) -> None:

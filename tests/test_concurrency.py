@@ -1,7 +1,9 @@
 """Concurrent editing through crm_data: 16 threads share one base file and keep a ledger.
 
 Afterwards every accepted write is in the base and in the history, every refused one was a
-ConflictError and left no trace, and the sums in the base match the ledger.
+ConflictError (or, for an affaire deleted meanwhile, a NotFoundError) and left no trace, the
+sums in the base match the ledger, a deleted affaire left nothing behind, and the integrity
+check is empty. Managers also delete, reassign and add actions to a pool of doomed affaires.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import actions, affaires, db, documents
-from crm_data.model import Actor, ConflictError, Role
+from crm_data import actions, affaires, db, documents, integrity
+from crm_data.model import Actor, ConflictError, NotFoundError, Role
 from tests.factories import make_affaire, make_compte, make_user
 
 THREADS = 16
 HOT_AFFAIRES = 2
+DOOMED_AFFAIRES = 24
 PDF = b"%PDF-1.4\n% petit devis\n"
 
 
@@ -39,6 +42,13 @@ class Ledger:
     clashes: int = 0
     """Conflicts raised by DuckDB itself (two saves at the same instant), not by the version."""
     refused_deltas: list[int] = field(default_factory=list)
+    deleted: set[int] = field(default_factory=set)
+    doomed_actions: dict[str, int] = field(default_factory=dict)
+    """objet → doomed affaire of an acknowledged action."""
+    gone: int = 0
+    """Writes refused because their doomed affaire had been deleted."""
+    reassigned: int = 0
+    """Acknowledged reassignments that moved the hot affaires."""
     errors: list[BaseException] = field(default_factory=list)
 
 
@@ -49,6 +59,8 @@ class Setup:
     compte: int
     hot: list[int]
     own: list[list[int]]
+    keepers: tuple[Actor, Actor]
+    doomed: list[int]
     start: Decimal = Decimal("1000.00")
 
 
@@ -57,24 +69,35 @@ def prepare(path: Path) -> Setup:
     compte = make_compte(con)
     actors = [make_user(con, Role.COMMERCIAL if n % 2 else Role.MANAGER) for n in range(THREADS)]
     managers = [a for a in actors if a.sees_everything]
+    # The hot affaires are managed by one of two users who never write, and go back and forth
+    # between them by bulk reassignment while the threads save them.
+    keepers = (make_user(con, Role.MANAGER), make_user(con, Role.MANAGER))
     hot = [
-        make_affaire(con, managers[0], compte_id=compte, ca_potentiel="1000")
+        make_affaire(
+            con, managers[0], compte_id=compte, ca_potentiel="1000", gestion_par=keepers[0].id
+        )
         for _ in range(HOT_AFFAIRES)
     ]
+    doomed = [make_affaire(con, managers[0], compte_id=compte) for _ in range(DOOMED_AFFAIRES)]
     own = [
         [make_affaire(con, a, compte_id=compte, ca_potentiel="1000") for _ in range(2)]
         for a in actors
     ]
-    return Setup(con, actors, compte, hot, own)
+    return Setup(con, actors, compte, hot, own, keepers, doomed)
 
 
 def write_once(setup: Setup, n: int, write_id: int, rnd: random.Random, ledger: Ledger) -> None:
     actor = setup.actors[n]
-    kind = rnd.choice(["hot", "hot", "own", "create", "action", "document"])
+    kinds = ["hot", "hot", "own", "create", "action", "document"]
+    if actor.sees_everything:
+        kinds += ["delete", "doomed_action", "doomed_action", "doomed_save", "reassign"]
+    kind = rnd.choice(kinds)
     if kind == "hot" and not actor.sees_everything:
         kind = "own"
     try:
-        if kind in ("hot", "own"):
+        if kind in ("delete", "doomed_action", "doomed_save", "reassign"):
+            doomed_write(setup, actor, kind, write_id, rnd, ledger)
+        elif kind in ("hot", "own"):
             target = rnd.choice(setup.hot if kind == "hot" else setup.own[n])
             current = affaires.get_affaire(setup.con, actor, target)
             assert current.ca_potentiel is not None
@@ -117,6 +140,38 @@ def write_once(setup: Setup, n: int, write_id: int, rnd: random.Random, ledger: 
         ledger.errors.append(exc)
 
 
+def doomed_write(
+    setup: Setup, actor: Actor, kind: str, write_id: int, rnd: random.Random, ledger: Ledger
+) -> None:
+    """A manager's write that races deletes: refused with ConflictError or, once the affaire is
+    gone, NotFoundError."""
+    target = rnd.choice(setup.doomed)
+    try:
+        if kind == "reassign":
+            source, heir = setup.keepers if rnd.random() < 0.5 else setup.keepers[::-1]
+            moved = affaires.reassign_affaires(setup.con, actor, source.id, heir.id)
+            ledger.reassigned += moved == HOT_AFFAIRES
+            return
+        if kind == "doomed_action":
+            objet = f"Sur la sellette {write_id}"
+            actions.create_action(setup.con, actor, target, {"type": "Tâche", "objet": objet})
+            ledger.doomed_actions[objet] = target
+            return
+        version = affaires.get_affaire(setup.con, actor, target).version
+        if kind == "delete":
+            affaires.delete_affaire(setup.con, actor, target, version)
+            ledger.deleted.add(target)
+        else:
+            affaires.update_affaire(
+                setup.con, actor, target, {"notes": f"Note {write_id}"}, version
+            )
+    except ConflictError as exc:
+        ledger.conflicts += 1
+        ledger.clashes += exc.saved_at is None
+    except NotFoundError:
+        ledger.gone += 1
+
+
 def run_writers(setup: Setup, writes: int) -> list[Ledger]:
     ledgers = [Ledger() for _ in range(THREADS)]
     barrier = threading.Barrier(THREADS)
@@ -156,11 +211,18 @@ def outcome(
         total.conflicts += ledger.conflicts
         total.clashes += ledger.clashes
         total.refused_deltas += ledger.refused_deltas
+        total.deleted |= ledger.deleted
+        total.doomed_actions |= ledger.doomed_actions
+        total.gone += ledger.gone
+        total.reassigned += ledger.reassigned
         total.errors += ledger.errors
     print(
         f"\nconcurrency: {THREADS} threads, {writes} writes, "
-        f"{writes - total.conflicts} accepted, {total.conflicts} conflicts reported "
-        f"({total.clashes} simultaneous), {len(total.errors)} other errors"
+        f"{writes - total.conflicts - total.gone} accepted, {total.conflicts} conflicts reported "
+        f"({total.clashes} simultaneous), {total.gone} refused as deleted meanwhile, "
+        f"{len(total.deleted)} affaires deleted, {total.reassigned} reassignments of the hot "
+        f"affaires, {len(total.doomed_actions)} actions on doomed affaires, "
+        f"{len(total.errors)} other errors"
     )
     yield setup, total, writes
     db.close_shared(path)
@@ -176,7 +238,8 @@ def test_every_refusal_was_a_conflict(outcome: tuple[Setup, Ledger, int]) -> Non
     assert ledger.errors == []
     accepted = sum(map(len, ledger.updates.values()))
     accepted += len(ledger.creates) + len(ledger.actions) + len(ledger.documents)
-    assert accepted + ledger.conflicts == writes
+    assert accepted + ledger.conflicts <= writes
+    assert accepted + ledger.conflicts + ledger.gone + len(ledger.deleted) <= writes
     assert ledger.conflicts > 0, "the hot affaires should have clashed at least once"
 
 
@@ -215,7 +278,8 @@ def test_final_amounts_and_versions_match_the_ledger(outcome: tuple[Setup, Ledge
         )
         accepted = ledger.updates.get(affaire, [])
         assert amount == setup.start + sum(accepted)
-        assert version == 1 + len(accepted)
+        moves = ledger.reassigned if affaire in setup.hot else 0
+        assert version == 1 + len(accepted) + moves
 
 
 def test_refused_updates_left_no_trace(outcome: tuple[Setup, Ledger, int]) -> None:
@@ -257,6 +321,7 @@ def test_actions_and_documents_match_the_ledger(outcome: tuple[Setup, Ledger, in
         """
         SELECT objet, affaire_id
         FROM action
+        WHERE type <> 'Tâche'
         """,
     )
     assert {str(o): int(str(a)) for o, a in found_actions} == ledger.actions
@@ -271,3 +336,43 @@ def test_actions_and_documents_match_the_ledger(outcome: tuple[Setup, Ledger, in
     )
     assert count == len(ledger.documents)
     assert total == sum(ledger.documents.values())
+
+
+def test_a_deleted_affaire_left_nothing_behind(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, ledger, _ = outcome
+    assert ledger.deleted, "some doomed affaire should have been deleted"
+    deleted = sorted(ledger.deleted)
+    for table, column in (
+        ("affaire", "id"),
+        ("affaire_historique", "affaire_id"),
+        ("action", "affaire_id"),
+        ("document", "affaire_id"),
+        ("projet", "affaire_id"),
+    ):
+        assert query(
+            setup, f"SELECT count(*) FROM {table} WHERE {column} IN (SELECT unnest(?))", [deleted]
+        ) == [(0,)]
+
+
+def test_actions_on_doomed_affaires_are_there_unless_their_affaire_was_deleted(
+    outcome: tuple[Setup, Ledger, int],
+) -> None:
+    setup, ledger, _ = outcome
+    found = dict(query(setup, "SELECT objet, affaire_id FROM action WHERE type = 'Tâche'"))
+    expected = {o: a for o, a in ledger.doomed_actions.items() if a not in ledger.deleted}
+    assert found == expected
+
+
+def test_the_hot_affaires_end_with_their_last_keeper(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, _, _ = outcome
+    owners = query(
+        setup,
+        "SELECT DISTINCT gestion_par FROM affaire WHERE id IN (SELECT unnest(?))",
+        [setup.hot],
+    )
+    assert len(owners) == 1 and owners[0][0] in {k.id for k in setup.keepers}
+
+
+def test_the_integrity_check_is_empty(outcome: tuple[Setup, Ledger, int]) -> None:
+    setup, _, _ = outcome
+    assert integrity.check(setup.con) == []

@@ -35,15 +35,11 @@ def test_empty_base_has_no_problem() -> None:
     ("damage", "expected"),
     [
         (
-            "INSERT INTO action (affaire_id, type, date_action, objet, utilisateur_id) "
-            "VALUES (999, 'Mail', DATE '2026-01-01', 'Perdue', 1)",
-            "1 action(s) rattachée(s) à une affaire qui n'existe pas (n° 2).",
+            "UPDATE affaire SET deleted_at = now() WHERE id = 2",
+            "1 affaire(s) dont la suppression n'a pas été terminée (affaire n° 2).",
         ),
-        (
-            "INSERT INTO affaire_historique (affaire_id, changed_at, champ, nouveau) "
-            "VALUES (999, now(), 'nom', 'x')",
-            "ligne(s) d'historique d'une affaire qui n'existe pas",
-        ),
+        ("UPDATE affaire SET compte_id = 999 WHERE id = 2", "affaire(s) : compte inexistant"),
+        ("UPDATE affaire SET gestion_par = 999 WHERE id = 2", "« gestion par » inexistant"),
         ("UPDATE affaire SET etape = 'Inconnue' WHERE id = 1", "étape hors de la liste"),
         (
             "UPDATE affaire SET famille_article = 'Bijoux' WHERE id = 1",
@@ -66,6 +62,43 @@ def test_empty_base_has_no_problem() -> None:
 def test_each_damage_is_reported_in_french(damage: str, expected: str) -> None:
     con = sound_base()
     con.execute(damage)
+    problems = integrity.check(con)
+    assert any(expected in p for p in problems), problems
+
+
+def _orphan_behind_the_foreign_key(con: db.Connection, table: str, values: str) -> None:
+    """A row inserted under affaire 2 while another transaction deletes it: DuckDB's foreign
+    key lets both commit when neither has committed at the other's statement."""
+    child, parent = con.cursor(), con.cursor()
+    for hanging in ("action", "document", "projet", "affaire_historique"):
+        con.execute(f"DELETE FROM {hanging} WHERE affaire_id = 2")
+    child.execute("BEGIN TRANSACTION")
+    child.execute(f"INSERT INTO {table} {values}")
+    parent.execute("DELETE FROM affaire WHERE id = 2")
+    child.execute("COMMIT")
+
+
+@pytest.mark.parametrize(
+    ("table", "values", "expected"),
+    [
+        (
+            "action",
+            "(affaire_id, type, date_action, objet, utilisateur_id) "
+            "VALUES (2, 'Mail', DATE '2026-01-01', 'Perdue', 1)",
+            "1 action(s) rattachée(s) à une affaire qui n'existe pas (n° 2).",
+        ),
+        (
+            "affaire_historique",
+            "(affaire_id, changed_at, champ, nouveau) VALUES (2, now(), 'nom', 'x')",
+            "ligne(s) d'historique d'une affaire qui n'existe pas",
+        ),
+    ],
+)
+def test_a_row_left_on_a_deleted_affaire_is_reported(
+    table: str, values: str, expected: str
+) -> None:
+    con = sound_base()
+    _orphan_behind_the_foreign_key(con, table, values)
     problems = integrity.check(con)
     assert any(expected in p for p in problems), problems
 

@@ -16,12 +16,14 @@ from crm_data import (
     contacts,
     documents,
     history,
+    importer,
     projets,
     referentiels,
     users,
 )
 from crm_data.affaires_list import AffaireFilters, affaire_ids, list_affaires, list_totals
 from crm_data.db import Connection, read
+from crm_data.fileformat import read_canonical_bytes
 from crm_data.model import (
     Actor,
     CrmError,
@@ -31,6 +33,7 @@ from crm_data.model import (
     ValidationError,
 )
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
+from tests.files_helpers import csv_bytes
 
 TABLES = (
     "utilisateur",
@@ -387,3 +390,57 @@ def test_bulk_reassignment_keeps_every_other_field() -> None:
         k: v for k, v in vars(before).items() if k not in moved
     }
     assert actions.actions_of_affaire(w.con, w.bob, w.affaire)["id"].tolist() == [w.action]
+
+
+def _import_one_row(w: World, a: Actor) -> object:
+    line = "Importée;Acme;;;;;;;;;;;;;;;;"
+    source = read_canonical_bytes(csv_bytes(line), "f.csv")
+    return importer.import_rows(w.con, a, source.rows, headers=source.headers)
+
+
+STALE_ACTOR_WRITES: dict[str, Operation] = {
+    **WRITES,
+    "create_affaire": lambda w, a: affaires.create_affaire(
+        w.con, a, {"nom": "Nouvelle", "compte_id": w.compte}
+    ),
+    "reassign_affaires": lambda w, a: affaires.reassign_affaires(w.con, a, w.alice.id, w.bob.id),
+    "create_compte": lambda w, a: comptes.create_compte(w.con, a, {"nom": "Globex"}),
+    "update_compte": lambda w, a: comptes.update_compte(w.con, a, w.compte, {"nom": "Acme SA"}, 1),
+    "create_contact": lambda w, a: contacts.create_contact(
+        w.con, a, {"compte_id": w.compte, "nom": "Martin"}
+    ),
+    "update_contact": lambda w, a: contacts.update_contact(
+        w.con, a, w.contact, {"compte_id": w.compte, "nom": "Autre"}, 1
+    ),
+    "add_user": lambda w, a: users.add_user(w.con, a, "nouveau", "commercial"),
+    "update_user": lambda w, a: users.update_user(
+        w.con, a, w.bob.id, nom="Bob", email=None, role="manager", actif=True
+    ),
+    "save_reference_value": lambda w, a: referentiels.save_value(
+        w.con, a, "famille_article", "Conseil"
+    ),
+    "delete_reference_value": lambda w, a: referentiels.delete_value(
+        w.con, a, "famille_article", "Formation"
+    ),
+    "import_rows": _import_one_row,
+}
+
+
+@pytest.mark.parametrize("change", ["deactivated", "demoted"])
+@pytest.mark.parametrize("name", list(STALE_ACTOR_WRITES))
+def test_a_deactivated_or_demoted_users_old_actor_writes_nothing(name: str, change: str) -> None:
+    w = world()
+    boss = make_user(w.con, Role.ADMIN, "Ancien Chef")
+    users.update_user(
+        w.con,
+        admin(w.con),
+        boss.id,
+        nom=boss.nom,
+        email=None,
+        role="admin" if change == "deactivated" else "commercial",
+        actif=change != "deactivated",
+    )
+    before = digest(w.con)
+    with pytest.raises(PermissionDeniedError):
+        STALE_ACTOR_WRITES[name](w, boss)
+    assert digest(w.con) == before

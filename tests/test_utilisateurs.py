@@ -3,14 +3,19 @@ user, change a role, deactivate, hand a departed user's affaires to someone else
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm_data import affaires, db, users
-from crm_data.model import Role
+from crm_data import affaires, comptes, db, referentiels, users
+from crm_data.model import Role, ValidationError
 from tests.factories import admin, make_affaire, make_user
+from tests.racing import race
+
+RACES = 30
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 UTILISATEURS = "app_pages/utilisateurs.py"
@@ -92,3 +97,62 @@ def test_admin_reassigns_a_departed_users_affaires(con: db.Connection) -> None:
     submit(at, "Réattribuer")
     assert all(affaires.get_affaire(con, heir, i).gestion_par == heir.id for i in ids)
     assert any("3 affaire(s) de Alice Martin" in t.value for t in at.toast)
+
+
+def test_two_users_cannot_share_an_e_mail_whatever_its_case() -> None:
+    con = db.open_base(":memory:")
+    users.add_user(con, None, "amartin", "commercial", "Alice", "alice@exemple.fr")
+    with pytest.raises(ValidationError) as refused:
+        users.add_user(con, None, "alice2", "commercial", "Alice bis", "Alice@Exemple.FR")
+    assert refused.value.for_field("email") == [
+        "L'adresse « Alice@Exemple.FR » est déjà celle de Alice."
+    ]
+
+
+def test_a_user_cannot_take_anothers_e_mail() -> None:
+    con = db.open_base(":memory:")
+    users.add_user(con, None, "amartin", "commercial", "Alice", "alice@exemple.fr")
+    bob = users.add_user(con, None, "bpetit", "commercial", "Bob", "bob@exemple.fr")
+    with pytest.raises(ValidationError):
+        users.update_user(
+            con, admin(con), bob, nom="Bob", email="ALICE@exemple.fr", role="commercial", actif=True
+        )
+    assert users.actor_by_email(con, "bob@exemple.fr") is not None
+
+
+def test_an_e_mail_two_users_share_signs_nobody_in() -> None:
+    con = db.open_base(":memory:")
+    users.add_user(con, None, "amartin", "admin", "Alice", "alice@exemple.fr")
+    users.add_user(con, None, "bpetit", "commercial", "Bob")
+    con.execute("UPDATE utilisateur SET email = 'ALICE@exemple.fr' WHERE login = 'bpetit'")
+    assert users.actor_by_email(con, "alice@exemple.fr") is None
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        lambda con, n: users.add_user(con, None, "dupont", "commercial", f"Dupont {n}"),
+        lambda con, n: comptes.create_compte(con, admin(con), {"nom": "Société Générale"}),
+        lambda con, n: referentiels.save_value(con, admin(con), "famille_article", "Conseil"),
+    ],
+    ids=["login", "compte", "famille"],
+)
+def test_the_same_name_created_at_the_same_instant_is_refused_in_french(
+    tmp_path: Path, create: Callable[[db.Connection, int], object]
+) -> None:
+    path = tmp_path / "crm.duckdb"
+    con = db.shared_connection(path)
+    refusals: list[str] = []
+    try:
+        for _ in range(RACES):
+            outcomes = race(partial(create, con, 0), partial(create, con, 1))
+            [refused] = [o for o in outcomes if o is not None]
+            assert isinstance(refused, ValidationError), refused
+            refusals.append(str(refused))
+            con.execute("DELETE FROM compte_cle")
+            con.execute("DELETE FROM compte")
+            con.execute("DELETE FROM utilisateur WHERE login = 'dupont'")
+            con.execute("DELETE FROM famille_article WHERE nom = 'Conseil'")
+    finally:
+        db.close_shared(path)
+    assert all("existe déjà" in r for r in refusals), set(refusals)
