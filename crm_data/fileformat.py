@@ -11,10 +11,11 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
+from crm_data.money import parse_amount as parse_amount
 from crm_data.text import fold
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -33,7 +34,6 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
-_MAX_AMOUNT = Decimal("999999999999.99")
 
 
 class FileFormatError(CrmError):
@@ -279,32 +279,6 @@ def parse_date(text: str) -> dt.date | None:
         except ValueError:
             raise ValueError(f"La date « {text} » n'existe pas.") from None
     raise ValueError(f"Date invalide « {text} » : attendu JJ/MM/AAAA ou AAAA-MM-JJ.")
-
-
-def parse_amount(text: str) -> Decimal | None:
-    """An amount from `1234.5`, `1 234,50` or `1 234,50 €`; None when empty; ValueError else.
-
-    When both `,` and `.` appear, the last one is the decimal point.
-    """
-    raw = text.strip()
-    cleaned = _SPACES.sub("", raw.removesuffix("€").removesuffix("EUR"))
-    if not cleaned:
-        if raw:
-            raise ValueError(f"Montant invalide « {raw} » : attendu par exemple 1 234,50.")
-        return None
-    if "," in cleaned and "." in cleaned:
-        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
-        cleaned = cleaned.replace(thousands, "")
-    cleaned = cleaned.replace(",", ".")
-    if not _NUMBER.fullmatch(cleaned):
-        raise ValueError(f"Montant invalide « {raw} » : attendu par exemple 1 234,50.")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"Montant invalide « {raw} ».") from None
-    if abs(amount) > _MAX_AMOUNT:
-        raise ValueError(f"Montant trop grand « {raw} ».")
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def parse_reussite(text: str) -> int | None:

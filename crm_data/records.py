@@ -9,18 +9,18 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 import duckdb
 
 from crm_data.db import Connection, read
 from crm_data.model import ConflictError, NotFoundError, ValidationError
+from crm_data.money import parse_amount
 from crm_data.text import datetime_fr, storable
 
 VERSIONED_TABLES = ("affaire", "compte", "contact", "action", "document", "projet")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MAX_AMOUNT = Decimal("999999999999.99")
 _CLASH_ATTEMPTS = 3
 
 T = TypeVar("T")
@@ -134,20 +134,9 @@ def as_date(value: object) -> dt.date | None:
 
 
 def as_amount(value: object) -> Decimal | None:
-    """An amount rounded to the cent; ValueError with a French message when not a number."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError("montant invalide")
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise ValueError("montant invalide") from exc
-    if not amount.is_finite():
-        raise ValueError("montant invalide")
-    if abs(amount) > _MAX_AMOUNT:
-        raise ValueError("montant trop grand")
-    return amount.quantize(Decimal("0.01"))
+    """An amount rounded half-up to the cent (crm_data.money's one parser); ValueError with a
+    French message when not a number."""
+    return parse_amount(value)
 
 
 def as_int(value: object) -> int | None:

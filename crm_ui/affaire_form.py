@@ -6,7 +6,6 @@ and a save is checked against the version the record was opened with.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import streamlit as st
@@ -26,6 +25,7 @@ from crm_data.model import (
 )
 from crm_ui.compte_picker import compte_picker
 from crm_ui.fields import clear_keys, field_errors, other_errors, plain
+from crm_ui.formatting import date_fr
 from crm_ui.session import flash
 
 NEW = "nouvelle"
@@ -99,10 +99,8 @@ def _values(key: str, statut: str) -> dict[str, Any]:
     for name in AFFAIRE_FIELDS:
         if name in _CLOSING and not _closing_shown(name, statut):
             continue
-        value = st.session_state.get(key + name)
-        if name in _AMOUNTS and value is not None:
-            value = Decimal(str(round(float(value), 2)))
-        values[name] = value
+        # An amount goes as typed: crm_data's one parser rounds it half-up to the cent.
+        values[name] = st.session_state.get(key + name)
     return values
 
 
@@ -110,7 +108,8 @@ def _closing_shown(name: str, statut: str) -> bool:
     if statut == Statut.EN_COURS.value:
         return False
     if statut == Statut.GAGNEE.value:
-        return name != "code_cloture"
+        # A Gagnée closes on its date de signature: a closing date typed here would be lost.
+        return name in ("date_signature", "total_ht")
     return name in ("code_cloture", "date_cloture")
 
 
@@ -316,7 +315,13 @@ def _closing(con: Connection, key: str, statut: str, errors: list[tuple[str, str
         with c2:
             _amount("Total HT signé *", key, errors, "total_ht")
         with c3:
-            _date("Date de clôture", key, errors, "date_cloture")
+            signature = st.session_state.get(key + "date_signature")
+            st.text_input(
+                "Date de clôture",
+                value=date_fr(signature) if isinstance(signature, dt.date) else "",
+                disabled=True,
+                help="Une affaire gagnée est close le jour de sa signature.",
+            )
         return
     with c1:
         code = st.session_state.get(key + "code_cloture")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -34,8 +33,6 @@ def _with_file(key: str, save: Saver) -> Saver:
         upload = st.session_state.get(key + "upload")
         if upload is not None:
             values = values | {"fichier": upload.getvalue(), "fichier_nom": upload.name}
-        if values.get("montant_ht") is not None:
-            values = values | {"montant_ht": Decimal(str(round(float(values["montant_ht"]), 2)))}
         return save(values)
 
     return run

@@ -4,6 +4,7 @@ mark done), deletion after confirmation, and the history in French formats."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from crm_data import actions, db, documents, projets
@@ -62,6 +63,17 @@ def test_adding_a_devis_updates_the_sums(_isolated_base: Path) -> None:
     sums = {m.label: m.value for m in at.metric}
     assert sums["Total des devis (1)"] == "1\u00a0234,50\u00a0€"
     assert sums["Total des factures (0)"] == "0,00\u00a0€"
+
+
+def test_a_half_cent_typed_in_the_document_form_rounds_up(_isolated_base: Path) -> None:
+    # 1.005 is 1.00499999… in binary: rounding the float, as the form did, gave 1.00.
+    con, aid, at = opened(_isolated_base)
+    key = f"document.{aid}.new."
+    widget(at, key + "numero").input("D-2026-002")
+    widget(at, key + "montant_ht").set_value(1.005)
+    at.button(key="FormSubmitter:" + key + "form-Ajouter le document").click().run()
+    saved = con.execute("SELECT montant_ht FROM document WHERE affaire_id = ?", [aid]).fetchall()
+    assert saved == [(Decimal("1.01"),)]
 
 
 def test_a_facture_offers_the_facture_statuts(_isolated_base: Path) -> None:
