@@ -7,6 +7,7 @@ exactly the same rules. No SQL here except in `load_lookups`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -22,11 +23,14 @@ from crm_data.model import (
     TypeAffaire,
 )
 from crm_data.records import as_amount, as_date, as_int, as_text
-from crm_data.text import fold, storable
+from crm_data.text import date_fr, fold, storable
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
 _ID_FIELDS = ("compte_id", "contact_id", "gestion_par")
+EXTRA_KEYS = ("source_id",)
+"""Keys a caller may pass beside AFFAIRE_FIELDS: the id in the source system (imports, demo),
+stored by the insert and not a rule of its own."""
 _STATUTS = {fold(s.value): s.value for s in Statut}
 _TYPES = {fold(t.value): t.value for t in TypeAffaire}
 
@@ -120,7 +124,11 @@ def load_lookups(cur: Connection) -> Lookups:
 def coerce(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Typed values of the known fields in values, and an error per value of the wrong kind."""
     typed: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, str]] = [
+        (str(key), _unknown_message(str(key)))
+        for key in values
+        if key not in AFFAIRE_FIELDS and key not in EXTRA_KEYS
+    ]
     for name in AFFAIRE_FIELDS:
         if name not in values:
             continue
@@ -139,6 +147,14 @@ def coerce(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, s
         except ValueError as exc:
             errors.append((name, _kind_message(name, str(exc))))
     return typed, errors
+
+
+def _unknown_message(key: str) -> str:
+    """A misspelled key refused rather than silently ignored (its value would be lost)."""
+    shown = storable(key)
+    close = difflib.get_close_matches(key, AFFAIRE_FIELDS, n=1)
+    hint = f" : vouliez-vous dire « {close[0]} » ?" if close else "."
+    return f"Champ inconnu « {shown} », rien n'a été enregistré{hint}"
 
 
 def _kind_message(name: str, problem: str) -> str:
@@ -247,8 +263,10 @@ def _check(
     aff.nom = nom
     if aff.date_debut is None:
         add("date_debut", "La date de début est obligatoire.")
-    elif aff.date_fin is not None and aff.date_fin < aff.date_debut:
-        add("date_fin", "La date de fin ne peut pas précéder la date de début.")
+    else:
+        if aff.date_fin is not None and aff.date_fin < aff.date_debut:
+            add("date_fin", "La date de fin ne peut pas précéder la date de début.")
+        errors.extend(_check_closing_dates(aff, old, bad))
     errors.extend(_check_links(aff, old, lookups, actor, bad))
     errors.extend(_check_lists(aff, old, lookups, bad))
     for name in _AMOUNT_FIELDS:
@@ -269,6 +287,43 @@ def _check(
             add("date_signature", "Une affaire gagnée demande sa date de signature.")
         if aff.total_ht is None:
             add("total_ht", "Une affaire gagnée demande le total HT signé.")
+    return errors
+
+
+def _check_closing_dates(aff: Affaire, old: Affaire | None, bad: set[str]) -> list[tuple[str, str]]:
+    """An affaire is not signed nor closed before it starts (a negative cycle otherwise).
+
+    Checked when one of the dates changes, so that a record saved before this rule stays
+    editable; a Gagnée's closing date is its date de signature, reported once on that field.
+    """
+    assert aff.date_debut is not None
+    errors: list[tuple[str, str]] = []
+    moved = {"date_debut", "date_signature", "date_cloture"}
+    if not any(_changed(aff, old, name) for name in moved):
+        return errors
+    signature = aff.date_signature
+    if signature is not None and signature < aff.date_debut and "date_signature" not in bad:
+        errors.append(
+            (
+                "date_signature",
+                f"La date de signature ({date_fr(signature)}) ne peut pas précéder "
+                f"la date de début ({date_fr(aff.date_debut)}).",
+            )
+        )
+    cloture = aff.date_cloture
+    if (
+        cloture is not None
+        and cloture < aff.date_debut
+        and cloture != signature
+        and "date_cloture" not in bad
+    ):
+        errors.append(
+            (
+                "date_cloture",
+                f"La date de clôture ({date_fr(cloture)}) ne peut pas précéder "
+                f"la date de début ({date_fr(aff.date_debut)}).",
+            )
+        )
     return errors
 
 

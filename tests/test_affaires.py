@@ -10,7 +10,7 @@ import pytest
 from crm_data import affaires, history
 from crm_data.db import Connection
 from crm_data.model import ConflictError, NotFoundError, Role, ValidationError
-from tests.factories import admin, make_affaire, make_user, new_base
+from tests.factories import admin, make_affaire, make_compte, make_user, new_base
 
 
 @pytest.fixture
@@ -140,3 +140,37 @@ def test_a_delete_from_a_stale_version_is_refused_naming_who_saved(con: Connecti
     with pytest.raises(ConflictError, match="Claire Durand a enregistré cette fiche"):
         affaires.delete_affaire(con, admin(con), affaire_id, 1)
     assert affaires.get_affaire(con, admin(con), affaire_id).notes == "Relancé"
+
+
+def test_a_misspelled_field_is_refused_and_nothing_is_saved(con: Connection) -> None:
+    values = {"nom": "Coquille", "compte_id": make_compte(con), "etap": "Négociation"}
+    with pytest.raises(ValidationError) as caught:
+        affaires.create_affaire(con, admin(con), values | {"ca_potentiell": 5000})
+    assert caught.value.errors == [
+        ("etap", "Champ inconnu « etap », rien n'a été enregistré : vouliez-vous dire « etape » ?"),
+        (
+            "ca_potentiell",
+            "Champ inconnu « ca_potentiell », rien n'a été enregistré : "
+            "vouliez-vous dire « ca_potentiel » ?",
+        ),
+    ]
+    assert con.execute("SELECT count(*) FROM affaire").fetchone() == (0,)
+
+
+def test_update_refuses_an_unknown_field_and_changes_nothing(con: Connection) -> None:
+    affaire_id = make_affaire(con)
+    opened = affaires.get_affaire(con, admin(con), affaire_id)
+    with pytest.raises(ValidationError) as caught:
+        affaires.update_affaire(
+            con, admin(con), affaire_id, {"nom": "Renommée", "couleur": "bleu"}, opened.version
+        )
+    assert caught.value.errors == [
+        ("couleur", "Champ inconnu « couleur », rien n'a été enregistré.")
+    ]
+    assert affaires.get_affaire(con, admin(con), affaire_id) == opened
+
+
+def test_a_source_id_is_accepted_beside_the_fields(con: Connection) -> None:
+    affaire_id = make_affaire(con, source_id="CRM-42")
+    row = con.execute("SELECT source_id FROM affaire WHERE id = ?", [affaire_id]).fetchone()
+    assert row == ("CRM-42",)

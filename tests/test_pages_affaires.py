@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from crm_data import affaires, db
 from crm_data.model import Role, Statut
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
@@ -237,3 +239,47 @@ def test_the_count_follows_a_creation_made_from_the_list(_isolated_base: Path) -
     widget(at, "affaires_new").click().run()
     widget(at, "fiche.nouvelle.close").click().run()
     assert {m.label: m.value for m in at.metric}["Affaires"] == "2"
+
+
+# 1.005 is 1.00499999… in binary: rounding the float, as the form did, gave 1.00.
+@pytest.mark.parametrize(("typed", "saved"), [(10.005, "10.01"), (1.005, "1.01")])
+def test_a_half_cent_typed_in_the_form_rounds_up(
+    _isolated_base: Path, typed: float, saved: str
+) -> None:
+    con = base(_isolated_base)
+    aid = make_affaire(con, nom="Demi-centime")
+    key = f"fiche.{aid}."
+    at = run_app(affaire=str(aid))
+    widget(at, key + "ca_potentiel").set_value(typed)
+    widget(at, key + "save").click().run()
+    assert not at.exception
+    assert affaires.get_affaire(con, admin(con), aid).ca_potentiel == Decimal(saved)
+
+
+def test_a_gagnee_offers_no_editable_closing_date(_isolated_base: Path) -> None:
+    con = base(_isolated_base)
+    aid = make_affaire(con, nom="Signée", ca_potentiel="100")
+    key = f"fiche.{aid}."
+    at = run_app(affaire=str(aid))
+    widget(at, key + "statut").select("Gagnée").run()
+    assert key + "date_cloture" not in [e.key for e in at.date_input]
+    shown = [e for e in at.text_input if e.label == "Date de clôture"]
+    assert [(e.value, e.disabled) for e in shown] == [(dt.date.today().strftime("%d/%m/%Y"), True)]
+    widget(at, key + "save").click().run()
+    saved = affaires.get_affaire(con, admin(con), aid)
+    assert saved.date_cloture == saved.date_signature == dt.date.today()
+
+
+def test_a_signature_before_the_start_is_refused_under_its_field(_isolated_base: Path) -> None:
+    con = base(_isolated_base)
+    aid = make_affaire(con, nom="Trop tôt", date_debut="2026-03-01", ca_potentiel="100")
+    key = f"fiche.{aid}."
+    at = run_app(affaire=str(aid))
+    widget(at, key + "statut").select("Gagnée").run()
+    widget(at, key + "date_signature").set_value(dt.date(2026, 1, 1)).run()
+    widget(at, key + "save").click().run()
+    assert (
+        "La date de signature (01/01/2026) ne peut pas précéder la date de début (01/03/2026)."
+        in texts(at, "error")
+    )
+    assert affaires.get_affaire(con, admin(con), aid).statut == Statut.EN_COURS
