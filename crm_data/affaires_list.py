@@ -165,10 +165,10 @@ def where_clause(filters: AffaireFilters, actor: Actor) -> tuple[str, dict[str, 
         values = getattr(filters, name)
         if values:
             conditions.append(f"list_contains(${name}, {column})")
-            params[name] = list(values)
+            params[name] = [storable(v) if isinstance(v, str) else v for v in values]
     familles = ["list_contains($familles, a.famille_article)"] if filters.familles else []
     if filters.familles:
-        params["familles"] = list(filters.familles)
+        params["familles"] = [storable(f) for f in filters.familles]
     if filters.sans_famille:
         familles.append("coalesce(a.famille_article, '') = ''")
     if familles:
