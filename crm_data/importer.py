@@ -296,7 +296,13 @@ def _write(
     valid: list[tuple[Affaire, str | None]],
     names: _Names,
     progress: Progress | None,
+    *,
+    dry_run: bool = False,
 ) -> list[int]:
+    """Insert the valid rows with the comptes and contacts they name; their affaire ids.
+
+    A dry run (rolled back by its caller) draws no number from the sequences.
+    """
     if progress:
         progress(_VALIDATION_SHARE, f"Enregistrement de {len(valid)} affaires…")
     now = dt.datetime.now()
@@ -307,12 +313,16 @@ def _write(
         (i, c, nom) for (c, _), (i, nom) in names.new_contacts.items() if i in used_contacts
     ]
     real = dict(
-        zip([i for i, _ in comptes], allocate_ids(cur, "compte_id_seq", len(comptes)), strict=True)
+        zip(
+            [i for i, _ in comptes],
+            allocate_ids(cur, "compte_id_seq", len(comptes), dry_run=dry_run),
+            strict=True,
+        )
     )
     real_contact = dict(
         zip(
             [i for i, _, _ in contacts],
-            allocate_ids(cur, "contact_id_seq", len(contacts)),
+            allocate_ids(cur, "contact_id_seq", len(contacts), dry_run=dry_run),
             strict=True,
         )
     )
@@ -320,7 +330,7 @@ def _write(
     insert_contacts(
         cur, actor, [(real_contact[i], real.get(c, c), nom) for i, c, nom in contacts], now
     )
-    ids = allocate_ids(cur, "affaire_id_seq", len(valid))
+    ids = allocate_ids(cur, "affaire_id_seq", len(valid), dry_run=dry_run)
     affaires: list[Affaire] = []
     for (aff, _), affaire_id in zip(valid, ids, strict=True):
         if aff.compte_id is not None and aff.compte_id < 0:
