@@ -217,8 +217,7 @@ def _validate_rows(
     for index, row in enumerate(rows):
         values, errors = _typed_values(row, names)
         aff, problems = validate(values, lookups, actor, today=today)
-        reported = {name for name, _ in errors}
-        errors.extend((name, message) for name, message in problems if name not in reported)
+        errors = row_problems(errors, problems)
         if errors:
             report.errors.extend(
                 RowError(row.line, field_label(name, headers) if name else "", message)
@@ -239,6 +238,16 @@ def _validate_rows(
         if i in used_contacts
     ]
     return valid, names
+
+
+def row_problems(
+    typing: list[tuple[str, str]], validation: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Every problem of a row: those found reading its text, then validation's on the other
+    fields (a field that could not be read gets validation's echo of it only once). A problem
+    of the whole row (no field) never hides another."""
+    unread = {name for name, _ in typing if name}
+    return [*typing, *((name, m) for name, m in validation if not name or name not in unread)]
 
 
 def _typed_values(row: SourceRow, names: _Names) -> tuple[dict[str, Any], list[tuple[str, str]]]:

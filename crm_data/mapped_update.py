@@ -54,8 +54,7 @@ def update_existing(
         old = olds[affaire_id]
         values, problems = importer._typed_values(row, names)
         new, found = validate(values, lookups, actor, old=old, today=today)
-        reported = {n for n, _ in problems}
-        problems.extend((n, m) for n, m in found if n not in reported)
+        problems = importer.row_problems(problems, found)
         if problems:
             errors.extend(
                 RowError(row.line, field_label(n, headers) if n else "", m) for n, m in problems
