@@ -7,6 +7,7 @@ never one INSERT per row. Validation is the caller's job (crm_data.importer).
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import pyarrow as pa
 
@@ -18,10 +19,35 @@ _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
 
 
-def allocate_ids(cur: Connection, sequence: str, count: int) -> list[int]:
-    """count new ids drawn from sequence, in order."""
+_SEQUENCE_TABLES = {
+    "affaire_id_seq": "affaire",
+    "compte_id_seq": "compte",
+    "contact_id_seq": "contact",
+}
+# A dry run's rows are rolled back, but nextval is not: its ids come from far above the real
+# ones instead (a random offset, so that two dry runs at once do not insert the same key).
+_PROVISIONAL_OFFSET = 10**12
+
+
+def allocate_ids(cur: Connection, sequence: str, count: int, *, dry_run: bool = False) -> list[int]:
+    """count new ids drawn from sequence, in order.
+
+    A dry run draws nothing from the sequence (a rolled-back nextval stays used, and the next
+    real import would start further on): it numbers its rows above every id in the table.
+    """
     if count == 0:
         return []
+    if dry_run:
+        table = _SEQUENCE_TABLES[sequence]
+        ((highest,),) = cur.execute(
+            f"""
+            SELECT coalesce(max(id), 0)
+            FROM {table}
+            """
+        ).fetchall()
+        start = int(highest) + _PROVISIONAL_OFFSET
+        start += secrets.randbelow(_PROVISIONAL_OFFSET)
+        return list(range(start + 1, start + 1 + count))
     rows = cur.execute(
         """
         SELECT nextval(?)

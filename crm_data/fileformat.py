@@ -17,6 +17,7 @@ from pathlib import Path
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
 from crm_data.money import parse_amount as parse_amount
 from crm_data.text import fold
+from crm_data.xlsx_guard import XlsxRefusedError, check_cell, check_xlsx
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is run by a spreadsheet: exports prefix it with `'`."""
@@ -225,17 +226,29 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     import openpyxl
 
+    handle = io.BytesIO(data)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        check_xlsx(handle)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except XlsxRefusedError as exc:
+        raise FileFormatError(str(exc)) from exc
     # openpyxl raises many kinds of errors on a damaged archive; all mean "unreadable".
     except Exception as exc:
         raise FileFormatError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
     try:
         sheet = book.worksheets[0]
         for index, row in enumerate(sheet.iter_rows(), start=1):
-            yield index, [_cell_text(c.value, getattr(c, "number_format", "")) for c in row]
+            yield (
+                index,
+                [
+                    check_cell(_cell_text(c.value, getattr(c, "number_format", "")), index)
+                    for c in row
+                ],
+            )
     except FileFormatError:
         raise
+    except XlsxRefusedError as exc:
+        raise FileFormatError(str(exc)) from exc
     except Exception as exc:
         raise FileFormatError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
     finally:

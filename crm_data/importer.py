@@ -217,8 +217,7 @@ def _validate_rows(
     for index, row in enumerate(rows):
         values, errors = _typed_values(row, names)
         aff, problems = validate(values, lookups, actor, today=today)
-        reported = {name for name, _ in errors}
-        errors.extend((name, message) for name, message in problems if name not in reported)
+        errors = row_problems(errors, problems)
         if errors:
             report.errors.extend(
                 RowError(row.line, field_label(name, headers) if name else "", message)
@@ -239,6 +238,16 @@ def _validate_rows(
         if i in used_contacts
     ]
     return valid, names
+
+
+def row_problems(
+    typing: list[tuple[str, str]], validation: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Every problem of a row: those found reading its text, then validation's on the other
+    fields (a field that could not be read gets validation's echo of it only once). A problem
+    of the whole row (no field) never hides another."""
+    unread = {name for name, _ in typing if name}
+    return [*typing, *((name, m) for name, m in validation if not name or name not in unread)]
 
 
 def _typed_values(row: SourceRow, names: _Names) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -296,7 +305,13 @@ def _write(
     valid: list[tuple[Affaire, str | None]],
     names: _Names,
     progress: Progress | None,
+    *,
+    dry_run: bool = False,
 ) -> list[int]:
+    """Insert the valid rows with the comptes and contacts they name; their affaire ids.
+
+    A dry run (rolled back by its caller) draws no number from the sequences.
+    """
     if progress:
         progress(_VALIDATION_SHARE, f"Enregistrement de {len(valid)} affaires…")
     now = dt.datetime.now()
@@ -307,12 +322,16 @@ def _write(
         (i, c, nom) for (c, _), (i, nom) in names.new_contacts.items() if i in used_contacts
     ]
     real = dict(
-        zip([i for i, _ in comptes], allocate_ids(cur, "compte_id_seq", len(comptes)), strict=True)
+        zip(
+            [i for i, _ in comptes],
+            allocate_ids(cur, "compte_id_seq", len(comptes), dry_run=dry_run),
+            strict=True,
+        )
     )
     real_contact = dict(
         zip(
             [i for i, _, _ in contacts],
-            allocate_ids(cur, "contact_id_seq", len(contacts)),
+            allocate_ids(cur, "contact_id_seq", len(contacts), dry_run=dry_run),
             strict=True,
         )
     )
@@ -320,7 +339,7 @@ def _write(
     insert_contacts(
         cur, actor, [(real_contact[i], real.get(c, c), nom) for i, c, nom in contacts], now
     )
-    ids = allocate_ids(cur, "affaire_id_seq", len(valid))
+    ids = allocate_ids(cur, "affaire_id_seq", len(valid), dry_run=dry_run)
     affaires: list[Affaire] = []
     for (aff, _), affaire_id in zip(valid, ids, strict=True):
         if aff.compte_id is not None and aff.compte_id < 0:

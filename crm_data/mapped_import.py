@@ -28,13 +28,14 @@ from crm_data.mapped_update import (
 )
 from crm_data.mapping import ApplyStats, EtapeRef, MappedRow, Mapping, apply
 from crm_data.mappings_shipped import Companions, CompteSource, read_companions
-from crm_data.model import Actor, PermissionDeniedError, Role
+from crm_data.model import Actor, PermissionDeniedError, Role, Statut
 from crm_data.rights import check_actor
 from crm_data.source_table import SourceTable, open_source
 from crm_data.text import fold
 
 Progress = Callable[[float, str], None]
 CHUNK_ROWS = 20_000
+_OPEN = {"", fold(Statut.EN_COURS.value)}
 
 
 class _DryRun(Exception):
@@ -58,6 +59,7 @@ class MappedImportReport:
     codes_crees: list[str] = field(default_factory=list)
     historique: int = 0
     companions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     written: bool = False
@@ -93,6 +95,7 @@ class MappedImportReport:
             )
         if self.historique:
             lines.append(f"{self.historique} changements d'étape repris de l'historique source.")
+        lines.extend(self.notes)
         if self.errors:
             lines.append(
                 f"{len(self.invalid_lines)} lignes rejetées"
@@ -208,13 +211,14 @@ def _run(
         CREATE OR REPLACE TEMP TABLE import_seen (source_id VARCHAR, line BIGINT)
         """
     )
-    for chunk in _chunks(rows, CHUNK_ROWS):
-        _create_missing(cur, mapping, chunk, report)
-        fresh, existing = _split(cur, chunk, headers, report)
+    kept = companions.kept_fields()
+    for chunk in _chunks(_with_list_prices(rows, companions.list_prices), CHUNK_ROWS):
+        fresh, existing = _split(cur, chunk, headers, report, kept)
+        _create_missing(cur, mapping, [*fresh, *(row for row, _ in existing)], report)
         sub = importer.ImportReport(rows_read=len(fresh))
         valid, names = importer._validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
-            ids = importer._write(cur, actor, valid, names, None)
+            ids = importer._write(cur, actor, valid, names, None, dry_run=report.dry_run)
             date_creation_history(cur, actor, ids)
             created.update(
                 {
@@ -225,17 +229,37 @@ def _run(
             )
             report.created += len(ids)
         _merge(report, sub)
-        updated, unchanged = update_existing(cur, actor, existing, headers, report.errors, today)
+        updated, unchanged = update_existing(
+            cur, actor, existing, headers, report.errors, today, dry_run=report.dry_run
+        )
         report.updated += updated
         report.unchanged += unchanged
         if progress:
             done = stats.rows / total_rows if total_rows else 0.5
             progress(min(0.95, done), f"{stats.rows} lignes traitées…")
+    if report.updated or report.unchanged:
+        report.notes.extend(companions.kept_notes(mapping))
     report.rows_read = stats.rows
     report.skipped_lines = stats.skipped_lines
     report.dates_corrigees = stats.dates_corrigees
     report.historique = insert_source_history(cur, actor, mapping, companions, created)
     cur.execute("DROP TABLE import_seen")
+
+
+def _with_list_prices(rows: Iterable[MappedRow], prices: dict[str, str]) -> Iterator[MappedRow]:
+    """The rows, an open one without any amount taking its famille's list price as CA potentiel
+    (Maven gives no amount for an open deal, which would weigh nothing in the pipe)."""
+    for row in rows:
+        values = row.values
+        if (
+            prices
+            and fold(values.get("statut", "")) in _OPEN
+            and not values.get("ca_potentiel")
+            and not values.get("total_ht")
+            and (price := prices.get(fold(values.get("famille_article", ""))))
+        ):
+            values["ca_potentiel"] = price
+        yield row
 
 
 def _chunks(rows: Iterable[MappedRow], size: int) -> Iterator[list[MappedRow]]:
@@ -255,8 +279,10 @@ def _split(
     chunk: list[MappedRow],
     headers: dict[str, str],
     report: MappedImportReport,
+    kept: set[str],
 ) -> tuple[list[SourceRow], list[tuple[SourceRow, int]]]:
-    """New rows, and rows whose source id names an affaire already in the base (with its id).
+    """New rows, and rows whose source id names an affaire already in the base (with its id),
+    without the kept fields (their companion is missing: the affaire keeps its values).
 
     A source id repeated within the file is an error on every line after its first.
     """
@@ -308,6 +334,7 @@ def _split(
                 )
             )
         elif source_id in known:
+            canonical.values = {k: v for k, v in row.values.items() if k not in kept}
             existing.append((canonical, known[source_id]))
         else:
             fresh.append(canonical)
@@ -354,15 +381,17 @@ def _prepare(
         if key in known or (compte.source_id and compte.source_id in by_source):
             continue
         new.setdefault(key, compte)
-    _insert_comptes(cur, actor, new)
+    _insert_comptes(cur, actor, new, dry_run=report.dry_run)
     report.comptes_crees.extend(c.nom for c in new.values())
 
 
-def _insert_comptes(cur: Connection, actor: Actor, new: dict[str, CompteSource]) -> None:
+def _insert_comptes(
+    cur: Connection, actor: Actor, new: dict[str, CompteSource], *, dry_run: bool
+) -> None:
     """Insert comptes in one statement: one INSERT a compte takes minutes for thousands."""
     if not new:
         return
-    ids = allocate_ids(cur, "compte_id_seq", len(new))
+    ids = allocate_ids(cur, "compte_id_seq", len(new), dry_run=dry_run)
     comptes = list(new.values())
     frame = pa.table(
         {
@@ -397,7 +426,7 @@ def _insert_comptes(cur: Connection, actor: Actor, new: dict[str, CompteSource])
 
 
 def _create_missing(
-    cur: Connection, mapping: Mapping, chunk: list[MappedRow], report: MappedImportReport
+    cur: Connection, mapping: Mapping, chunk: list[SourceRow], report: MappedImportReport
 ) -> None:
     if mapping.creer_utilisateurs:
         for nom in dict.fromkeys(r.values.get("gestion_par", "") for r in chunk):

@@ -9,8 +9,8 @@ from dataclasses import fields
 
 import pyarrow as pa
 
-from crm_data import comptes, contacts, history, importer
-from crm_data.bulk_insert import _ARROW_TYPES, split_nom_complet
+from crm_data import history, importer
+from crm_data.bulk_insert import _ARROW_TYPES, allocate_ids, insert_comptes, insert_contacts
 from crm_data.db import Connection
 from crm_data.fileformat import SourceRow, field_label
 from crm_data.importer import RowError
@@ -31,6 +31,8 @@ def update_existing(
     headers: dict[str, str],
     errors: list[RowError],
     today: dt.date | None,
+    *,
+    dry_run: bool = False,
 ) -> tuple[int, int]:
     """Apply each row to the affaire it names (by source id); (updated, unchanged) counts.
 
@@ -52,8 +54,7 @@ def update_existing(
         old = olds[affaire_id]
         values, problems = importer._typed_values(row, names)
         new, found = validate(values, lookups, actor, old=old, today=today)
-        reported = {n for n, _ in problems}
-        problems.extend((n, m) for n, m in found if n not in reported)
+        problems = importer.row_problems(problems, found)
         if problems:
             errors.extend(
                 RowError(row.line, field_label(n, headers) if n else "", m) for n, m in problems
@@ -62,7 +63,7 @@ def update_existing(
             changed.append((old, new))
         else:
             unchanged += 1
-    _create_named(cur, actor, [new for _, new in changed], names)
+    _create_named(cur, actor, [new for _, new in changed], names, dry_run=dry_run)
     _write(cur, actor, changed)
     return len(changed), unchanged
 
@@ -84,22 +85,30 @@ def _load(cur: Connection, ids: list[int]) -> dict[int, Affaire]:
 
 
 def _create_named(
-    cur: Connection, actor: Actor, affaires: list[Affaire], names: importer._Names
+    cur: Connection,
+    actor: Actor,
+    affaires: list[Affaire],
+    names: importer._Names,
+    *,
+    dry_run: bool,
 ) -> None:
-    """Comptes and contacts that rows name for the first time get created, as on creation."""
-    real: dict[int, int] = {}
-    for provisional, nom in names.new_comptes.values():
-        if any(a.compte_id == provisional for a in affaires):
-            real[provisional] = comptes.insert_compte(cur, actor, {"nom": nom})
-    real_contacts: dict[int, int] = {}
-    for (compte, _), (provisional, nom) in names.new_contacts.items():
-        if any(a.contact_id == provisional for a in affaires):
-            prenom, nom_famille = split_nom_complet(nom)
-            real_contacts[provisional] = contacts.insert_contact(
-                cur,
-                actor,
-                {"compte_id": real.get(compte, compte), "prenom": prenom, "nom": nom_famille},
-            )
+    """Comptes and contacts that rows name for the first time get created, as on creation
+    (a dry run draws no number from their sequences)."""
+    used_comptes = {a.compte_id for a in affaires}
+    used_contacts = {a.contact_id for a in affaires}
+    new_comptes = [(i, nom) for i, nom in names.new_comptes.values() if i in used_comptes]
+    new_contacts = [
+        (i, c, nom) for (c, _), (i, nom) in names.new_contacts.items() if i in used_contacts
+    ]
+    compte_ids = allocate_ids(cur, "compte_id_seq", len(new_comptes), dry_run=dry_run)
+    real = {i: r for (i, _), r in zip(new_comptes, compte_ids, strict=True)}
+    contact_ids = allocate_ids(cur, "contact_id_seq", len(new_contacts), dry_run=dry_run)
+    real_contacts = {i: r for (i, _, _), r in zip(new_contacts, contact_ids, strict=True)}
+    now = dt.datetime.now()
+    insert_comptes(cur, actor, [(real[i], nom) for i, nom in new_comptes], now)
+    insert_contacts(
+        cur, actor, [(real_contacts[i], real.get(c, c), nom) for i, c, nom in new_contacts], now
+    )
     for aff in affaires:
         if aff.compte_id is not None and aff.compte_id < 0:
             aff.compte_id = real[aff.compte_id]

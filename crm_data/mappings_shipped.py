@@ -2,7 +2,8 @@
 
 Companions bring what the main file only names: comptes with their secteur (accounts.csv,
 Account.csv), users and their roles (sales_teams.csv), familles (products.csv), stage history
-(OpportunityHistory.csv). They only add to a mapping and to what the import creates.
+(OpportunityHistory.csv), list prices (products.csv). They only add to a mapping and to what
+the import creates; a companion missing on a re-import leaves what it had set alone (KEPT_WITHOUT).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def maven() -> Mapping:
     Prospecting and Engaging are open étapes; Won and Lost are outcomes whose last open étape is
     Engaging when engage_date is filled. close_value is the signed total of a Won deal (it is 0
     on every Lost deal: the lost amount is unknown, so it is not kept). Deals without account
-    go to the compte "Compte non renseigné". Products become familles d'article.
+    go to the compte "Compte non renseigné". Products become familles d'article; an open deal
+    (no close_value) takes its product's list price (sales_price in products.csv) as CA potentiel.
     """
     return Mapping(
         nom="maven",
@@ -149,7 +151,24 @@ class Companions:
     users: list[tuple[str, str]] = field(default_factory=list)
     familles: list[str] = field(default_factory=list)
     history: dict[str, list[tuple[dt.datetime, str]]] = field(default_factory=dict)
+    list_prices: dict[str, str] = field(default_factory=dict)
+    """Folded famille name → its list price, the CA potentiel of an open deal without amount."""
     files: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """The mapping's companion kinds whose file was not found."""
+
+    def kept_fields(self) -> set[str]:
+        """The fields a re-import leaves alone on the affaires already imported, because the
+        companion that gives them their value is missing."""
+        return {f for kind in self.missing for f in KEPT_WITHOUT.get(kind, ((), ""))[0]}
+
+    def kept_notes(self, mapping: Mapping) -> list[str]:
+        """One French sentence per missing companion whose fields a re-import keeps."""
+        return [
+            f"{mapping.companions[kind]} absent : {KEPT_WITHOUT[kind][1]}."
+            for kind in self.missing
+            if kind in KEPT_WITHOUT
+        ]
 
     def stage_history(self) -> dict[str, list[str]]:
         """Source id → its stages in time order, as apply takes them."""
@@ -183,7 +202,11 @@ def _equipes_maven(path: Path, found: Companions, mapping: Mapping) -> None:
 
 
 def _produits(path: Path, found: Companions, mapping: Mapping) -> None:
-    names = [rec["product"] for rec in _records(path) if rec.get("product")]
+    records = [rec for rec in _records(path) if rec.get("product")]
+    names = [rec["product"] for rec in records]
+    found.list_prices.update(
+        {fold(rec["product"]): rec["sales_price"] for rec in records if rec.get("sales_price")}
+    )
     found.familles.extend(names)
     by_key = {re.sub(r"[^a-z0-9]", "", fold(n)): n for n in names}
     # The pipeline writes "GTXPro" where products.csv writes "GTX Pro": match without spaces.
@@ -242,6 +265,19 @@ _READERS: dict[str, Callable[[Path, Companions, Mapping], None]] = {
 }
 COMPANION_KINDS = tuple(_READERS)
 
+KEPT_WITHOUT: dict[str, tuple[tuple[str, ...], str]] = {
+    "produits_maven": (
+        ("famille_article",),
+        "les familles d'article déjà importées sont gardées",
+    ),
+    "comptes_salesforce": (
+        ("compte_id", "contact_id"),
+        "les comptes des affaires déjà importées sont gardés",
+    ),
+}
+"""Companion kind → the fields it gives their value (spellings, names, prices), which a
+re-import without it leaves as they are, and the report's sentence saying so."""
+
 
 def read_companions(mapping: Mapping, folder: Path) -> Companions:
     """Read the mapping's companion files found in folder (missing ones are skipped) and add
@@ -253,4 +289,6 @@ def read_companions(mapping: Mapping, folder: Path) -> Companions:
         if reader is not None and path.is_file():
             reader(path, found, mapping)
             found.files.append(name)
+        elif reader is not None:
+            found.missing.append(kind)
     return found

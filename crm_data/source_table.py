@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from crm_data.model import CrmError
+from crm_data.xlsx_guard import XlsxRefusedError, check_cell, check_xlsx
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -129,8 +130,14 @@ def _csv_rows(reader: Iterator[list[str]], handle: IO[bytes]) -> Iterator[tuple[
             if any(cell.strip() for cell in cells):
                 yield start, cells
     except csv.Error as exc:
+        # csv's own messages are English ("field larger than field limit"): say it in French.
+        reason = (
+            f"une cellule dépasse {csv.field_size_limit():,} caractères".replace(",", "\u202f")
+            if "field larger" in str(exc)
+            else "guillemets ou fins de ligne mal placés"
+        )
         raise SourceFileError(
-            f"Fichier CSV mal formé vers la ligne {read_up_to + 1} : {exc}."
+            f"Fichier CSV mal formé vers la ligne {read_up_to + 1} : {reason}."
         ) from exc
     except UnicodeDecodeError as exc:
         raise SourceFileError(
@@ -144,14 +151,22 @@ def _xlsx(handle: IO[bytes]) -> SourceTable:
     import openpyxl
 
     try:
+        check_xlsx(handle)
         book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except XlsxRefusedError as exc:
+        handle.close()
+        raise SourceFileError(str(exc)) from exc
     # openpyxl raises many kinds of errors on a damaged archive; all mean "unreadable".
     except Exception as exc:
         raise SourceFileError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     first = next(rows, None)
-    header = [_cell_text(v).strip() for v in first or ()]
+    try:
+        header = [check_cell(_cell_text(v), 1).strip() for v in first or ()]
+    except XlsxRefusedError as exc:
+        book.close()
+        raise SourceFileError(str(exc)) from exc
     if not any(header):
         book.close()
         raise SourceFileError("La première ligne doit porter les noms des colonnes.")
@@ -159,9 +174,11 @@ def _xlsx(handle: IO[bytes]) -> SourceTable:
     def data() -> Iterator[tuple[int, list[str]]]:
         try:
             for index, values in enumerate(rows, start=2):
-                cells = [_cell_text(v) for v in values]
+                cells = [check_cell(_cell_text(v), index) for v in values]
                 if any(c.strip() for c in cells):
                     yield index, cells
+        except XlsxRefusedError as exc:
+            raise SourceFileError(str(exc)) from exc
         finally:
             book.close()
 

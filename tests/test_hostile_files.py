@@ -172,3 +172,117 @@ def test_exports_run_no_formula_whatever_the_text(notes: str, compte: str, conta
     assert not [c for c in cells if c[:1] in FORMULA_PREFIXES]
     assert all(c.data_type != "f" for c in sheet_cells)
     assert not [c.value for c in sheet_cells if str(c.value or "")[:1] in FORMULA_PREFIXES]
+
+
+_SHARED_STRINGS_REL = (
+    b'<Relationship Id="rIdBomb" Target="sharedStrings.xml" Type="http://schemas.'
+    b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+)
+
+_SHARED_STRINGS_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+    b'officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def _zip_bomb_xlsx(path: Path, shared_strings_bytes: int) -> None:
+    """A valid small workbook whose shared strings inflate to shared_strings_bytes: a few
+    hundred kilobytes on disk, millions of strings for openpyxl to hold."""
+    book = openpyxl.Workbook()
+    book.active.append(["Nom", "Compte"])  # type: ignore[union-attr]
+    plain = io.BytesIO()
+    book.save(plain)
+    unit = b"<si><t>ab</t></si>"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as bomb:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", _SHARED_STRINGS_REL + b"</Relationships>")
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", _SHARED_STRINGS_TYPE + b"</Types>")
+            bomb.writestr(item, data, zipfile.ZIP_DEFLATED)
+        member = zipfile.ZipInfo("xl/sharedStrings.xml")
+        member.compress_type = zipfile.ZIP_DEFLATED
+        with bomb.open(member, "w", force_zip64=True) as stream:
+            stream.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                b'openxmlformats.org/spreadsheetml/2006/main"><si><t>Nom</t></si>'
+                b"<si><t>Compte</t></si>"
+            )
+            chunk = unit * (1 << 16)
+            for _ in range(shared_strings_bytes // len(chunk)):
+                stream.write(chunk)
+            stream.write(b"</sst>")
+
+
+_BOMB_CHILD = """
+import resource, sys
+from crm_data.fileformat import read_canonical
+from crm_data.source_table import open_source
+from crm_data.model import CrmError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+messages = []
+for read in (read_canonical, open_source):
+    try:
+        read(sys.argv[1])
+        messages.append("LU")
+    except CrmError as exc:
+        messages.append(str(exc))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) // 1024)
+print("\\n".join(messages))
+"""
+
+
+def test_zip_bomb_xlsx_is_refused_before_parsing_without_filling_memory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "bombe.xlsx"
+    _zip_bomb_xlsx(path, 300 * 1024 * 1024)
+    assert path.stat().st_size < 2 * 1024 * 1024
+    done = subprocess.run(
+        [sys.executable, "-c", _BOMB_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    grown_mb, *messages = done.stdout.splitlines()
+    assert int(grown_mb) < 100
+    assert len(messages) == 2 and all("n'est pas lu" in m for m in messages), messages
+
+
+def test_xlsx_cell_longer_than_excel_allows_is_refused_in_french(tmp_path: Path) -> None:
+    from crm_data.source_table import SourceFileError, open_source
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Nom", "Compte", "Notes"])
+    sheet.append(["Projet", "Client existant", "PLACEHOLDER"])
+    plain = io.BytesIO()
+    book.save(plain)
+    path = tmp_path / "long.xlsx"
+    # openpyxl cuts what it writes to Excel's limit: the long cell is put in by hand.
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            out.writestr(item.filename, source.read(item).replace(b"PLACEHOLDER", b"x" * 40_000))
+    with pytest.raises(FileFormatError) as canonical:
+        read_canonical_bytes(path.read_bytes(), "long.xlsx")
+    with pytest.raises(SourceFileError) as source:
+        list(open_source(path).rows)
+    for exc in (canonical.value, source.value):
+        assert "40\u202f000 caractères" in str(exc)
+        assert_french(exc)
+
+
+def test_huge_csv_cell_of_an_export_is_refused_in_french_with_its_line(tmp_path: Path) -> None:
+    from crm_data.source_table import SourceFileError, open_source
+
+    path = tmp_path / "export.csv"
+    path.write_text("Id,Name\n1,Court\n2," + "N" * (csv.field_size_limit() + 1) + "\n")
+    with pytest.raises(SourceFileError) as refused:
+        list(open_source(path).rows)
+    assert "ligne 3" in str(refused.value)
+    assert_french(refused.value)

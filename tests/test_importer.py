@@ -289,3 +289,18 @@ def _check_never_partial(con: Connection, admin: Actor, data: bytes) -> None:
     assert report.errors == []
     count = con.execute("SELECT count(*) FROM affaire").fetchone()
     assert count == (affaires_before[0] + len(report.affaire_ids),)
+
+
+def test_every_problem_of_a_rejected_row_is_reported() -> None:
+    con, admin = new_base()
+    row = (
+        "Projet Alpha;32/13/2026;;Société Générale;Jean Dupont;;En cours;Qualification;Nouveau;;;"
+        "abc;60;-5;;;;"
+    )
+    report = _import(con, admin, csv_bytes(row))
+    assert [(e.line, e.column) for e in report.errors] == [
+        (2, "Date de début"),
+        (2, "CA potentiel"),
+        (2, "CA attendu"),
+    ]
+    assert not report.written

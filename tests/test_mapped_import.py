@@ -304,3 +304,100 @@ def test_imported_history_is_dated_at_start_and_close(tmp_path: Path) -> None:
         ("W1", dt.date(2016, 10, 20), None, "En cours"),
         ("W1", dt.date(2017, 3, 1), "En cours", "Gagnée"),
     ]
+
+
+def small_maven(tmp_path: Path, lines: int = 150) -> Path:
+    """A copy of the Maven export with its first and last lines only (open and closed deals)."""
+    folder = copy("maven_crm", tmp_path)
+    pipeline = folder / "sales_pipeline.csv"
+    text = pipeline.read_text(encoding="utf-8").splitlines()
+    pipeline.write_text(
+        "\n".join([text[0], *text[1 : lines + 1], *text[-lines:]]) + "\n", encoding="utf-8"
+    )
+    return folder
+
+
+def test_dry_runs_use_up_no_affaire_or_compte_number(tmp_path: Path) -> None:
+    folder = small_maven(tmp_path)
+    con = new_base()
+    for _ in range(3):
+        dry = run(con, folder / "sales_pipeline.csv", "maven", dry_run=True)
+        assert dry.created == 300 and dry.comptes_crees
+    report = run(con, folder / "sales_pipeline.csv", "maven")
+    comptes = one(con, "SELECT count(*) FROM compte")[0]
+    assert report.created == 300
+    assert one(con, "SELECT min(id), max(id) FROM affaire") == (1, 300)
+    assert one(con, "SELECT min(id), max(id) FROM compte") == (1, comptes)
+
+
+def test_dry_run_of_a_reimport_naming_new_comptes_uses_up_no_number(tmp_path: Path) -> None:
+    folder = small_maven(tmp_path, 5)
+    con = new_base()
+    run(con, folder / "sales_pipeline.csv", "maven")
+    comptes = one(con, "SELECT count(*) FROM compte")[0]
+    pipeline = folder / "sales_pipeline.csv"
+    text = pipeline.read_text(encoding="utf-8").splitlines()
+    first = text[1].split(",")
+    first[3] = "Compte Nouveau"
+    pipeline.write_text("\n".join([text[0], ",".join(first), *text[2:]]), encoding="utf-8")
+    dry = run(con, pipeline, "maven", dry_run=True)
+    assert dry.updated == 1
+    run(con, pipeline, "maven")
+    assert one(con, "SELECT id FROM compte WHERE nom = 'Compte Nouveau'") == (comptes + 1,)
+
+
+def test_reimport_without_products_csv_keeps_the_familles_and_says_so(tmp_path: Path) -> None:
+    folder = small_maven(tmp_path)
+    con = new_base()
+    run(con, folder / "sales_pipeline.csv", "maven")
+    before = con.execute("SELECT id, famille_article FROM affaire ORDER BY id").fetchall()
+    assert ("GTX Pro",) in con.execute("SELECT famille_article FROM affaire").fetchall()
+    (folder / "products.csv").unlink()
+    report = run(con, folder / "sales_pipeline.csv", "maven")
+    after = con.execute("SELECT id, famille_article FROM affaire ORDER BY id").fetchall()
+    assert after == before
+    assert report.familles_creees == []
+    assert one(con, "SELECT count(*) FROM famille_article WHERE nom = 'GTXPro'") == (0,)
+    assert (
+        "products.csv absent : les familles d'article déjà importées sont gardées."
+        in report.summary()
+    )
+
+
+def test_open_maven_deals_weigh_their_products_list_price_in_the_pipe(tmp_path: Path) -> None:
+    from crm_data.analyses_common import Filters
+    from crm_data.analyses_pipe import pipe_by_etape
+
+    folder = copy("maven_crm", tmp_path)
+    con = new_base()
+    run(con, folder / "sales_pipeline.csv", "maven")
+    price = {
+        r["product"].replace(" ", "").lower(): Decimal(r["sales_price"])
+        for r in raw(folder / "products.csv")
+    }
+    open_deals = [
+        r for r in raw(folder / "sales_pipeline.csv") if r["deal_stage"] not in ("Won", "Lost")
+    ]
+    expected = sum(price[r["product"].replace(" ", "").lower()] for r in open_deals)
+    pipe = pipe_by_etape(con, admin(con), Filters())
+    assert len(open_deals) > 2000
+    assert Decimal(str(pipe["ca_potentiel"].sum())) == expected
+    assert int(pipe["nombre"].sum()) == len(open_deals)
+
+
+def test_every_problem_of_a_rejected_mapped_row_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Id,Name,AccountId,StageName,Amount,CloseDate\n"
+        f"1,{'N' * 201},Acme,Qualification,cent,31/02/2030\n",
+        encoding="utf-8",
+    )
+    con = new_base()
+    mapping = load_mapping(con, "salesforce")
+    mapping.format_date = "auto"
+    report = run(con, path, mapping)
+    assert sorted(e.column for e in report.errors if e.line == 2) == [
+        "Amount",
+        "CloseDate",
+        "Name",
+    ]
