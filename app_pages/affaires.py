@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm_data.affaires_list import SORTABLE, AffaireFilters, list_affaires, list_totals
+from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
 from crm_data.analyses_common import base_state, user_labels
+from crm_data.filters import Filters
 from crm_ui import formatting, session
 from crm_ui.affaire_form import NEW
 from crm_ui.affaires_filters import filter_widgets
@@ -89,7 +90,7 @@ if extra:
     info, drop = st.columns([5, 1], vertical_alignment="center")
     info.info(f"Filtres venant d'une analyse : {shown}", icon=":material/filter_alt:")
     if drop.button("Retirer ces filtres", key="affaires_drop_extra"):
-        st.session_state[FILTERS_KEY] = AffaireFilters(
+        st.session_state[FILTERS_KEY] = Filters(
             **{k: v for k, v in vars(filters).items() if k not in _HIDDEN_FILTERS}
         )
         st.rerun()

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_data import analyses_drill as drill
-from crm_data.analyses import Filters
+from crm_data.filters import Filters
 from crm_ui import analysis_widgets as ui
 from crm_ui import cached, charts, formatting, session
 from crm_ui.access import Area, require
@@ -33,8 +33,8 @@ filters = Filters(
     du=period.du,
     au=period.au,
     gestion_par=gestion,
-    type=types,
-    famille=familles,
+    types=types,
+    familles=familles,
     today=dt.date.today(),
 )
 state = cached.state()
@@ -90,7 +90,7 @@ else:
 ui.export_button(
     lambda: {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},
     {
-        **filters.describe(),
+        **filters.describe_analysis(),
         "Gestion par": ", ".join(ui.user_names(con).get(i, str(i)) for i in gestion) or "Tous",
     },
     "pipe",

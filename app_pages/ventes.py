@@ -9,8 +9,8 @@ import streamlit as st
 
 from crm_data import analyses
 from crm_data import analyses_drill as drill
-from crm_data.affaires_list import AffaireFilters
-from crm_data.analyses import BREAKDOWNS, QUALITY_CHECKS, STUCK_DAYS, Filters, avoidable_share
+from crm_data.analyses import BREAKDOWNS, QUALITY_CHECKS, STUCK_DAYS, avoidable_share
+from crm_data.filters import Filters
 from crm_ui import analysis_widgets as ui
 from crm_ui import cached, charts, formatting, session
 from crm_ui.access import Area, require
@@ -30,8 +30,8 @@ filters = Filters(
     du=period.du,
     au=period.au,
     gestion_par=gestion,
-    type=types,
-    famille=familles,
+    types=types,
+    familles=familles,
     today=dt.date.today(),
 )
 state = cached.state()
@@ -86,7 +86,7 @@ if tab_losses.open:
                 open_affaires_list(target)
 
 
-def monthly_drill(mois: str, trace: str, by: str | None) -> AffaireFilters | None:
+def monthly_drill(mois: str, trace: str, by: str | None) -> Filters | None:
     """The gagnées behind a bar of A5; with a breakdown, `trace` is the bar's raw value (a user
     id for gestion par, "" for no famille). Last year's line opens nothing."""
     if trace == "Un an plus tôt":
@@ -167,7 +167,7 @@ EXPORTED = {
 ui.export_button(
     lambda: {title: run(con, actor, filters) for title, run in EXPORTED.items()},
     {
-        **filters.describe(),
+        **filters.describe_analysis(),
         "Gestion par": ", ".join(ui.user_names(con).get(i, str(i)) for i in gestion) or "Tous",
     },
     "ventes",

@@ -27,7 +27,8 @@ from crm_data import (
     referentiels,
     users,
 )
-from crm_data.affaires_list import AffaireFilters, list_affaires, list_totals
+from crm_data.affaires_list import list_affaires, list_totals
+from crm_data.filters import Filters
 from crm_data.model import Actor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def median_ms(action: Callable[[], object]) -> float:
 
 
 def list_run(
-    con: db.Connection, actor: Actor, filters: AffaireFilters, count: bool = True, **kw: object
+    con: db.Connection, actor: Actor, filters: Filters, count: bool = True, **kw: object
 ) -> None:
     """The crm_data calls one run of the Affaires list makes (it counts only when the filters
     changed)."""
@@ -231,7 +232,7 @@ def main() -> None:
         print(f"base of {args.affaires:,} affaires built in {time.perf_counter() - start:.1f} s")
     con = db.open_base(path)
     actor = users.local_admin(con)
-    narrowed = AffaireFilters(statuts=["En cours"], etapes=["Négociation"])
+    narrowed = Filters(statuts=["En cours"], etapes=["Négociation"])
     target = args.affaires // 2
     rows: list[tuple[str, float, float]] = []
 
@@ -251,7 +252,7 @@ def main() -> None:
     rows.append(
         (
             "search (name contains)",
-            median_ms(lambda: list_run(con, actor, AffaireFilters(search="affaire 4242"))),
+            median_ms(lambda: list_run(con, actor, Filters(search="affaire 4242"))),
             median_ms(
                 both(
                     [
@@ -279,7 +280,7 @@ def main() -> None:
     rows.append(
         (
             "unfiltered list",
-            median_ms(lambda: list_run(con, actor, AffaireFilters())),
+            median_ms(lambda: list_run(con, actor, Filters())),
             median_ms(
                 both(
                     [
@@ -342,7 +343,7 @@ SEARCH_JOINED = """
 
 
 def compare_before(
-    con: db.Connection, actor: Actor, narrowed: AffaireFilters
+    con: db.Connection, actor: Actor, narrowed: Filters
 ) -> list[tuple[str, float, float]]:
     """The queries this work replaced, timed beside their replacements in the same run."""
 
@@ -363,7 +364,7 @@ def compare_before(
         (
             "search count: joined ILIKE → semi-joins",
             median_ms(df(SEARCH_JOINED, [term, term, term])),
-            median_ms(lambda: list_totals(con, actor, AffaireFilters(search="affaire 4242"))),
+            median_ms(lambda: list_totals(con, actor, Filters(search="affaire 4242"))),
         ),
         (
             "étape names: with usage counts → list only",

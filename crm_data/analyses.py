@@ -10,7 +10,6 @@ from collections.abc import Callable
 import pandas as pd
 
 from crm_data.analyses_common import (
-    Filters,
     base_state,
     shift_months,
     shift_period,
@@ -38,6 +37,7 @@ from crm_data.analyses_ventes import (
     sales_summary,
 )
 from crm_data.db import Connection
+from crm_data.filters import Filters
 from crm_data.model import Actor
 
 Analysis = Callable[[Connection, Actor, Filters], pd.DataFrame]

@@ -1,4 +1,4 @@
-"""What every analysis shares: the filters, the SQL scope they bind to, ratios, the base's state.
+"""What every analysis shares: the SQL scope its filters bind to, ratios, the base's state.
 
 No analysis here; SQL fragments are built from constants only, every value is bound by name.
 """
@@ -7,25 +7,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 
 from crm_data.db import Connection, read
+from crm_data.filters import CLOSING_DATE, Filters, conditions
 from crm_data.model import Actor
-
-CLOSING_DATE = "CASE WHEN a.statut = 'Gagnée' THEN a.date_signature ELSE a.date_cloture END"
-"""SPEC §3: a Gagnée closes on its date de signature, a Perdue or Abandonnée on its date_cloture."""
-
-SCOPE = """
-    ($sees_everything OR a.gestion_par = $actor_id)
-    AND (len($gestion_par::BIGINT[]) = 0 OR list_contains($gestion_par::BIGINT[], a.gestion_par))
-    AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], a.type))
-    AND (len($familles::VARCHAR[]) = 0
-         OR list_contains($familles::VARCHAR[], a.famille_article))
-    AND (len($etapes::VARCHAR[]) = 0 OR list_contains($etapes::VARCHAR[], a.etape))
-"""
-"""The affaires (alias `a`) the actor may see that match the filters, period aside."""
 
 IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
 """A closed affaire whose closing date lies in [du, au], both bounds included."""
@@ -54,60 +41,30 @@ USER_LABELS = """(
 another user has the same name (« Martin Dupont (mdupont2) »). Join it as a table."""
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What an analysis is asked for: a period [du, au] (both included; the current calendar year
-    when omitted) and optional lists of gestion par ids, types, familles and étapes (empty: all).
-
-    `today` fixes "now" for the analyses that look at late or stale affaires.
-    """
-
-    du: dt.date | None = None
-    au: dt.date | None = None
-    gestion_par: tuple[int, ...] = ()
-    type: tuple[str, ...] = ()
-    famille: tuple[str, ...] = ()
-    etape: tuple[str, ...] = ()
-    today: dt.date | None = None
-
-    def day(self) -> dt.date:
-        """The day the analyses take as today."""
-        return self.today or dt.date.today()
-
-    def period(self) -> tuple[dt.date, dt.date]:
-        """(du, au), each defaulting to the bounds of the current calendar year."""
-        year = self.day().year
-        return self.du or dt.date(year, 1, 1), self.au or dt.date(year, 12, 31)
-
-    def describe(self) -> dict[str, str]:
-        """The filters in French, for the sheet that records them beside an export."""
-        du, au = self.period()
-        return {
-            "Période du": du.strftime("%d/%m/%Y"),
-            "Période au": au.strftime("%d/%m/%Y"),
-            "Type": ", ".join(self.type) or "Tous",
-            "Famille d'article": ", ".join(self.famille) or "Toutes",
-            "Etape": ", ".join(self.etape) or "Toutes",
-        }
+def scope(actor: Actor, filters: Filters) -> str:
+    """The condition on the affaires (alias `a`) the actor may see that match filters, the
+    period aside (filters.conditions, the list's own); bind it with params."""
+    return "(" + "\n    AND ".join(conditions(filters, actor)[0]) + ")"
 
 
 def unfiltered(actor: Actor, filters: Filters) -> bool:
     """True when the actor sees every affaire and no affaire filter applies (the period aside):
     rows hanging on affaires (history, actions) then need no join to them."""
-    chosen = filters.gestion_par or filters.type or filters.famille or filters.etape
-    return actor.sees_everything and not chosen
+    return actor.sees_everything and filters.affaires_only().is_empty()
 
 
 def params(actor: Actor, filters: Filters, **more: object) -> dict[str, object]:
-    """The bound values of SCOPE and IN_PERIOD for this actor and these filters, plus more."""
+    """The bound values of scope and IN_PERIOD for this actor and these filters, plus more.
+
+    The gestion par, types, familles and étapes lists are always bound (empty: all), for the
+    analyses that also read them outside scope (the étapes shown, for one)."""
     du, au = filters.period()
     return {
-        "sees_everything": actor.sees_everything,
-        "actor_id": actor.id,
         "gestion_par": list(filters.gestion_par),
-        "types": list(filters.type),
-        "familles": list(filters.famille),
-        "etapes": list(filters.etape),
+        "types": list(filters.types),
+        "familles": list(filters.familles),
+        "etapes": list(filters.etapes),
+        **conditions(filters, actor)[1],
         "du": du,
         "au": au,
         **more,

@@ -1,5 +1,7 @@
 """Drill-downs: the Affaires list's filters that select exactly the affaires behind one figure of
-an analysis (a bar, a cell, a line of the to-do list). UI-free, so that tests can count them.
+an analysis (a bar, a cell, a line of the to-do list). The list and the analyses share one filter
+model (crm_data.filters), so a drill-down only narrows the analysis's filters and turns its period
+into the list's conditions. UI-free, so that tests can count them.
 """
 
 from __future__ import annotations
@@ -8,29 +10,24 @@ import calendar
 import datetime as dt
 from dataclasses import replace
 
-from crm_data.affaires_list import AffaireFilters
-from crm_data.analyses_common import Filters
 from crm_data.analyses_pipe import EN_RETARD, SANS_DATE, STALE_DAYS
+from crm_data.filters import Filters
 from crm_data.model import Statut
 
 CLOSED = [Statut.GAGNEE.value, Statut.PERDUE.value, Statut.ABANDONNEE.value]
 
 
-def base(filters: Filters) -> AffaireFilters:
-    """The analysis filters every drill-down keeps: gestion par, types, familles, étapes."""
-    return AffaireFilters(
-        gestion_par=list(filters.gestion_par),
-        types=list(filters.type),
-        familles=list(filters.famille),
-        etapes=list(filters.etape),
-    )
+def base(filters: Filters) -> Filters:
+    """The analysis filters every drill-down keeps: all but the period and the day, which each
+    drill-down turns into the list's own conditions."""
+    return filters.affaires_only()
 
 
 def _narrow(values: list[str], value: str | None) -> list[str]:
     return values if value is None else [value]
 
 
-def open_at_etape(filters: Filters, etape: str | None = None) -> AffaireFilters:
+def open_at_etape(filters: Filters, etape: str | None = None) -> Filters:
     """A1: the open affaires of an étape (of every étape when None)."""
     start = base(filters)
     return replace(start, statuts=[Statut.EN_COURS.value], etapes=_narrow(start.etapes, etape))
@@ -41,7 +38,7 @@ def _month_bounds(mois: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def forecast_bucket(filters: Filters, mois: str) -> AffaireFilters:
+def forecast_bucket(filters: Filters, mois: str) -> Filters:
     """A2: the open affaires of a month of date_fin, of "En retard" or of "Sans date".
 
     A month starts at today at the earliest: earlier dates of the month are "En retard".
@@ -64,7 +61,7 @@ def closed_in_period(
     code_cloture: str | None = None,
     etape: str | None = None,
     gestion_par: int | None = None,
-) -> AffaireFilters:
+) -> Filters:
     """A3, A4, A6, A7: affaires closed in the period (with this statut, or any closed one),
     narrowed to a type, a code clôture, an étape or a user when given."""
     du, au = filters.period()
@@ -83,7 +80,7 @@ def closed_in_period(
 
 def signed_in_month(
     filters: Filters, mois: str, by: str | None = None, value: str | int | None = None
-) -> AffaireFilters:
+) -> Filters:
     """A5: the gagnées signed in that month of the period; with a breakdown (`by` one of
     type, famille_article, gestion_par) only those with that value: a user id for gestion_par
     (an int or its digits), "" for the affaires without famille."""
@@ -107,12 +104,12 @@ def signed_in_month(
     return target
 
 
-def open_of_user(filters: Filters, user_id: int) -> AffaireFilters:
+def open_of_user(filters: Filters, user_id: int) -> Filters:
     """A7: the open affaires a user manages."""
     return replace(open_at_etape(filters), gestion_par=[user_id])
 
 
-def quality_check(filters: Filters, check: str) -> AffaireFilters:
+def quality_check(filters: Filters, check: str) -> Filters:
     """A9: the affaires a data quality check counts (check is a key of QUALITY_CHECKS)."""
     start = open_at_etape(filters)
     if check == "date_fin_depassee":

@@ -6,18 +6,20 @@ Reads affaire_historique only through aggregates; an affaire without history is 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from crm_data.analyses_common import (
-    SCOPE,
     USER_LABELS,
-    Filters,
     params,
     query,
     ratio,
+    scope,
     unfiltered,
 )
 from crm_data.db import Connection
+from crm_data.filters import Filters
 from crm_data.model import Actor
 
 STUCK_DAYS = 60
@@ -35,10 +37,12 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     # Rows before du never follow a visit entered from du on, so they are left out of the sort.
     # One window pass per affaire, ordered by time: "apres" is every later row, "depuis" also
     # counts the rows written at the same instant (a creation writes statut and étape together).
+    # The étape filter selects rows (row_etapes), not affaires.
+    affaires = replace(filters, etapes=[])
     scoped = (
         ""
         if unfiltered(actor, filters)
-        else f"JOIN affaire AS a ON a.id = h.affaire_id AND {SCOPE}"
+        else f"JOIN affaire AS a ON a.id = h.affaire_id AND {scope(actor, affaires)}"
     )
     sql = f"""
         WITH lignes AS (
@@ -98,7 +102,7 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
           AND (len($row_etapes::VARCHAR[]) = 0 OR list_contains($row_etapes::VARCHAR[], e.nom))
         ORDER BY e.ordre
     """
-    values = params(actor, filters, row_etapes=list(filters.etape)) | {"etapes": []}
+    values = params(actor, affaires, row_etapes=list(filters.etapes))
     frame = query(con, sql, values)
     frame["entrees"] = frame["entrees"].astype("int64")
     frame["passees_suivante"] = frame["passees_suivante"].astype("int64")
@@ -140,7 +144,7 @@ def stuck_affaires(
         LEFT JOIN derniere AS d ON d.affaire_id = a.id
         WHERE a.statut = 'En cours'
           AND date_diff('day', coalesce(d.entree, a.date_debut), $today) > $threshold
-          AND {SCOPE}
+          AND {scope(actor, filters)}
         ORDER BY jours DESC, a.id
         LIMIT $limit
     """

@@ -11,16 +11,16 @@ import pandas as pd
 
 from crm_data.analyses_common import (
     IN_PERIOD,
-    SCOPE,
     USER_LABELS,
-    Filters,
     params,
     query,
     ratio,
+    scope,
     unfiltered,
     weighted_sum,
 )
 from crm_data.db import Connection
+from crm_data.filters import Filters
 from crm_data.model import Actor
 
 EN_RETARD = "En retard"
@@ -43,7 +43,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
                    sum(a.ca_attendu) AS ca_attendu
             FROM affaire AS a
             WHERE a.statut = 'En cours'
-              AND {SCOPE}
+              AND {scope(actor, filters)}
             GROUP BY a.etape
         )
         SELECT e.nom AS etape,
@@ -81,7 +81,7 @@ def forecast(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                round(coalesce(sum(a.ca_potentiel), 0), 2) AS haut
         FROM affaire AS a
         WHERE a.statut = 'En cours'
-          AND {SCOPE}
+          AND {scope(actor, filters)}
         GROUP BY 1
     """
     values = params(actor, filters, today=filters.day(), sans_date=SANS_DATE, en_retard=EN_RETARD)
@@ -108,7 +108,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
     on_affaires = (
         ""
         if unfiltered(actor, filters)
-        else f"JOIN affaire AS a ON a.id = t.affaire_id AND {SCOPE}"
+        else f"JOIN affaire AS a ON a.id = t.affaire_id AND {scope(actor, filters)}"
     )
     sql = f"""
         WITH affaires AS (
@@ -119,7 +119,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
                    count(*) FILTER (WHERE a.statut = 'Perdue' AND {IN_PERIOD}) AS perdues,
                    sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS ca_signe
             FROM affaire AS a
-            WHERE {SCOPE}
+            WHERE {scope(actor, filters)}
             GROUP BY a.gestion_par
         ),
         actions AS (
@@ -198,11 +198,11 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
                 FROM affaire AS a
                 WHERE a.statut = 'Perdue'
                   AND a.code_cloture IS NULL
-                  AND {SCOPE}
+                  AND {scope(actor, filters)}
             ) AS perdue_sans_code
         FROM affaire AS a
         WHERE a.statut = 'En cours'
-          AND {SCOPE}
+          AND {scope(actor, filters)}
     """
     today = filters.day()
     since = today - dt.timedelta(days=STALE_DAYS)

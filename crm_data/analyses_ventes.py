@@ -10,16 +10,16 @@ import pandas as pd
 
 from crm_data.analyses_common import (
     IN_PERIOD,
-    SCOPE,
     USER_LABELS,
-    Filters,
     month_labels,
     params,
     query,
     ratio,
+    scope,
     shift_period,
 )
 from crm_data.db import Connection
+from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 
 BREAKDOWNS = ("famille_article", "gestion_par", "type")
@@ -52,11 +52,11 @@ def results_by_type(con: Connection, actor: Actor, filters: Filters) -> pd.DataF
         FROM affaire AS a
         WHERE a.statut <> 'En cours'
           AND {IN_PERIOD}
-          AND {SCOPE}
+          AND {scope(actor, filters)}
         GROUP BY a.type
     """
     found = query(con, sql, params(actor, filters)).set_index("type")
-    types = list(filters.type) or [t.value for t in TypeAffaire]
+    types = list(filters.types) or [t.value for t in TypeAffaire]
     frame = found.reindex(types).rename_axis("type").reset_index()
     for column in ("gagnees", "perdues", "abandonnees"):
         frame[column] = frame[column].fillna(0).astype("int64")
@@ -90,7 +90,7 @@ def losses_by_code(con: Connection, actor: Actor, filters: Filters) -> pd.DataFr
             FROM affaire AS a
             WHERE a.statut = 'Perdue'
               AND a.date_cloture BETWEEN $du AND $au
-              AND {SCOPE}
+              AND {scope(actor, filters)}
             GROUP BY a.code_cloture
         )
         SELECT p.code_cloture, coalesce(c.categorie, '') AS categorie, p.nombre, p.ca_potentiel
@@ -124,7 +124,7 @@ def losses_matrix(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
             FROM affaire AS a
             WHERE a.statut = 'Perdue'
               AND a.date_cloture BETWEEN $du AND $au
-              AND {SCOPE}
+              AND {scope(actor, filters)}
             GROUP BY a.etape, a.code_cloture
         )
         SELECT p.etape, e.ordre, p.code_cloture, p.nombre
@@ -176,7 +176,7 @@ def monthly_revenue(
             WHERE a.statut = 'Gagnée'
               AND (a.date_signature BETWEEN $du AND $au
                    OR a.date_signature BETWEEN $du_avant AND $au_avant)
-              AND {SCOPE}
+              AND {scope(actor, filters)}
         ),
         par_mois AS (
             SELECT mois, cle, groupe, courante AS compte, total_ht, FALSE AS precedente
@@ -228,7 +228,7 @@ def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
         FROM affaire AS a
         WHERE a.statut = 'Gagnée'
           AND a.date_signature BETWEEN $du AND $au
-          AND {SCOPE}
+          AND {scope(actor, filters)}
     """
     frame = query(con, sql, params(actor, filters)).astype("float64")
     frame["realisation"] = ratio(frame["ca_signe"], frame["ca_attendu"])
@@ -249,7 +249,7 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         FROM affaire AS a
         WHERE a.statut <> 'En cours'
           AND {IN_PERIOD}
-          AND {SCOPE}
+          AND {scope(actor, filters)}
     """
     frame = query(con, sql, params(actor, filters))
     frame["gagnees"] = frame["gagnees"].astype("int64")

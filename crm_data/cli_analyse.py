@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _match(kind: str, given: list[str] | None, known: dict[str, Any]) -> tuple[Any, ...]:
+def _match(kind: str, given: list[str] | None, known: dict[str, Any]) -> list[Any]:
     """The known values matching each given name (ignoring case and accents), or CrmError."""
     found = []
     for name in given or []:
@@ -57,7 +57,7 @@ def _match(kind: str, given: list[str] | None, known: dict[str, Any]) -> tuple[A
         if key not in known:
             raise CrmError(f"{kind} inconnu(e) : « {name} ».")
         found.append(known[key])
-    return tuple(found)
+    return found
 
 
 def _users_by_name(con: db.Connection) -> dict[str, int]:
@@ -86,8 +86,8 @@ def filters_from_args(con: db.Connection, args: argparse.Namespace) -> Filters:
         du=args.du,
         au=args.au,
         gestion_par=_match("Utilisateur", args.gestion_par, by_name),
-        type=_match("Type", args.type, {fold(t.value): t.value for t in TypeAffaire}),
-        famille=_match("Famille d'article", args.famille, {fold(f): f for f in familles}),
+        types=_match("Type", args.type, {fold(t.value): t.value for t in TypeAffaire}),
+        familles=_match("Famille d'article", args.famille, {fold(f): f for f in familles}),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from crm_data.db import Connection, read
 from crm_data.fileformat import FORMULA_PREFIXES
+from crm_data.filters import VISIBLE, visibility
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, CrmError
 
 Progress = Callable[[float, str], None]
@@ -63,7 +64,7 @@ def _query(formatted: bool) -> str:
         JOIN compte AS c ON c.id = a.compte_id
         LEFT JOIN contact AS ct ON ct.id = a.contact_id
         JOIN utilisateur AS u ON u.id = a.gestion_par
-        WHERE ($all OR a.gestion_par = $me)
+        WHERE {VISIBLE}
           AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
         ORDER BY a.id
         """
@@ -71,8 +72,7 @@ def _query(formatted: bool) -> str:
 
 def _params(actor: Actor, affaire_ids: Collection[int] | None) -> dict[str, Any]:
     return {
-        "all": actor.sees_everything,
-        "me": actor.id,
+        **visibility(actor),
         "filtered": affaire_ids is not None,
         "ids": sorted(affaire_ids or []),
     }
@@ -98,10 +98,10 @@ def export_affaires(
     params = _params(actor, affaire_ids)
     with read(con) as cur:
         row = cur.execute(
-            """
+            f"""
             SELECT count(*)
             FROM affaire AS a
-            WHERE ($all OR a.gestion_par = $me)
+            WHERE {VISIBLE}
               AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
             """,
             params,

@@ -1,4 +1,4 @@
-"""The Affaires list's search and filter widgets, read into an AffaireFilters.
+"""The Affaires list's search and filter widgets, read into an Filters.
 
 The widgets start from the filters kept in session state, so a filter survives opening and
 closing a record and a drill-down from an analysis arrives with its filters applied.
@@ -13,9 +13,9 @@ from typing import Any
 import streamlit as st
 
 from crm_data import referentiels
-from crm_data.affaires_list import AffaireFilters
 from crm_data.analyses import user_labels
 from crm_data.db import Connection
+from crm_data.filters import Filters
 from crm_data.model import Statut, TypeAffaire
 
 _RANGES = (
@@ -53,7 +53,7 @@ def _sans_famille(column: Any, wanted: bool) -> bool:
     return ticked
 
 
-def filter_widgets(con: Connection, current: AffaireFilters) -> AffaireFilters:
+def filter_widgets(con: Connection, current: Filters) -> Filters:
     """Draw the search box and filters; return the filters they describe."""
     user_names = user_labels(con)
     with st.container(border=True):

@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from crm_data import referentiels
-from crm_data.affaires_list import AffaireFilters
 from crm_data.analyses import user_labels
+from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 from crm_ui import charts, excel
 from crm_ui.navigation import open_affaires_list
@@ -145,7 +145,7 @@ def chart(
     fig: go.Figure | None,
     key: str,
     empty: str,
-    drill: Callable[[str, str], AffaireFilters | None] | None = None,
+    drill: Callable[[str, str], Filters | None] | None = None,
 ) -> None:
     """Draw fig, or the sentence `empty` when there is nothing to draw; a click on a bar opens
     the Affaires list with the filters drill(group, trace name) returns."""

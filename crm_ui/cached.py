@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_data import analyses
-from crm_data.analyses import Filters
+from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_ui import session
 

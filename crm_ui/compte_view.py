@@ -10,8 +10,9 @@ from typing import Any
 import streamlit as st
 
 from crm_data import comptes, contacts
-from crm_data.affaires_list import AffaireFilters, list_affaires, list_totals
+from crm_data.affaires_list import list_affaires, list_totals
 from crm_data.db import Connection
+from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_ui import formatting
 from crm_ui.child_forms import errors_of, init_once, selected_id, submit
@@ -89,7 +90,7 @@ def _contacts(con: Connection, actor: Actor, compte_id: int) -> None:
 
 
 def _affaires(con: Connection, actor: Actor, compte_id: int) -> None:
-    filters = AffaireFilters(compte_id=compte_id)
+    filters = Filters(compte_id=compte_id)
     totals = list_totals(con, actor, filters)
     st.subheader(f"Affaires ({formatting.number(totals.nombre)})")
     m1, m2 = st.columns(2)

@@ -9,7 +9,8 @@ import random
 import pytest
 
 from crm_data import db
-from crm_data.affaires_list import SORTABLE, AffaireFilters, list_affaires, list_totals
+from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
+from crm_data.filters import Filters
 from crm_data.model import Role
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
 
@@ -65,7 +66,7 @@ def test_page_matches_the_plain_join(con: db.Connection, sort: str, descending: 
             for r in cur.execute(REFERENCE.format(order=order, direction=direction)).fetchall()
         ]
     frame = list_affaires(
-        con, admin(con), AffaireFilters(), sort=sort, descending=descending, limit=7, offset=7
+        con, admin(con), Filters(), sort=sort, descending=descending, limit=7, offset=7
     )
     assert frame["id"].tolist() == expected
 
@@ -84,7 +85,7 @@ def test_search_matches_name_compte_or_contact(search: str, expected: set[str]) 
         "contact": make_affaire(con, nom="Serveurs", compte_id=other, contact_id=julie),
         "nom": make_affaire(con, nom="Réfection toiture", compte_id=other),
     }
-    filters = AffaireFilters(search=search)
+    filters = Filters(search=search)
     found = set(list_affaires(con, admin(con), filters)["id"].tolist())
     assert found == {ids[k] for k in expected}
     assert list_totals(con, admin(con), filters).nombre == len(expected)
@@ -97,7 +98,7 @@ def test_page_rows_carry_their_compte_contact_and_user_names() -> None:
     julie = make_contact(con, acme, "Martin", prenom="Julie")
     with_contact = make_affaire(con, compte_id=acme, contact_id=julie, gestion_par=seller.id)
     without = make_affaire(con, compte_id=acme)
-    frame = list_affaires(con, admin(con), AffaireFilters(), sort="id", descending=False)
+    frame = list_affaires(con, admin(con), Filters(), sort="id", descending=False)
     rows = {int(r.id): (r.compte, r.contact, r.gestion_par) for r in frame.itertuples()}
     assert rows[with_contact] == ("Acme", "Julie Martin", "Zoé Vendeuse")
     assert rows[without][0] == "Acme"

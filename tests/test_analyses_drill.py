@@ -16,7 +16,9 @@ from crm_data.users import get_actor, local_admin
 from tests.analyses_factory import D, new_affaire, new_base, new_named_user
 from tests.random_base import random_base
 
-PERIOD = Filters(du=dt.date(2024, 2, 10), au=dt.date(2025, 3, 20), famille=("Logiciel", "Matériel"))
+PERIOD = Filters(
+    du=dt.date(2024, 2, 10), au=dt.date(2025, 3, 20), familles=("Logiciel", "Matériel")
+)
 
 
 @pytest.fixture(scope="module")

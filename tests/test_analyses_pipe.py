@@ -66,9 +66,9 @@ def test_pipe_of_a_commercial_covers_only_their_own_affaires() -> None:
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
-        (Filters(type=("Récurrent",)), 1),
-        (Filters(famille=("Logiciel",)), 1),
-        (Filters(type=("Récurrent",), famille=("Logiciel",)), 0),
+        (Filters(types=("Récurrent",)), 1),
+        (Filters(familles=("Logiciel",)), 1),
+        (Filters(types=("Récurrent",), familles=("Logiciel",)), 0),
         (Filters(), 2),
     ],
 )
@@ -173,7 +173,7 @@ def test_data_quality_counts_each_problem_of_open_affaires() -> None:
     frame = data_quality(con, manager, YEAR_2026)
     assert frame["controle"].tolist() == list(QUALITY_CHECKS.values())
     assert frame["nombre"].tolist() == [1, 1, 1, 1, 0]
-    assert data_quality(con, admin, Filters(type=("Récurrent",)))["nombre"].sum() == 0
+    assert data_quality(con, admin, Filters(types=("Récurrent",)))["nombre"].sum() == 0
 
 
 def _half_cents(con: object) -> None:

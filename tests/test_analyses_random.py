@@ -25,21 +25,21 @@ CASES = {
         Filters(
             du=D("2024-03-15"),
             au=D("2025-02-10"),
-            type=("Nouveau", "Récurrent"),
-            famille=("Logiciel", "Prestation", "Formation"),
+            types=("Nouveau", "Récurrent"),
+            familles=("Logiciel", "Prestation", "Formation"),
             today=D("2025-01-20"),
         ),
     ),
     "admin_one_etape": (
         "admin",
-        Filters(du=D("2024-06-01"), au=D("2025-05-31"), etape=("Proposition commerciale",)),
+        Filters(du=D("2024-06-01"), au=D("2025-05-31"), etapes=("Proposition commerciale",)),
     ),
     "manager_etapes": (
         "admin",
         Filters(
             du=D("2024-01-01"),
             au=D("2026-06-30"),
-            etape=("Analyse des besoins", "Négociation"),
+            etapes=("Analyse des besoins", "Négociation"),
             gestion_par=(3, 5),
             today=D("2024-12-31"),
         ),
@@ -68,9 +68,9 @@ def _scope(aff: pd.DataFrame, actor: Actor, f: Filters, *, etape: bool = True) -
         keep &= aff["gestion_par"] == actor.id
     for column, values in (
         ("gestion_par", f.gestion_par),
-        ("type", f.type),
-        ("famille_article", f.famille),
-        ("etape", f.etape if etape else ()),
+        ("type", f.types),
+        ("famille_article", f.familles),
+        ("etape", f.etapes if etape else ()),
     ):
         if values:
             keep &= aff[column].isin(values)
@@ -102,7 +102,7 @@ def _expected_pipe(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.D
         ca_pondere=("pond", "sum"),
         ca_attendu=("ca_attendu", "sum"),
     )
-    rows = [e for e in ETAPES if not f.etape or e in f.etape]
+    rows = [e for e in ETAPES if not f.etapes or e in f.etapes]
     return grouped.reindex(rows, fill_value=0).rename_axis("etape").reset_index()
 
 
@@ -129,7 +129,7 @@ def _expected_forecast(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> 
 def _expected_results(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
     aff = _closed_in_period(_scope(t["affaire"], actor, f), f)
     won = aff[aff["statut"] == "Gagnée"]
-    out = pd.DataFrame(index=pd.Index(list(f.type) or TYPES, name="type"))
+    out = pd.DataFrame(index=pd.Index(list(f.types) or TYPES, name="type"))
     for name, statut in (
         ("gagnees", "Gagnée"),
         ("perdues", "Perdue"),
@@ -251,7 +251,7 @@ def _expected_conversion(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -
     visits["passed"] = (visits["later_max"] > visits["ordre"]) | visits["won_at"].notna()
     left = visits[["next", "closed_at"]].min(axis=1)
     visits["jours"] = (left.dt.normalize() - visits["changed_at"].dt.normalize()).dt.days
-    rows = [e for e in ETAPES if not f.etape or e in f.etape]
+    rows = [e for e in ETAPES if not f.etapes or e in f.etapes]
     out = pd.DataFrame(index=pd.Index(rows, name="etape"))
     out["entrees"] = visits.groupby("nouveau")["affaire_id"].nunique()
     out["passees_suivante"] = visits[visits["passed"]].groupby("nouveau")["affaire_id"].nunique()

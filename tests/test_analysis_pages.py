@@ -13,7 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from crm_data import cli_analyse, db, demo
-from crm_data.affaires_list import AffaireFilters, list_totals
+from crm_data.affaires_list import list_totals
+from crm_data.filters import Filters
 from crm_data.users import local_admin
 from tests.analyses_factory import new_affaire, new_compte
 from tests.factories import make_affaire
@@ -135,7 +136,7 @@ def test_selecting_a_commercial_opens_their_open_affaires(filled: Path) -> None:
     at.session_state["commerciaux_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     filters = at.session_state["affaires_filters"]
-    assert isinstance(filters, AffaireFilters)
+    assert isinstance(filters, Filters)
     assert filters.statuts == ["En cours"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Affaires"] == str(commerciaux.iloc[0]["nombre_ouvertes"])
@@ -191,19 +192,19 @@ def test_the_stuck_count_is_every_stuck_affaire_not_the_display_cap(_isolated_ba
 
 def test_a_drill_to_affaires_without_famille_ticks_the_sans_famille_box(filled: Path) -> None:
     at = open_page("app_pages/ventes.py")
-    at.session_state["affaires_filters"] = AffaireFilters(sans_famille=True)
+    at.session_state["affaires_filters"] = Filters(sans_famille=True)
     at.switch_page("app_pages/affaires.py").run()
     assert not at.exception
     assert at.checkbox(key="affaires_sans_famille").value
     con = db.shared_connection(filled)
-    count = list_totals(con, local_admin(con), AffaireFilters(sans_famille=True)).nombre
+    count = list_totals(con, local_admin(con), Filters(sans_famille=True)).nombre
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Affaires"] == f"{count:,}".replace(",", "\u00a0")
 
 
 def test_the_drill_banner_speaks_french(filled: Path) -> None:
     at = open_page("app_pages/ventes.py")
-    target = AffaireFilters(statuts=["Gagnée"], cloture_du=dt.date(2024, 1, 1))
+    target = Filters(statuts=["Gagnée"], cloture_du=dt.date(2024, 1, 1))
     at.session_state["affaires_filters"] = target
     at.switch_page("app_pages/affaires.py").run()
     banner = next(i.value for i in at.info if "Filtres venant d'une analyse" in i.value)

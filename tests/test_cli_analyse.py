@@ -52,7 +52,9 @@ def test_csv_output_equals_the_analysis(
     )
     assert code == 0
     con = db.open_base(path)
-    expected = REGISTRY[name](con, local_admin(con), Filters(D("2026-01-01"), D("2026-12-31")))
+    expected = REGISTRY[name](
+        con, local_admin(con), Filters(du=D("2026-01-01"), au=D("2026-12-31"))
+    )
     con.close()
     printed = pd.read_csv(io.StringIO(out), keep_default_na=False, na_values=[""])
     assert list(printed.columns) == list(expected.columns)

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_data import actions, affaires, comptes, contacts, db, validation
-from crm_data.affaires_list import AffaireFilters, list_affaires
+from crm_data.affaires_list import list_affaires
+from crm_data.filters import Filters
 from crm_data.model import AFFAIRE_FIELDS, ValidationError
 from crm_data.text import storable
 from tests.factories import admin, make_affaire, make_compte, make_contact, new_base
@@ -91,7 +92,7 @@ def test_hostile_text_is_stored_and_found_as_plain_text(text: str) -> None:
     actions.create_action(con, admin(con), affaire, {"type": "Mail", "objet": text})
 
     assert affaires.get_affaire(con, admin(con), affaire).notes == text
-    found = list_affaires(con, admin(con), AffaireFilters(search=text))
+    found = list_affaires(con, admin(con), Filters(search=text))
     assert found["id"].tolist() == [affaire]
     assert comptes.search_comptes(con, text)["id"].tolist() == [compte]
     assert comptes.list_comptes(con, admin(con), search=text)[1] == 1
@@ -109,7 +110,7 @@ def test_wildcards_typed_in_a_search_match_nothing_else(stored: str, search: str
     compte = make_compte(con, stored)
     make_contact(con, compte, stored)
     make_affaire(con, compte_id=compte, nom=stored)
-    assert list_affaires(con, admin(con), AffaireFilters(search=search)).empty
+    assert list_affaires(con, admin(con), Filters(search=search)).empty
     assert comptes.search_comptes(con, search).empty
     assert contacts.list_contacts(con, search=search)[1] == 0
 
@@ -121,6 +122,4 @@ def test_lone_surrogate_is_stored_as_replacement_character() -> None:
     saved = affaires.get_affaire(con, admin(con), affaire)
     assert (saved.nom, saved.notes) == ("Nom \ufffd", "\ufffd")
     assert comptes.get_compte(con, compte).nom == "Client \ufffd brisé"
-    assert list_affaires(con, admin(con), AffaireFilters(search="\udfff"))["id"].tolist() == [
-        affaire
-    ]
+    assert list_affaires(con, admin(con), Filters(search="\udfff"))["id"].tolist() == [affaire]

@@ -21,9 +21,10 @@ from crm_data import (
     referentiels,
     users,
 )
-from crm_data.affaires_list import AffaireFilters, affaire_ids, list_affaires, list_totals
+from crm_data.affaires_list import affaire_ids, list_affaires, list_totals
 from crm_data.db import Connection, read
 from crm_data.fileformat import read_canonical_bytes
+from crm_data.filters import Filters
 from crm_data.model import (
     Actor,
     CrmError,
@@ -283,19 +284,19 @@ def test_commercial_cannot_hand_own_affaire_to_another() -> None:
 def test_commercial_lists_only_own_affaires() -> None:
     w = world()
     own = make_affaire(w.con, w.bob, compte_id=w.compte, ca_potentiel="300")
-    everything = AffaireFilters()
+    everything = Filters()
     assert list_affaires(w.con, w.bob, everything)["id"].tolist() == [own]
     assert affaire_ids(w.con, w.bob, everything) == [own]
     totals = list_totals(w.con, w.bob, everything)
     assert (totals.nombre, totals.ca_potentiel) == (1, 300)
-    asked_for_alice = AffaireFilters(gestion_par=[w.alice.id])
+    asked_for_alice = Filters(gestion_par=[w.alice.id])
     assert list_totals(w.con, w.bob, asked_for_alice).nombre == 0
 
 
 def test_manager_lists_every_affaire() -> None:
     w = world()
     own = make_affaire(w.con, w.bob, compte_id=w.compte)
-    assert sorted(affaire_ids(w.con, w.manager, AffaireFilters())) == sorted([w.affaire, own])
+    assert sorted(affaire_ids(w.con, w.manager, Filters())) == sorted([w.affaire, own])
 
 
 def test_compte_totals_count_only_the_affaires_the_actor_sees() -> None:

@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 
 from crm_data import affaires
-from crm_data.affaires_list import AffaireFilters, list_affaires
+from crm_data.affaires_list import list_affaires
+from crm_data.filters import Filters
 from tests.factories import admin, make_affaire, make_compte, new_base
 
 LIST_FILTERS = ["statuts", "etapes", "types", "familles", "codes_cloture"]
@@ -25,7 +26,7 @@ def test_a_lone_surrogate_in_a_name_is_saved_by_create_affaire() -> None:
 def test_a_lone_surrogate_in_the_search_finds_what_was_stored() -> None:
     con = new_base()
     affaire_id = make_affaire(con, nom="Devis \ud83d")
-    found = list_affaires(con, admin(con), AffaireFilters(search="devis \udc00"))
+    found = list_affaires(con, admin(con), Filters(search="devis \udc00"))
     assert found["id"].tolist() == [affaire_id]
 
 
@@ -33,5 +34,5 @@ def test_a_lone_surrogate_in_the_search_finds_what_was_stored() -> None:
 def test_a_lone_surrogate_in_a_list_filter_matches_nothing(name: str) -> None:
     con = new_base()
     make_affaire(con)
-    filters = dataclasses.replace(AffaireFilters(), **{name: ["\ud800"]})
+    filters = dataclasses.replace(Filters(), **{name: ["\ud800"]})
     assert list_affaires(con, admin(con), filters).empty
