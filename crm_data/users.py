@@ -38,20 +38,23 @@ def get_actor(con: Connection, login: str) -> Actor:
 
 
 def actor_by_email(con: Connection, email: str) -> Actor | None:
-    """The active user with this e-mail (ignoring case), or None: an unknown e-mail is refused."""
+    """The active user with this e-mail (ignoring case), or None: an unknown e-mail is refused.
+
+    The comparison is made here, not in SQL: a base's macro can redefine lower() in DuckDB.
+    """
+    wanted = email.strip().lower()
     with read(con) as cur:
-        row = cur.execute(
+        rows = cur.execute(
             """
-            SELECT id, login, nom, role
+            SELECT id, login, nom, role, email
             FROM utilisateur
-            WHERE lower(email) = lower(?)
+            WHERE email IS NOT NULL
               AND actif
             ORDER BY id
-            LIMIT 1
-            """,
-            [email.strip()],
-        ).fetchone()
-    return _actor(row) if row else None
+            """
+        ).fetchall()
+    found = next((row for row in rows if str(row[4]).lower() == wanted), None)
+    return _actor(found) if found else None
 
 
 def local_admin(con: Connection) -> Actor:
