@@ -167,6 +167,8 @@ def backup(source: db.Connection | str | Path, target: str | Path) -> BackupInfo
         os.replace(partial, target)
     except duckdb.Error as exc:
         raise BackupError(f"La sauvegarde vers {target} a échoué : {exc}") from exc
+    except OSError as exc:
+        raise BackupError(f"La sauvegarde vers {target} a échoué ({exc.strerror}).") from exc
     finally:
         partial.unlink(missing_ok=True)
         Path(f"{partial}.wal").unlink(missing_ok=True)
@@ -348,8 +350,13 @@ def _swap(path: Path, fresh: Path, keep_previous: bool) -> Path | None:
             if previous is None:
                 db.open_base(path).close()
         db.close_shared(path)
-        Path(f"{path}.wal").unlink(missing_ok=True)
-        os.replace(fresh, path)
+        try:
+            Path(f"{path}.wal").unlink(missing_ok=True)
+            os.replace(fresh, path)
+        except OSError as exc:
+            raise BackupError(
+                f"La restauration a échoué ({exc.strerror}) : la base n'a pas été modifiée."
+            ) from exc
     return previous
 
 
