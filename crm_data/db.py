@@ -40,6 +40,10 @@ DISK_FULL = (
     "Le disque de la base est plein : rien n'a été enregistré. Libérez de la place, puis "
     "réessayez (aucune donnée déjà enregistrée n'est perdue)."
 )
+DISK_FULL_REOPEN = (
+    "Le disque de la base est plein : la base va être rouverte. Libérez de la place, vérifiez "
+    "que votre dernier enregistrement y figure, puis réessayez."
+)
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -233,7 +237,8 @@ def _french(exc: duckdb.Error, gate: _Gate | None) -> CrmError | None:
     if isinstance(exc, duckdb.InterruptException):
         return CrmError(INTERRUPTED)
     if "No space left on device" in text or "disk is full" in text.lower():
-        return CrmError(DISK_FULL)
+        # A fatal error may come from the checkpoint after a commit already in the WAL.
+        return CrmError(DISK_FULL_REOPEN if gate is not None and gate.invalid else DISK_FULL)
     if gate is not None and gate.invalid:
         return CrmError(
             "La base a rencontré une erreur grave et va être rouverte : rien n'a été "
@@ -322,6 +327,9 @@ def transaction(con: Connection) -> Iterator[Connection]:
                     cur.execute("ROLLBACK")
                 raise
         except duckdb.TransactionException as exc:
+            french = _french(exc, gate)
+            if french is not None:
+                raise french from exc
             raise ConflictError(
                 "Un autre utilisateur enregistrait la même fiche au même instant : "
                 "rechargez-la et réessayez.",
