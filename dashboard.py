@@ -11,6 +11,7 @@ import streamlit as st
 from crm_data.model import CrmError
 from crm_ui import session, sign_in
 from crm_ui.access import Area, page
+from crm_ui.fields import plain
 
 st.set_page_config(
     page_title="CRM Affaires",
@@ -23,7 +24,7 @@ try:
     session.connection()
     actor = sign_in.gate()
 except CrmError as exc:
-    st.error(str(exc), icon="🔒")
+    st.error(plain(str(exc)), icon="🔒")
     st.stop()
 
 # Section → (area, file, title, icon); Affaires is the default view.

@@ -3,6 +3,8 @@ a selected row, `?affaire=ID` or "Nouvelle affaire" opens the record in place of
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
@@ -13,6 +15,7 @@ from crm_ui.affaire_form import NEW
 from crm_ui.affaires_filters import filter_widgets
 from crm_ui.demo_offer import offer_demo
 from crm_ui.fiche import show_fiche
+from crm_ui.fields import plain
 from crm_ui.navigation import FILTERS_KEY, list_filters
 
 PAGE_SIZE = 50
@@ -55,10 +58,11 @@ if target is not None:
     st.session_state.pop("affaires_totals", None)
     if target == NEW:
         show_fiche(con, actor, None)
-    elif target.isdigit():
+    # ASCII digits only: "²".isdigit() is True and int("²") raises; 18 digits fit a BIGINT.
+    elif re.fullmatch(r"[0-9]{1,18}", target):
         show_fiche(con, actor, int(target))
     else:
-        st.error(f"« {target} » n'est pas un numéro d'affaire.")
+        st.error(f"« {plain(target)} » n'est pas un numéro d'affaire.")
     st.stop()
 
 

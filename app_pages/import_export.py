@@ -18,6 +18,7 @@ from crm_data.source_table import source_from_bytes
 from crm_ui import import_wizard as wizard
 from crm_ui import session
 from crm_ui.access import Area, require
+from crm_ui.fields import plain
 from crm_ui.navigation import list_filters
 
 EXPORTS = {
@@ -61,7 +62,7 @@ with tab_export:
                         con, actor, target, ids, progress=lambda f, m: bar.progress(f, text=m)
                     )
             except CrmError as exc:
-                st.error(str(exc))
+                st.error(plain(str(exc)))
                 st.stop()
             st.session_state["export_file"] = (target.read_bytes(), EXPORTS[what] + suffix, count)
         bar.empty()
@@ -95,7 +96,7 @@ with tab_import:
     try:
         scan = wizard.scan_upload(data, upload.name)
     except CrmError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         st.stop()
     st.caption(f"{scan.detection.describe()} · {scan.rows} lignes")
     st.dataframe(scan.preview, hide_index=True, key="import_preview")
@@ -122,7 +123,7 @@ with tab_import:
         mapping.check()
     except ValidationError as exc:
         for _, message in exc.errors:
-            st.error(message)
+            st.error(plain(message))
         st.stop()
 
     save_left, save_right = st.columns([3, 1], vertical_alignment="bottom")
@@ -133,9 +134,9 @@ with tab_import:
         try:
             mapping.nom = nom
             save_mapping(con, actor, mapping)
-            st.success(f"Mapping « {mapping.nom} » enregistré.")
+            st.success(f"Mapping « {plain(mapping.nom)} » enregistré.")
         except CrmError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
 
     skip_invalid = st.checkbox(
         "Importer les lignes valides même si d'autres sont rejetées", key="import_skip"
@@ -159,7 +160,7 @@ with tab_import:
             )
         except CrmError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             st.stop()
         bar.empty()
         st.session_state["import_report"] = report

@@ -26,7 +26,7 @@ def _done(action_id: int, version: int) -> None:
     try:
         actions.mark_done(con, actor, action_id, version)
     except CrmError as exc:
-        session.flash(str(exc), icon="⚠️")
+        session.flash(plain(str(exc)), icon="⚠️")
         return
     session.flash("Action marquée comme faite.")
 

@@ -10,6 +10,7 @@ from crm_data import affaires, users
 from crm_data.model import CrmError, Role, ValidationError
 from crm_ui import formatting, session
 from crm_ui.access import ROLE_LABELS, Area, require
+from crm_ui.fields import plain
 
 FIELD_LABELS = {"login": "Identifiant", "nom": "Nom", "email": "E-mail", "role": "Rôle"}
 
@@ -29,7 +30,7 @@ def show_errors(exc: ValidationError, slots: dict[str, DeltaGenerator]) -> None:
         if target is not None:
             target.error(message)
         else:
-            st.error(f"{FIELD_LABELS.get(name, name)} : {message}")
+            st.error(f"{FIELD_LABELS.get(name, name)} : {plain(message)}")
 
 
 team = users.users_with_affaires(con, actor)
@@ -69,7 +70,7 @@ with new_tab, st.form("users_new", clear_on_submit=False):
         except ValidationError as exc:
             show_errors(exc, new_slots)
         else:
-            session.flash(f"Utilisateur « {login} » créé.")
+            session.flash(f"Utilisateur « {plain(login)} » créé.")
             st.rerun()
 
 with edit_tab:
@@ -114,9 +115,9 @@ with edit_tab:
                 except ValidationError as exc:
                     show_errors(exc, edit_slots)
                 except CrmError as exc:
-                    st.error(str(exc))
+                    st.error(plain(str(exc)))
                 else:
-                    session.flash(f"Utilisateur « {edit_nom} » enregistré.")
+                    session.flash(f"Utilisateur « {plain(edit_nom)} » enregistré.")
                     st.rerun()
 
 with reassign_tab:
@@ -154,10 +155,10 @@ with reassign_tab:
                         con, actor, int(source), int(target), open_only=open_only
                     )
                 except CrmError as exc:
-                    st.error(str(exc))
+                    st.error(plain(str(exc)))
                 else:
                     session.flash(
-                        f"{formatting.number(moved)} affaire(s) de {names[int(source)]} "
-                        f"confiée(s) à {names[int(target)]}."
+                        f"{formatting.number(moved)} affaire(s) de {plain(names[int(source)])} "
+                        f"confiée(s) à {plain(names[int(target)])}."
                     )
                     st.rerun()

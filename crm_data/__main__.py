@@ -1,4 +1,4 @@
-"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|analyse|user add`.
+"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|analyse|user add|check`.
 
 Exit status: 0 done, 1 rejected input (nothing written, problems on stderr in French), 2 wrong
 usage. A new command is a parser in build_parser and a handler in HANDLERS.
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--nom", default=None)
     add.add_argument("--email", default=None)
+    commands.add_parser(
+        "check", parents=[common], help="vérifier la base (liens, versions, règles)"
+    )
     cli_backup.add_parsers(commands, common)
     return parser
 
@@ -188,6 +191,20 @@ def cmd_user_add(con: Connection, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(con: Connection, args: argparse.Namespace) -> int:
+    """Run the integrity check: 0 when sound, 1 with every problem on stderr."""
+    from crm_data.integrity import check
+
+    problems = check(con)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"Base {args.db} : {len(problems)} problème(s) trouvé(s).", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"Base {args.db} : aucun problème trouvé.")
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Handler] = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -195,6 +212,7 @@ HANDLERS: dict[str, Handler] = {
     "export": cmd_export,
     "analyse": cli_analyse.handle,
     "user add": cmd_user_add,
+    "check": cmd_check,
     "backup": cli_backup.cmd_backup,
     "restore": cli_backup.cmd_restore,
 }

@@ -41,19 +41,23 @@ def get_actor(con: Connection, login: str) -> Actor:
 
 def actor_by_email(con: Connection, email: str) -> Actor | None:
     """The active user with this e-mail (ignoring case), or None: an unknown e-mail is refused,
-    and so is one that several users share (never one of them picked silently)."""
+    and so is one that several users share (never one of them picked silently).
+
+    The comparison is made here, not in SQL: a base's macro can redefine lower() in DuckDB.
+    """
+    wanted = email.strip().lower()
     with read(con) as cur:
         rows = cur.execute(
             """
-            SELECT id, login, nom, role
+            SELECT id, login, nom, role, email
             FROM utilisateur
-            WHERE lower(email) = lower(?)
+            WHERE email IS NOT NULL
               AND actif
-            LIMIT 2
-            """,
-            [email.strip()],
+            ORDER BY id
+            """
         ).fetchall()
-    return _actor(rows[0]) if len(rows) == 1 else None
+    found = [row for row in rows if str(row[4]).lower() == wanted]
+    return _actor(found[0]) if len(found) == 1 else None
 
 
 def local_admin(con: Connection) -> Actor:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 import streamlit as st
 
-from crm_data import backup
+from crm_data import backup, integrity
 from crm_data.db import Connection
 from crm_data.model import Actor, CrmError
 from crm_data.text import datetime_fr
@@ -20,6 +21,7 @@ from crm_ui.fields import plain
 
 RESTORE_MAX_MB = 2048
 _CHECKED_KEY = "backup_restore_checked"
+_PROBLEMS_KEY = "backup_check_problems"
 
 
 def backup_bytes(con: Connection) -> bytes:
@@ -36,6 +38,7 @@ def render(con: Connection, actor: Actor) -> None:
         return
     _render_backup(con)
     _render_restore()
+    _render_check(con)
 
 
 def _render_backup(con: Connection) -> None:
@@ -91,11 +94,42 @@ def _render_restore() -> None:
         try:
             result = backup.restore(session.db_path(), staged)
         except CrmError as exc:
-            session.reconnect()
             st.error(plain(str(exc)))
             return
-    session.reconnect()
+        except OSError as exc:
+            st.error(f"La restauration a échoué ({plain(exc.strerror)}) : réessayez.")
+            return
+        finally:
+            # A base that cannot be reopened shows its own French message on the next run.
+            with suppress(CrmError):
+                session.reconnect()
     st.cache_data.clear()
-    kept = f" L'ancienne base est gardée dans {result.previous.name}." if result.previous else ""
+    kept = (
+        f" L'ancienne base est gardée dans {plain(result.previous.name)} "
+        f"(les {backup.KEEP_PREVIOUS} plus récentes sont gardées à côté de la base)."
+        if result.previous
+        else ""
+    )
     session.flash(f"Sauvegarde du {datetime_fr(info.created_at)} restaurée.{kept}")
+    # The restored base is checked at once; the result shows under « Vérifier la base ».
+    st.session_state[_PROBLEMS_KEY] = integrity.check(session.connection())
     st.rerun()
+
+
+def _render_check(con: Connection) -> None:
+    st.subheader("Vérifier la base")
+    st.caption(
+        "Cherche les fiches rattachées à une affaire disparue, les affaires hors des règles et "
+        "les champs différents de leur dernier historique. Faite aussi après chaque restauration."
+    )
+    if st.button("Vérifier", key="backup_check_button", icon=":material/fact_check:"):
+        st.session_state[_PROBLEMS_KEY] = integrity.check(con)
+    problems = st.session_state.get(_PROBLEMS_KEY)
+    if problems is None:
+        return
+    if not problems:
+        st.success("Aucun problème trouvé dans la base.")
+        return
+    st.error(f"{len(problems)} problème(s) trouvé(s) :")
+    for problem in problems:
+        st.markdown(f"- {plain(problem)}")

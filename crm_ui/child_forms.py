@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_data.model import CrmError, ValidationError
-from crm_ui.fields import clear_keys
+from crm_ui.fields import clear_keys, plain
 from crm_ui.session import flash
 
 Saver = Callable[[dict[str, Any]], object]
@@ -87,7 +87,7 @@ def delete_button(
 ) -> None:
     """A Supprimer popover that asks for confirmation before deleting."""
     with st.popover("Supprimer", icon=":material/delete:"):
-        st.write(f"Supprimer {what} ? Cette suppression est définitive.")
+        st.write(f"Supprimer {plain(what)} ? Cette suppression est définitive.")
         st.button(
             "Oui, supprimer",
             key=key + "delete",

@@ -8,6 +8,7 @@ from crm_data import demo
 from crm_data.db import Connection
 from crm_data.model import Actor, CrmError
 from crm_ui import session
+from crm_ui.fields import plain
 
 DEMO_AFFAIRES = 5_000
 DEMO_SEED = 1
@@ -44,7 +45,7 @@ def offer_demo(con: Connection, actor: Actor) -> None:
         try:
             demo.generate(con, affaires=DEMO_AFFAIRES, seed=DEMO_SEED, progress=show)
         except CrmError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return
     st.cache_data.clear()
     session.flash("Données de démonstration chargées.")

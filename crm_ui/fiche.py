@@ -26,7 +26,7 @@ def show_fiche(con: Connection, actor: Actor, affaire_id: int | None) -> None:
     try:
         orig = affaire_form(con, actor, affaire_id)
     except NotFoundError as exc:
-        st.error(str(exc), icon=":material/search_off:")
+        st.error(plain(str(exc)), icon=":material/search_off:")
         st.button("Retour à la liste", key="fiche_missing_back", on_click=close, args=(None,))
         return
     head.subheader(f"Affaire n° {affaire_id} — {plain(orig.nom)}")

@@ -27,14 +27,14 @@ def field_errors(errors: Sequence[tuple[str, str]], name: str) -> None:
     """Show the messages about one field right under it."""
     for field_name, message in errors:
         if field_name == name:
-            st.error(message, icon=":material/error:")
+            st.error(plain(message), icon=":material/error:")
 
 
 def other_errors(errors: Sequence[tuple[str, str]], shown: set[str]) -> None:
     """Show the messages about fields the form does not display (none should be lost)."""
     for field_name, message in errors:
         if field_name not in shown:
-            st.error(message, icon=":material/error:")
+            st.error(plain(message), icon=":material/error:")
 
 
 def clear_keys(prefix: str) -> None:

@@ -32,6 +32,7 @@ from crm_data.mappings_shipped import Companions, read_companions
 from crm_data.model import Statut, TypeAffaire
 from crm_data.source_table import Detection, source_from_bytes
 from crm_data.text import fold
+from crm_ui.fields import plain
 
 PREVIEW_ROWS = 10
 MAX_VALUES = 60
@@ -125,7 +126,7 @@ def edit_columns(mapping: Mapping, header: Sequence[str], key: str) -> dict[str,
         current = mapping.columns.get(column, _IGNORE)
         with grid[index % 3]:
             target = st.selectbox(
-                column,
+                plain(column),
                 options,
                 index=options.index(current) if current in options else 0,
                 format_func=lambda f: TARGET_LABELS.get(f, f),
@@ -144,7 +145,7 @@ def edit_values(
     for column, target in columns.items():
         if target not in VALUE_FIELDS or not scan.samples.get(column):
             continue
-        st.markdown(f"**{column}** → {TARGET_LABELS[target]}")
+        st.markdown(f"**{plain(column)}** → {TARGET_LABELS[target]}")
         options = [_AS_IS, *lists.get(target, [])]
         chosen: dict[str, str] = {}
         grid = st.columns(3)
@@ -152,7 +153,7 @@ def edit_values(
             current = mapping.values.get(target, {}).get(fold(value), _AS_IS)
             with grid[index % 3]:
                 ours = st.selectbox(
-                    value,
+                    plain(value),
                     options,
                     index=options.index(current) if current in options else 0,
                     key=f"{key}_val_{target}_{index}",
@@ -253,7 +254,7 @@ def show_report(report: MappedImportReport) -> None:
     d.metric("Nouveaux contacts", len(report.contacts_crees))
     e.metric("Nouveaux utilisateurs", len(report.users_crees))
     for line in report.summary():
-        st.markdown(f"- {line}")
+        st.markdown(f"- {plain(line)}")
     if not report.errors:
         return
     frame = rejected_frame(report)

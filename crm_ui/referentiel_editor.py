@@ -15,7 +15,7 @@ from crm_data import referentiels
 from crm_data.db import Connection
 from crm_data.model import Actor, CategorieCloture
 from crm_ui.child_forms import delete_button, errors_of, init_once, selected_id, submit
-from crm_ui.fields import field_errors, other_errors
+from crm_ui.fields import field_errors, other_errors, plain
 
 LABELS = {
     "etape": ("Étapes", "étape"),
@@ -108,7 +108,7 @@ def referentiel_editor(con: Connection, actor: Actor, referentiel: str) -> None:
         key = f"ref.{referentiel}.{old_nom}."
         init_once(key, {n: row[n] for n in names} | {"actif": bool(row["actif"])})
         with st.form(key + "form", border=True):
-            st.markdown(f"**Modifier : {old_nom}**")
+            st.markdown(f"**Modifier : {plain(old_nom)}**")
             _fields(referentiel, key, errors_of(key))
             st.form_submit_button(
                 "Enregistrer",

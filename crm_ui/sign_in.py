@@ -11,6 +11,7 @@ import streamlit as st
 from crm_data.model import Actor
 from crm_ui import session
 from crm_ui.access import ROLE_LABELS
+from crm_ui.fields import plain
 
 PROVIDER_LABELS = {"microsoft": "Microsoft", "google": "Google", "keycloak": "Keycloak"}
 
@@ -49,7 +50,7 @@ def _sign_in_screen() -> None:
 
 def _refused(email: str | None) -> None:
     st.title("Accès refusé")
-    who = f"L'adresse « {email} »" if email else "Votre compte"
+    who = f"L'adresse « {plain(email)} »" if email else "Votre compte"
     st.error(
         f"{who} n'a pas accès à CRM Affaires : elle est inconnue, désactivée ou non vérifiée. "
         "Demandez à un administrateur de vous ajouter ou de réactiver votre compte.",
@@ -62,7 +63,7 @@ def _refused(email: str | None) -> None:
 def _sidebar(actor: Actor, local: bool) -> None:
     with st.sidebar:
         st.markdown("### :material/work: CRM Affaires")
-        st.caption(f"{actor.nom} · {ROLE_LABELS[actor.role]}")
+        st.caption(f"{plain(actor.nom)} · {ROLE_LABELS[actor.role]}")
         if not local and st.button("Se déconnecter", key="sign_out", icon=":material/logout:"):
             _leave(st.logout)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from crm_data import documents
+from crm_data import documents, users
 from crm_data.db import Connection
-from crm_data.model import DOCUMENT_STATUTS, Actor, TypeDocument
+from crm_data.model import DOCUMENT_STATUTS, Actor, NotFoundError, TypeDocument
 from crm_ui import formatting
 from crm_ui.child_forms import (
     Saver,
@@ -21,7 +21,7 @@ from crm_ui.child_forms import (
     selected_id,
     submit,
 )
-from crm_ui.fields import field_errors, other_errors
+from crm_ui.fields import field_errors, other_errors, plain
 
 DOCUMENT_FIELDS = ("type", "numero", "date_document", "montant_ht", "statut")
 
@@ -126,17 +126,30 @@ def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             )
 
 
+def file_at_click(con: Connection, actor: Actor, document_id: int) -> bytes:
+    """The document's file, read when the button is clicked with the user's rights of then.
+
+    Given as bytes, Streamlit would serve it at an unguessable /media/ URL for as long as the
+    page shows the button, to anyone holding the URL; read at the click, it is stored only
+    until the next script run ends (RELIABILITY.md).
+    """
+    attached = documents.document_file(con, users.get_actor(con, actor.login), document_id)
+    if attached is None:
+        raise NotFoundError("Ce document n'a plus de fichier.")
+    return attached[1]
+
+
 def _edit(con: Connection, actor: Actor, affaire_id: int, document_id: int) -> None:
     key = form_key("document", affaire_id, document_id)
     record = documents.get_document(con, actor, document_id)
     amount = record["montant_ht"]
     version = init_once(key, record | {"montant_ht": None if amount is None else float(amount)})
-    attached = documents.document_file(con, actor, document_id) if record["fichier_nom"] else None
-    if attached is not None:
+    if record["fichier_nom"]:
+        name = str(record["fichier_nom"])
         st.download_button(
-            f"Télécharger {attached[0]}",
-            data=attached[1],
-            file_name=attached[0],
+            f"Télécharger {plain(name)}",
+            data=partial(file_at_click, con, actor, document_id),
+            file_name=name,
             mime="application/pdf",
             key=key + "download",
             icon=":material/download:",

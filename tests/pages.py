@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,14 @@ def widget(at: AppTest, key: str) -> Any:
     raise AssertionError(f"no widget with key {key!r}")
 
 
+def shown(markdown: str) -> str:
+    """The text a reader sees of markdown escaped by crm_ui.fields.plain."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
+
+
 def texts(at: AppTest, kind: str) -> list[str]:
-    """Every value of the elements of one kind (error, warning, info, caption...)."""
-    return [str(e.value) for e in getattr(at, kind)]
+    """Every value of the elements of one kind (error, warning, info, caption...), as read."""
+    return [shown(str(e.value)) for e in getattr(at, kind)]
 
 
 def select_row(at: AppTest, table_key: str, row: int) -> AppTest:

@@ -3,6 +3,7 @@ and refuse any file that is not one of ours."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -253,3 +254,56 @@ def test_scheduled_backups_run_beside_the_app(tmp_path: Path) -> None:
     files = sorted(folder.glob("crm-*.duckdb"))
     assert len(files) >= 2
     assert backup.read_backup(files[-1]).digests["affaire"][0] == 1
+
+
+def test_restores_keep_only_the_newest_replaced_bases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backup, "KEEP_PREVIOUS", 2)
+    base = tmp_path / "crm.duckdb"
+    target = tmp_path / "sauvegarde.duckdb"
+    backup.backup(db.shared_connection(base), target)
+    kept = [backup.restore(base, target).previous for _ in range(4)]
+    left = sorted(tmp_path.glob("crm.avant-restauration-*.duckdb"))
+    assert left == sorted(p for p in kept[-2:] if p is not None)
+
+
+def test_a_restore_removes_the_partial_files_killed_restores_left(tmp_path: Path) -> None:
+    base = tmp_path / "crm.duckdb"
+    target = tmp_path / "sauvegarde.duckdb"
+    backup.backup(db.shared_connection(base), target)
+    stale = tmp_path / ".crm.duckdb.0123.partiel"
+    recent = tmp_path / ".crm.duckdb.4567.partiel"
+    for leftover in (stale, recent):
+        leftover.write_bytes(b"reste")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    backup.restore(base, target)
+    assert not stale.exists()
+    assert recent.exists()
+
+
+def test_the_kept_copy_can_itself_be_opened_and_backed_up(tmp_path: Path) -> None:
+    base = tmp_path / "crm.duckdb"
+    con = db.shared_connection(base)
+    fill(con)
+    before = digests(con)
+    target = tmp_path / "sauvegarde.duckdb"
+    backup.backup(con, target)
+    previous = backup.restore(base, target).previous
+    assert previous is not None
+    copy = backup.backup(previous, tmp_path / "copie-de-la-copie.duckdb")
+    assert copy.digests == before
+
+
+def test_a_refusal_names_the_users_file_not_a_temporary_one(tmp_path: Path) -> None:
+    base = tmp_path / "crm.duckdb"
+    target = tmp_path / "ma-sauvegarde.duckdb"
+    backup.backup(db.shared_connection(base), target)
+    tampered = duckdb.connect(str(target))
+    tampered.execute("DROP TABLE import_mapping")
+    tampered.close()
+    with pytest.raises(backup.BackupError) as refused:
+        backup.restore(base, target)
+    assert "ma-sauvegarde.duckdb" in str(refused.value)
+    assert "partiel" not in str(refused.value)

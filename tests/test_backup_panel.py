@@ -73,6 +73,18 @@ def test_restore_from_the_panel_brings_back_the_backup(
     assert not at.exception
     assert affaire_count(_isolated_base) == 2
     assert any("restaurée" in t.value for t in at.toast)
+    assert [s.value for s in at.success] == ["Aucun problème trouvé dans la base."]
+
+
+def test_the_check_lists_the_problems_of_the_base(_isolated_base: Path) -> None:
+    con = db.shared_connection(_isolated_base)
+    make_affaire(con)
+    with db.transaction(con) as cur:
+        cur.execute("UPDATE affaire SET nom = 'Changée en douce' WHERE id = 1")
+    at = open_page()
+    at.button(key="backup_check_button").click().run()
+    assert "1 problème(s) trouvé(s)" in at.error[0].value
+    assert any("historique" in m.value for m in at.markdown)
 
 
 def test_panel_refuses_a_file_that_is_not_ours(_isolated_base: Path) -> None:

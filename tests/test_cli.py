@@ -171,6 +171,7 @@ def test_every_command_of_the_parser_has_a_handler() -> None:
         "user add": ["user", "add", "x", "--role", "admin"],
         "backup": ["backup", "s.duckdb"],
         "restore": ["restore", "s.duckdb"],
+        "check": ["check"],
     }
     assert set(samples) == set(HANDLERS)
     for argv in samples.values():

@@ -106,3 +106,47 @@ def test_killed_writer_loses_no_acknowledged_save(tmp_path: Path, rounds: int) -
     print(
         f"\ncrash: {rounds} writers killed, last value {seen.value}, {len(seen.creates)} creations"
     )
+
+
+_NEW_BASE_THEN_KILLED = """
+import os, sys
+from crm_data import db
+from tests.factories import make_affaire
+con = db.open_base(sys.argv[1])
+for n in range(3):
+    make_affaire(con, nom=f"Avant le premier checkpoint {n}")
+print("saved", flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+_REOPEN = """
+import sys
+from crm_data import db
+con = db.open_base(sys.argv[1])
+print(con.execute("SELECT count(*) FROM affaire").fetchone()[0])
+"""
+
+
+def test_a_new_base_killed_before_any_checkpoint_reopens_offline(tmp_path: Path) -> None:
+    base = tmp_path / "crm.duckdb"
+    # An empty home: DuckDB would install extensions under ~/.duckdb, so none may appear there.
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    killed = subprocess.run(
+        [sys.executable, "-c", _NEW_BASE_THEN_KILLED, str(base)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert killed.stdout == "saved\n"
+    reopened = subprocess.run(
+        [sys.executable, "-c", _REOPEN, str(base)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert reopened.stderr == ""
+    assert reopened.stdout == "3\n"
+    assert not (tmp_path / ".duckdb").exists()
