@@ -8,15 +8,15 @@ import re
 import streamlit as st
 
 from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
-from crm_data.analyses_common import base_state, user_labels
+from crm_data.analyses.common import base_state, user_labels
 from crm_data.filters import Filters
 from crm_ui import formatting, session
-from crm_ui.affaire_form import NEW
+from crm_ui.admin.demo_offer import offer_demo
 from crm_ui.affaires_filters import filter_widgets
-from crm_ui.demo_offer import offer_demo
-from crm_ui.fiche import show_fiche
 from crm_ui.fields import plain
 from crm_ui.navigation import FILTERS_KEY, list_filters
+from crm_ui.record.fiche import show_fiche
+from crm_ui.record.form import NEW
 
 PAGE_SIZE = 50
 SORT_LABELS = {

@@ -8,9 +8,9 @@ import streamlit as st
 
 from crm_data import comptes
 from crm_ui import formatting, session
-from crm_ui.child_forms import errors_of, selected_id, submit
 from crm_ui.compte_view import COMPTE_FIELDS, compte_fields, compte_record
 from crm_ui.fields import clear_keys
+from crm_ui.record.child_forms import errors_of, selected_id, submit
 
 PAGE_SIZE = 50
 

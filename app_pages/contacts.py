@@ -9,10 +9,10 @@ import streamlit as st
 
 from crm_data import comptes, contacts
 from crm_ui import formatting, session
-from crm_ui.child_forms import errors_of, init_once, selected_id, submit
-from crm_ui.compte_picker import compte_picker
 from crm_ui.compte_view import CONTACT_FIELDS, contact_fields
 from crm_ui.fields import clear_keys, field_errors, plain
+from crm_ui.record.child_forms import errors_of, init_once, selected_id, submit
+from crm_ui.record.compte_picker import compte_picker
 
 PAGE_SIZE = 50
 

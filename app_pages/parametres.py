@@ -10,7 +10,7 @@ import streamlit as st
 from crm_data.referentiels import REFERENTIELS
 from crm_ui import session
 from crm_ui.access import Area, require
-from crm_ui.referentiel_editor import LABELS, referentiel_editor
+from crm_ui.admin.referentiels import LABELS, referentiel_editor
 
 con = session.connection()
 actor = session.current_actor()

@@ -8,13 +8,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm_data import analyses_drill as drill
+from crm_data.analyses import drill
 from crm_data.filters import Filters
-from crm_ui import analysis_widgets as ui
-from crm_ui import cached, charts, formatting, session
+from crm_ui import formatting, session
 from crm_ui.access import Area, require
+from crm_ui.analysis import cached, charts
+from crm_ui.analysis import widgets as ui
+from crm_ui.analysis.period import picker
 from crm_ui.navigation import open_affaires_list
-from crm_ui.period import picker
 
 con = session.connection()
 actor = session.current_actor()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm_ui import backup_panel, session
+from crm_ui import session
+from crm_ui.admin import backup_panel
 
 st.title("Sauvegardes")
 backup_panel.render(session.connection(), session.current_actor())

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from crm_data import affaires, backup, db, users
+from crm_data import affaires, users
 from crm_data.comptes import create_compte
+from crm_data.store import backup, db
 
 
 def _consistent(con: duckdb.DuckDBPyConnection) -> bool:

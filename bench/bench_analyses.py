@@ -22,8 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crm_data import analyses, db  # noqa: E402
-from crm_data.analyses import Filters  # noqa: E402
+from crm_data.analyses import registry as analyses  # noqa: E402
+from crm_data.analyses.registry import Filters  # noqa: E402
+from crm_data.store import db  # noqa: E402
 from crm_data.users import local_admin  # noqa: E402
 
 TODAY = dt.date.today()
@@ -235,8 +236,8 @@ def bench_screens(path: Path) -> list[tuple[str, float, float]]:
     from streamlit.testing.v1 import AppTest
 
     # A server imports Plotly and xlsxwriter once, at its first analysis view: not a per-view cost.
-    import crm_ui.charts
-    import crm_ui.excel  # noqa: F401
+    import crm_ui.analysis.charts
+    import crm_ui.analysis.excel  # noqa: F401
 
     os.environ["CRM_DB"] = str(path)
     rows = []

@@ -92,8 +92,8 @@ REFERENCE_TABLES = {
 
 def child_demo(db: str, affaires: int, today: dt.date, memory: str) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
-    from crm_data import demo
-    from crm_data.db import open_base
+    from crm_data.demo import generate as demo
+    from crm_data.store.db import open_base
 
     start = time.perf_counter()
     con = open_base(db)

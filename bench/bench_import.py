@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from crm_data.db import open_base
+from crm_data.store.db import open_base
 from crm_data.users import add_user
 
 ROOT = Path(__file__).resolve().parent.parent

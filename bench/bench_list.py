@@ -20,7 +20,6 @@ from crm_data import (
     affaires,
     comptes,
     contacts,
-    db,
     documents,
     history,
     projets,
@@ -30,6 +29,7 @@ from crm_data import (
 from crm_data.affaires_list import list_affaires, list_totals
 from crm_data.filters import Filters
 from crm_data.model import Actor
+from crm_data.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 7

@@ -94,9 +94,9 @@ def step_read_csv(path: Path, _: Path) -> int:
 
 
 def step_import(path: Path, base: Path) -> int:
-    from crm_data.db import open_base
-    from crm_data.mapped_import import import_mapped_file
-    from crm_data.mapping import load_mapping
+    from crm_data.imports.mapped import import_mapped_file
+    from crm_data.mapping.model import load_mapping
+    from crm_data.store.db import open_base
     from crm_data.users import local_admin
 
     con = open_base(base)
@@ -109,8 +109,8 @@ def step_import(path: Path, base: Path) -> int:
 
 
 def step_export(_: Path, base: Path) -> int:
-    from crm_data.db import open_base
-    from crm_data.exporter import export_affaires
+    from crm_data.files.export import export_affaires
+    from crm_data.store.db import open_base
     from crm_data.users import local_admin
 
     con = open_base(base)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from crm_data import affaires, users
-from crm_data.db import Connection, open_base, transaction
+from crm_data.store.db import Connection, open_base, transaction
 
 
 def fill(con: Connection, size: int) -> tuple[int, int]:

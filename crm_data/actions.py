@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from crm_data import children
-from crm_data.db import Connection, read
 from crm_data.model import Actor, TypeAction, ValidationError
 from crm_data.records import as_date, as_int, as_text
+from crm_data.store.db import Connection, read
 
 ACTION_COLUMNS = (
     "type",

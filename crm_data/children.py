@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 
 from crm_data.affaires import fetch_affaire
-from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, ValidationError
 from crm_data.records import check_version, retry_clashes
 from crm_data.rights import check_actor
+from crm_data.store.db import Connection, read, transaction
 
 CHILD_TABLES = ("action", "document", "projet")
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_int, as_text, check_version, valid_email
 from crm_data.rights import check_actor
+from crm_data.store.db import Connection, read, transaction
 from crm_data.text import fold, like_pattern
 
 CONTACT_FIELDS = ("compte_id", "prenom", "nom", "fonction", "email", "telephone")

@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from crm_data import children
-from crm_data.db import Connection, read
 from crm_data.model import (
     DOCUMENT_MAX_BYTES,
     DOCUMENT_STATUTS,
@@ -19,6 +18,7 @@ from crm_data.model import (
     ValidationError,
 )
 from crm_data.records import as_amount, as_date, as_text
+from crm_data.store.db import Connection, read
 
 DOCUMENT_COLUMNS = ("type", "numero", "date_document", "montant_ht", "statut")
 _FILE_COLUMNS = ("fichier_nom", "fichier_type", "fichier")

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from crm_data.db import Connection, read
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, Affaire, NotFoundError
+from crm_data.store.db import Connection, read
 
 
 def history_value(value: object) -> str | None:

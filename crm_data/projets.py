@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 
 from crm_data import children
-from crm_data.db import Connection
 from crm_data.model import Actor, StatutProjet, ValidationError
 from crm_data.records import as_date, as_int, as_text
+from crm_data.store.db import Connection
 
 PROJET_COLUMNS = ("nom", "date_debut", "date_fin", "statut", "responsable_id", "notes")
 # The projet's responsible must be an active user (checked when set or changed).

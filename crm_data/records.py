@@ -14,9 +14,9 @@ from typing import TypeVar
 
 import duckdb
 
-from crm_data.db import Connection, read
 from crm_data.model import ConflictError, NotFoundError, ValidationError
 from crm_data.money import parse_amount
+from crm_data.store.db import Connection, read
 from crm_data.text import datetime_fr, storable
 
 VERSIONED_TABLES = ("affaire", "compte", "contact", "action", "document", "projet")

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from crm_data.db import Connection, read, transaction
 from crm_data.model import (
     Actor,
     CategorieCloture,
@@ -18,6 +17,7 @@ from crm_data.model import (
 )
 from crm_data.records import refuse_duplicate
 from crm_data.rights import check_actor
+from crm_data.store.db import Connection, read, transaction
 
 REFERENTIELS = ("etape", "code_cloture", "famille_article")
 """Each is a table named like the affaire column that holds its values."""

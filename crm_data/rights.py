@@ -7,8 +7,8 @@ could still write once with it. The base, read in the write's transaction, decid
 
 from __future__ import annotations
 
-from crm_data.db import Connection
 from crm_data.model import Actor, PermissionDeniedError
+from crm_data.store.db import Connection
 
 
 def check_actor(cur: Connection, actor: Actor) -> None:

@@ -9,10 +9,10 @@ import re
 
 import pandas as pd
 
-from crm_data.db import Connection, read, transaction
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, Role, ValidationError
 from crm_data.records import refuse_duplicate
 from crm_data.rights import check_actor
+from crm_data.store.db import Connection, read, transaction
 
 LOCAL_ADMIN_LOGIN = "admin"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from crm_data.db import Connection
 from crm_data.model import (
     AFFAIRE_FIELDS,
     NOM_MAX_LENGTH,
@@ -23,6 +22,7 @@ from crm_data.model import (
     TypeAffaire,
 )
 from crm_data.records import as_amount, as_date, as_int, as_text
+from crm_data.store.db import Connection
 from crm_data.text import date_fr, fold, storable
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")

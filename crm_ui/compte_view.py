@@ -11,13 +11,13 @@ import streamlit as st
 
 from crm_data import comptes, contacts
 from crm_data.affaires_list import list_affaires, list_totals
-from crm_data.db import Connection
 from crm_data.filters import Filters
 from crm_data.model import Actor
+from crm_data.store.db import Connection
 from crm_ui import formatting
-from crm_ui.child_forms import errors_of, init_once, selected_id, submit
 from crm_ui.fields import field_errors, other_errors, plain
 from crm_ui.navigation import open_affaires_list
+from crm_ui.record.child_forms import errors_of, init_once, selected_id, submit
 
 COMPTE_FIELDS = comptes.COMPTE_FIELDS
 CONTACT_FIELDS = ("prenom", "nom", "fonction", "email", "telephone")

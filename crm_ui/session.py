@@ -15,8 +15,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from crm_data import backup, db, users
+from crm_data import users
 from crm_data.model import Actor, PermissionDeniedError
+from crm_data.store import backup, db
 
 
 @st.cache_resource(show_spinner=False)

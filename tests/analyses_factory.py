@@ -7,8 +7,8 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from crm_data.db import Connection, open_base
 from crm_data.model import Actor, Role
+from crm_data.store.db import Connection, open_base
 from crm_data.users import add_user, get_actor, local_admin
 
 D = dt.date.fromisoformat

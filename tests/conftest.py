@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import db
+from crm_data.store import db
 
 
 @pytest.fixture(autouse=True)

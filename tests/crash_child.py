@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from crm_data import affaires, db, documents, users
+from crm_data import affaires, documents, users
+from crm_data.store import db
 
 PDF = b"%PDF-1.4\n" + b"0123456789abcdef" * 4096
 

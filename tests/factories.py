@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from crm_data import affaires, comptes, contacts, users
-from crm_data.db import Connection, open_base
 from crm_data.model import Actor, Role
+from crm_data.store.db import Connection, open_base
 
 _counter = itertools.count(1)
 

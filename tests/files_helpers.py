@@ -10,8 +10,8 @@ from typing import Any
 from crm_data.affaires import create_affaire
 from crm_data.comptes import create_compte
 from crm_data.contacts import create_contact
-from crm_data.db import Connection, open_base
 from crm_data.model import Actor
+from crm_data.store.db import Connection, open_base
 from crm_data.users import add_user, get_actor, local_admin
 
 HEADER = (

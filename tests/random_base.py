@@ -8,8 +8,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from crm_data.db import Connection, open_base
 from crm_data.model import Role
+from crm_data.store.db import Connection, open_base
 from crm_data.users import add_user
 
 ETAPES = ["Qualification", "Analyse des besoins", "Proposition commerciale", "Négociation"]

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_data import affaires
-from crm_data.db import open_base
 from crm_data.model import AFFAIRE_FIELDS, Affaire, ValidationError
+from crm_data.store.db import open_base
 from tests.factories import admin, make_compte
 
 ANYTHING = st.one_of(

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from crm_data import affaires, history
-from crm_data.db import Connection
 from crm_data.model import ConflictError, NotFoundError, Role, ValidationError
+from crm_data.store.db import Connection
 from tests.factories import admin, make_affaire, make_compte, make_user, new_base
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crm_data.affaires_list import list_affaires, list_totals
-from crm_data.db import Connection
 from crm_data.filters import Filters
+from crm_data.store.db import Connection
 from tests.factories import admin, make_affaire, make_compte, make_user, new_base
 
 

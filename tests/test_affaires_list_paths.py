@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from crm_data import db
 from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
 from crm_data.filters import Filters
 from crm_data.model import Role
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
 
 REFERENCE = """

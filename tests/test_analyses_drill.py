@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from crm_data import analyses, analyses_drill
 from crm_data.affaires_list import list_totals
-from crm_data.analyses import Filters
-from crm_data.db import Connection
+from crm_data.analyses import drill as analyses_drill
+from crm_data.analyses import registry as analyses
+from crm_data.analyses.registry import Filters
 from crm_data.model import Actor
+from crm_data.store.db import Connection
 from crm_data.users import get_actor, local_admin
 from tests.analyses_factory import D, new_affaire, new_base, new_named_user
 from tests.random_base import random_base

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_data.analyses import Filters, conversion, stuck_affaires
+from crm_data.analyses.registry import Filters, conversion, stuck_affaires
 from tests.analyses_factory import D, new_affaire, new_base, new_history, rows
 
 YEAR_2026 = Filters(du=D("2026-01-01"), au=D("2026-12-31"), today=D("2026-06-01"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_data.analyses import (
+from crm_data.analyses.registry import (
     QUALITY_CHECKS,
     Filters,
     by_commercial,

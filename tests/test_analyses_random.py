@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_data import analyses
-from crm_data.analyses import Filters
-from crm_data.db import Connection
+from crm_data.analyses import registry as analyses
+from crm_data.analyses.registry import Filters
 from crm_data.model import Actor, Role
+from crm_data.store.db import Connection
 from crm_data.users import get_actor, local_admin
 from tests.random_base import ETAPES, TYPES, random_base
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from crm_data.analyses import (
+from crm_data.analyses.registry import (
     Filters,
     avoidable_share,
     losses_by_code,

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm_data import cli_analyse, db, demo
 from crm_data.affaires_list import list_totals
+from crm_data.cli import analyse as cli_analyse
+from crm_data.demo import generate as demo
 from crm_data.filters import Filters
+from crm_data.store import db
 from crm_data.users import local_admin
 from tests.analyses_factory import new_affaire, new_compte
 from tests.factories import make_affaire
@@ -45,7 +47,7 @@ def command(path: Path, *argv: str) -> pd.DataFrame:
 
 @pytest.fixture
 def filled(_isolated_base: Path) -> Path:
-    """A demo base (crm_data.demo) of a few thousand affaires."""
+    """A demo base (crm_data.demo.generate) of a few thousand affaires."""
     con = db.open_base(_isolated_base)
     demo.generate(con, affaires=3_000, seed=5)
     con.close()

@@ -10,8 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from crm_ui import charts, excel
-from crm_ui.period import resolve
+from crm_ui.analysis import charts, excel
+from crm_ui.analysis.period import resolve
 
 D = dt.date.fromisoformat
 

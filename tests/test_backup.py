@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_data import actions, affaires, backup, db, documents
-from crm_data.schema import SCHEMA_VERSION
+from crm_data import actions, affaires, documents
+from crm_data.store import backup, db
+from crm_data.store.schema import SCHEMA_VERSION
 from tests.factories import admin, make_affaire, make_compte, make_contact
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from crm_data import backup, db
 from crm_data.model import Actor, Role
-from crm_ui import backup_panel
+from crm_data.store import backup, db
+from crm_ui.admin import backup_panel
 from tests.factories import make_affaire, make_user
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")

@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_data import backup, db, users
+from crm_data import users
 from crm_data.model import Role
+from crm_data.store import backup, db
 from tests.factories import make_affaire, make_user
 
 

@@ -1,5 +1,5 @@
-"""Every chart builder of crm_ui.charts drawn from real analyses, with every breakdown and on an
-empty base, through Plotly's own validation (to_json); names typed by users are drawn escaped."""
+"""Every chart builder of crm_ui.analysis.charts drawn from real analyses, with every breakdown
+and on an empty base, through Plotly's own validation (to_json); names typed by users are drawn escaped."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import pytest
 
-from crm_data import analyses
-from crm_data.analyses import BREAKDOWNS, Filters
-from crm_data.db import Connection
+from crm_data.analyses import registry as analyses
+from crm_data.analyses.registry import BREAKDOWNS, Filters
 from crm_data.model import Actor
-from crm_ui import charts
+from crm_data.store.db import Connection
+from crm_ui.analysis import charts
 from tests.analyses_factory import D, new_affaire, new_base, new_history, new_named_user
 
 PERIOD = Filters(du=D("2026-01-01"), au=D("2026-12-31"), today=D("2026-06-15"))

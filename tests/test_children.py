@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from crm_data import actions, affaires, documents, projets, users
-from crm_data.db import Connection
 from crm_data.model import ConflictError, NotFoundError, ValidationError
+from crm_data.store.db import Connection
 from tests.factories import admin, make_affaire, make_user, new_base
 
 PDF = b"%PDF-1.4\n%test\n"

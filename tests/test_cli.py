@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_data.__main__ import HANDLERS, build_parser, main
-from crm_data.schema import SCHEMA_VERSION
+from crm_data.cli.main import HANDLERS, build_parser, main
+from crm_data.store.schema import SCHEMA_VERSION
 from tests.files_helpers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crm_data import cli_analyse, db
-from crm_data.analyses import REGISTRY, Filters
+from crm_data.analyses.registry import REGISTRY, Filters
+from crm_data.cli import analyse as cli_analyse
+from crm_data.store import db
 from crm_data.users import local_admin
 from tests.analyses_factory import D, new_affaire, new_named_user, new_user
 
@@ -134,7 +135,7 @@ def test_wrong_usage_exits_2(argv: list[str]) -> None:
 def test_python_m_crm_data_analyse_prints_the_analysis(
     db_first: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from crm_data.__main__ import main
+    from crm_data.cli.main import main
 
     path = tmp_path / "crm.duckdb"
     _fill(path)

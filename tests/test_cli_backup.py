@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import backup, db
-from crm_data.__main__ import main
+from crm_data.cli.main import main
+from crm_data.store import backup, db
 from tests.factories import make_affaire
 
 

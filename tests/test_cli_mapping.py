@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data.__main__ import main
-from crm_data.db import open_base
-from crm_data.mapping import Mapping, save_mapping
+from crm_data.cli.main import main
+from crm_data.mapping.model import Mapping, save_mapping
+from crm_data.store.db import open_base
 from crm_data.users import local_admin
 
 DATA = Path("/work/shared/data")

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import actions, affaires, db, documents, integrity
+from crm_data import actions, affaires, documents
 from crm_data.model import Actor, ConflictError, NotFoundError, Role
+from crm_data.store import db, integrity
 from tests.factories import make_affaire, make_compte, make_user
 
 THREADS = 16

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import db, integrity
+from crm_data.store import db, integrity
 from tests.factories import make_affaire, make_compte
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def test_killed_writer_loses_no_acknowledged_save(tmp_path: Path, rounds: int) -
 
 _NEW_BASE_THEN_KILLED = """
 import os, sys
-from crm_data import db
+from crm_data.store import db
 from tests.factories import make_affaire
 con = db.open_base(sys.argv[1])
 for n in range(3):
@@ -121,7 +121,7 @@ os.kill(os.getpid(), 9)
 
 _REOPEN = """
 import sys
-from crm_data import db
+from crm_data.store import db
 con = db.open_base(sys.argv[1])
 print(con.execute("SELECT count(*) FROM affaire").fetchone()[0])
 """

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import db, integrity
+from crm_data.store import db, integrity
 from tests.files_helpers import HEADER
 
 ROOT = Path(__file__).resolve().parents[1]

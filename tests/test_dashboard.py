@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from crm_data import db
+from crm_data.store import db
 from tests.factories import make_affaire
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from crm_data import affaires
-from crm_data.analyses import Filters, results_by_type
-from crm_data.fileformat import read_canonical_bytes
-from crm_data.importer import import_rows
-from crm_data.mapped_import import import_mapped_file
-from crm_data.mapping import Mapping
+from crm_data.analyses.registry import Filters, results_by_type
+from crm_data.files.canonical import read_canonical_bytes
+from crm_data.imports.canonical import import_rows
+from crm_data.imports.mapped import import_mapped_file
+from crm_data.mapping.model import Mapping
 from crm_data.model import ValidationError
 from tests import analyses_factory
 from tests.factories import admin, make_affaire, make_compte, new_base

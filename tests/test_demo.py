@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_data import affaires, comptes, demo
-from crm_data.db import Connection, open_base, read
+from crm_data import affaires, comptes
+from crm_data.demo import generate as demo
 from crm_data.history import history_value
 from crm_data.model import AFFAIRE_FIELDS, Affaire, CrmError
+from crm_data.store.db import Connection, open_base, read
 from crm_data.text import fold
 from crm_data.users import local_admin
 from crm_data.validation import load_lookups, validate

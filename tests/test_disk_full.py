@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import db
 from crm_data.model import CrmError
+from crm_data.store import db
 from tests.factories import make_affaire
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crm_data import documents, users
-from crm_data.db import Connection
 from crm_data.model import Actor, CrmError, Role
-from crm_ui.tab_documents import file_at_click
+from crm_data.store.db import Connection
+from crm_ui.record.documents import file_at_click
 from tests.factories import admin, make_affaire, make_user, new_base
 
 PDF = b"%PDF-1.4\n" + bytes(range(256))

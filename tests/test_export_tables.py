@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from crm_data.export_tables import comptes_frame, contacts_frame, export_table
+from crm_data.files.export_tables import comptes_frame, contacts_frame, export_table
 from crm_data.model import CrmError
 from tests.factories import make_compte, make_contact, new_base
 

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 
 from crm_data.affaires import create_affaire
-from crm_data.db import Connection
-from crm_data.exporter import export_affaires
-from crm_data.importer import import_file
+from crm_data.files.export import export_affaires
+from crm_data.imports.canonical import import_file
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
+from crm_data.store.db import Connection
 from tests.files_helpers import add_commercial, new_base, table_digest, varied_base
 
 

@@ -11,7 +11,7 @@ import xlsxwriter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_data.fileformat import (
+from crm_data.files.canonical import (
     FileFormatError,
     needs_quote,
     parse_amount,

@@ -15,10 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_data import affaires, exporter, importer
-from crm_data.db import open_base
-from crm_data.fileformat import FORMULA_PREFIXES, FileFormatError, read_canonical_bytes
+from crm_data import affaires
+from crm_data.files import export as exporter
+from crm_data.files.canonical import FORMULA_PREFIXES, FileFormatError, read_canonical_bytes
+from crm_data.imports import canonical as importer
 from crm_data.model import CrmError
+from crm_data.store.db import open_base
 from crm_data.users import local_admin
 from tests.factories import make_compte, make_contact
 from tests.files_helpers import HEADER, csv_bytes, table_digest
@@ -217,8 +219,8 @@ def _zip_bomb_xlsx(path: Path, shared_strings_bytes: int) -> None:
 
 _BOMB_CHILD = """
 import resource, sys
-from crm_data.fileformat import read_canonical
-from crm_data.source_table import open_source
+from crm_data.files.canonical import read_canonical
+from crm_data.files.reader import open_source
 from crm_data.model import CrmError
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 messages = []
@@ -254,7 +256,7 @@ def test_zip_bomb_xlsx_is_refused_before_parsing_without_filling_memory(tmp_path
 
 
 def test_xlsx_cell_longer_than_excel_allows_is_refused_in_french(tmp_path: Path) -> None:
-    from crm_data.source_table import SourceFileError, open_source
+    from crm_data.files.reader import SourceFileError, open_source
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -278,7 +280,7 @@ def test_xlsx_cell_longer_than_excel_allows_is_refused_in_french(tmp_path: Path)
 
 
 def test_huge_csv_cell_of_an_export_is_refused_in_french_with_its_line(tmp_path: Path) -> None:
-    from crm_data.source_table import SourceFileError, open_source
+    from crm_data.files.reader import SourceFileError, open_source
 
     path = tmp_path / "export.csv"
     path.write_text("Id,Name\n1,Court\n2," + "N" * (csv.field_size_limit() + 1) + "\n")

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_data import actions, affaires, comptes, contacts, db, validation
+from crm_data import actions, affaires, comptes, contacts, validation
 from crm_data.affaires_list import list_affaires
 from crm_data.filters import Filters
 from crm_data.model import AFFAIRE_FIELDS, ValidationError
+from crm_data.store import db
 from crm_data.text import storable
 from tests.factories import admin, make_affaire, make_compte, make_contact, new_base
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from crm_data import db
 from crm_data.model import Role
+from crm_data.store import db
 from tests.factories import make_affaire, make_user
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data.importer import RowError
-from crm_data.mapped_import import MappedImportReport
-from crm_ui.import_wizard import SUGGESTED, mapping_choices, rejected_csv, rejected_frame
+from crm_data.imports.canonical import RowError
+from crm_data.imports.mapped import MappedImportReport
+from crm_ui.admin.import_wizard import SUGGESTED, mapping_choices, rejected_csv, rejected_frame
 from tests.factories import new_base
 
 DATA = Path("/work/shared/data")

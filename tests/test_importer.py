@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from crm_data import history
 from crm_data.affaires import get_affaire
 from crm_data.comptes import create_compte
-from crm_data.db import Connection
-from crm_data.fileformat import FileFormatError, read_canonical_bytes
-from crm_data.importer import ImportReport, import_file, import_rows
+from crm_data.files.canonical import FileFormatError, read_canonical_bytes
+from crm_data.imports.canonical import ImportReport, import_file, import_rows
 from crm_data.model import Actor
+from crm_data.store.db import Connection
 from tests.files_helpers import HEADER, add_commercial, csv_bytes, new_base, table_digest
 
 ROW = (

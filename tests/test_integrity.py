@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm_data import actions, affaires, db, integrity
+from crm_data import actions, affaires
+from crm_data.store import db, integrity
 from tests.factories import admin, make_affaire, make_compte, make_contact, new_base
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import mapped_import
-from crm_data.db import Connection
-from crm_data.mapped_import import MappedImportReport, import_mapped_file
-from crm_data.mapping import Mapping, load_mapping
+from crm_data.imports import mapped as mapped_import
+from crm_data.imports.mapped import MappedImportReport, import_mapped_file
+from crm_data.mapping.model import Mapping, load_mapping
 from crm_data.model import PermissionDeniedError, Role
+from crm_data.store.db import Connection
 from tests.factories import admin, make_user, new_base
 
 DATA = Path("/work/shared/data")
@@ -365,8 +365,8 @@ def test_reimport_without_products_csv_keeps_the_familles_and_says_so(tmp_path: 
 
 
 def test_open_maven_deals_weigh_their_products_list_price_in_the_pipe(tmp_path: Path) -> None:
-    from crm_data.analyses_common import Filters
-    from crm_data.analyses_pipe import pipe_by_etape
+    from crm_data.analyses.common import Filters
+    from crm_data.analyses.pipe import pipe_by_etape
 
     folder = copy("maven_crm", tmp_path)
     con = new_base()

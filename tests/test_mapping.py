@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_data.mapping import (
+from crm_data.mapping.model import (
     ApplyStats,
     EtapeRef,
     MappedRow,

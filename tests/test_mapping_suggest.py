@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_data.mapping_suggest import suggest_columns, suggest_field, suggest_mapping, suggest_values
+from crm_data.mapping.suggest import suggest_columns, suggest_field, suggest_mapping, suggest_values
 
 DATA = Path("/work/shared/data")
 ETAPES = ["Qualification", "Analyse des besoins", "Proposition commerciale", "Négociation"]

@@ -7,9 +7,9 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from crm_data.mapping import EtapeRef, apply
-from crm_data.mappings_shipped import maven, parse_timestamp, read_companions, salesforce
-from crm_data.source_table import open_source
+from crm_data.files.reader import open_source
+from crm_data.mapping.model import EtapeRef, apply
+from crm_data.mapping.shipped import maven, parse_timestamp, read_companions, salesforce
 
 DATA = Path("/work/shared/data")
 ETAPES = [

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm_data import db, users
+from crm_data import users
 from crm_data.model import Role
+from crm_data.store import db
 from tests.pages import DASHBOARD, run_app, shown
 
 PHISHING = "[Session expirée, reconnectez-vous](https://evil.example/login)![i](https://evil.example/i.png)"

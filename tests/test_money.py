@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from crm_data import affaires, documents
-from crm_data.fileformat import read_canonical_bytes
-from crm_data.importer import import_rows
+from crm_data.files.canonical import read_canonical_bytes
+from crm_data.imports.canonical import import_rows
 from crm_data.money import parse_amount, round_cents
 from tests.factories import admin, make_affaire, make_compte, new_base
 from tests.files_helpers import csv_bytes

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from crm_data import actions, affaires, db, referentiels
+from crm_data import actions, affaires, referentiels
 from crm_data.model import Role
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_user
 from tests.pages import DASHBOARD, run_app, select_row, texts, widget
 

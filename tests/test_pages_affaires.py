@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import affaires, db
+from crm_data import affaires
 from crm_data.model import Role, Statut
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
 from tests.pages import run_app, select_row, texts, widget
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import actions, db, documents, projets
+from crm_data import actions, documents, projets
 from crm_data.model import Role
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
 from tests.pages import run_app
 
@@ -23,9 +24,10 @@ PAGES = (
 
 
 def fill(con: db.Connection) -> None:
-    """Demo data when crm_data.demo is there, else a small base with every kind of record."""
-    if importlib.util.find_spec("crm_data.demo") is not None:
-        from crm_data import demo
+    """Demo data when crm_data.demo.generate is there, else a small base with every kind of
+    record."""
+    if importlib.util.find_spec("crm_data.demo.generate") is not None:
+        from crm_data.demo import generate as demo
 
         demo.generate(con, affaires=300, seed=7)
         return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crm_data import comptes, contacts, db
+from crm_data import comptes, contacts
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_compte, make_contact
 from tests.pages import run_app, select_row, texts, widget
 

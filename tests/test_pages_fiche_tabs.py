@@ -7,7 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from crm_data import actions, db, documents, projets
+from crm_data import actions, documents, projets
+from crm_data.store import db
 from tests.factories import admin, make_affaire
 from tests.pages import run_app, select_row, texts, widget
 

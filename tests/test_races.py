@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import actions, affaires, db, integrity
+from crm_data import actions, affaires
 from crm_data.model import Actor, ConflictError, CrmError, Role
+from crm_data.store import db, integrity
 from tests.factories import make_affaire, make_compte, make_user
 from tests.racing import race
 

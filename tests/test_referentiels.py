@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crm_data import affaires, history, referentiels
-from crm_data.db import Connection
 from crm_data.model import PermissionDeniedError, ValidationError
+from crm_data.store.db import Connection
 from tests.factories import admin, make_affaire, make_user, new_base
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_data import affaires, backup, db
+from crm_data import affaires
 from crm_data.model import ConflictError, CrmError
+from crm_data.store import backup, db
 from tests.factories import admin, make_affaire
 
 SLOW_QUERY = "SELECT count(*) FROM range(100000000000) AS a(x) WHERE x % 7 = 3"

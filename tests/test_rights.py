@@ -16,15 +16,14 @@ from crm_data import (
     contacts,
     documents,
     history,
-    importer,
     projets,
     referentiels,
     users,
 )
 from crm_data.affaires_list import affaire_ids, list_affaires, list_totals
-from crm_data.db import Connection, read
-from crm_data.fileformat import read_canonical_bytes
+from crm_data.files.canonical import read_canonical_bytes
 from crm_data.filters import Filters
+from crm_data.imports import canonical as importer
 from crm_data.model import (
     Actor,
     CrmError,
@@ -33,6 +32,7 @@ from crm_data.model import (
     Role,
     ValidationError,
 )
+from crm_data.store.db import Connection, read
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
 from tests.files_helpers import csv_bytes
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_data import affaires, schema
-from crm_data.db import open_base
+from crm_data import affaires
+from crm_data.store import schema
+from crm_data.store.db import open_base
 from tests.factories import admin, make_affaire
 
 

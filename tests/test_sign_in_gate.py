@@ -11,8 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from crm_data import db, users
+from crm_data import users
 from crm_data.model import Actor, Role
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_user
 from tests.pages import shown
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_data.source_table import SourceFileError, open_source, source_from_bytes
+from crm_data.files.reader import SourceFileError, open_source, source_from_bytes
 
 
 @pytest.mark.parametrize(

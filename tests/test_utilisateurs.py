@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm_data import affaires, comptes, db, referentiels, users
+from crm_data import affaires, comptes, referentiels, users
 from crm_data.model import Role, ValidationError
+from crm_data.store import db
 from tests.factories import admin, make_affaire, make_user
 from tests.racing import race
 

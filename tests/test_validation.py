@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from crm_data import affaires
-from crm_data.db import Connection
 from crm_data.model import ValidationError
+from crm_data.store.db import Connection
 from tests.factories import admin, make_compte, make_contact, new_base
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from crm_data import db, integrity
+from crm_data.store import db, integrity
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_affaire, make_compte
 

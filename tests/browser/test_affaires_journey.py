@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from crm_data import affaires, db, users
+from crm_data import affaires, users
+from crm_data.store import db
 from tests.browser.conftest import Server, wait_for_app
 from tests.factories import make_compte
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from crm_data import backup, db
+from crm_data.store import backup, db
 from tests.browser.conftest import Server, wait_for_app
 from tests.factories import make_affaire
 

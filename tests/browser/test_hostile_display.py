@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from crm_data import actions, db, documents
+from crm_data import actions, documents
+from crm_data.store import db
 from tests.browser.conftest import Server, wait_for_app
 from tests.factories import admin, make_affaire, make_compte
 

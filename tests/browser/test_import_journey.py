@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from crm_data.db import open_base
+from crm_data.store.db import open_base
 from tests.browser.conftest import Server, wait_for_app
 
 MAVEN = Path("/work/shared/data/maven_crm/sales_pipeline.csv")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from crm_data import db
 from crm_data.model import Role
+from crm_data.store import db
 from tests.browser.conftest import ROOT, Server, free_port, wait_for_app
 from tests.browser.oidc_server import OidcServer
 from tests.factories import make_affaire, make_user

@@ -11,10 +11,10 @@ from pathlib import Path
 import openpyxl
 from playwright.sync_api import Page, expect
 
-from crm_data import analyses
-from crm_data.analyses import Filters
+from crm_data.analyses import registry as analyses
+from crm_data.analyses.registry import Filters
 from crm_data.users import local_admin
-from crm_ui.period import resolve
+from crm_ui.analysis.period import resolve
 from tests.browser.conftest import Server, wait_for_app
 from tests.random_base import random_base
 

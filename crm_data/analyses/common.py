@@ -1,0 +1,156 @@
+"""What every analysis shares: the SQL scope its filters bind to, ratios, the base's state.
+
+No analysis here; SQL fragments are built from constants only, every value is bound by name.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import pandas as pd
+
+from crm_data.filters import CLOSING_DATE, Filters, conditions
+from crm_data.model import Actor
+from crm_data.store.db import Connection, read
+
+IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
+"""A closed affaire whose closing date lies in [du, au], both bounds included."""
+
+WEIGHTED = "coalesce(a.ca_potentiel, 0) * CAST(coalesce(a.reussite, 0) AS DECIMAL(3, 0)) * 0.01"
+"""SPEC §3's ca_pondere of one affaire (alias `a`), exact: DECIMAL times DECIMAL, never a DOUBLE
+(a division by 100 would give one: 3.01 € × 50 % would then round to 1.50). Missing counts 0."""
+
+
+def weighted_sum(condition: str = "") -> str:
+    """Σ ca_pondere over the group's affaires (those matching condition, when given), 0 when
+    none, rounded half-up to the cent once, after summing: DuckDB's and PostgreSQL's round()
+    of a DECIMAL rounds half away from zero, which is half-up for amounts ≥ 0."""
+    only = f" FILTER (WHERE {condition})" if condition else ""
+    return f"round(coalesce(sum({WEIGHTED}){only}, 0), 2)"
+
+
+USER_LABELS = """(
+    SELECT id,
+           CASE WHEN count(*) OVER (PARTITION BY lower(nom)) > 1 THEN nom || ' (' || login || ')'
+                ELSE nom
+           END AS nom
+    FROM utilisateur
+)"""
+"""Every user's id and the name shown for them: the full name, followed by the login when
+another user has the same name (« Martin Dupont (mdupont2) »). Join it as a table."""
+
+
+def scope(actor: Actor, filters: Filters) -> str:
+    """The condition on the affaires (alias `a`) the actor may see that match filters, the
+    period aside (filters.conditions, the list's own); bind it with params."""
+    return "(" + "\n    AND ".join(conditions(filters, actor)[0]) + ")"
+
+
+def unfiltered(actor: Actor, filters: Filters) -> bool:
+    """True when the actor sees every affaire and no affaire filter applies (the period aside):
+    rows hanging on affaires (history, actions) then need no join to them."""
+    return actor.sees_everything and filters.affaires_only().is_empty()
+
+
+def params(actor: Actor, filters: Filters, **more: object) -> dict[str, object]:
+    """The bound values of scope and IN_PERIOD for this actor and these filters, plus more.
+
+    The gestion par, types, familles and étapes lists are always bound (empty: all), for the
+    analyses that also read them outside scope (the étapes shown, for one)."""
+    du, au = filters.period()
+    return {
+        "gestion_par": list(filters.gestion_par),
+        "types": list(filters.types),
+        "familles": list(filters.familles),
+        "etapes": list(filters.etapes),
+        **conditions(filters, actor)[1],
+        "du": du,
+        "au": au,
+        **more,
+    }
+
+
+def query(con: Connection, sql: str, values: dict[str, object]) -> pd.DataFrame:
+    """Run one aggregate query on a fresh cursor and return its small result as a frame.
+
+    Only the parameters the SQL names are bound: DuckDB refuses unused named parameters.
+    """
+    used = {k: v for k, v in values.items() if f"${k}" in sql}
+    with read(con) as cur:
+        return cur.execute(sql, used).df()
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator as floats, empty (NaN) where the denominator is 0 or empty."""
+    num = numerator.astype("float64")
+    den = denominator.astype("float64")
+    return (num / den.where(den != 0)).astype("float64")
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """day moved by whole months: the last day of a month goes to the last day of the target
+    month (28 February 2025 - 12 months is 29 February 2024), any other day keeps its number,
+    cut to the target month's length (31 March - 1 month is 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    length = calendar.monthrange(year, month + 1)[1]
+    last = day.day == calendar.monthrange(day.year, day.month)[1]
+    return dt.date(year, month + 1, length if last else min(day.day, length))
+
+
+def shift_period(du: dt.date, au: dt.date, months: int = -12) -> tuple[dt.date, dt.date]:
+    """[du, au] moved by whole months (a year back by default): a period of whole months maps
+    to the same whole months, so a year before February 2025 ends on 29 February 2024."""
+    return shift_months(du, months), shift_months(au, months)
+
+
+def user_labels(con: Connection) -> dict[int, str]:
+    """Every user's id → the name shown for them (USER_LABELS), ordered by that name."""
+    with read(con) as cur:
+        found = cur.execute(
+            f"""
+            SELECT id, nom
+            FROM {USER_LABELS}
+            ORDER BY nom, id
+            """
+        ).fetchall()
+    return {int(i): str(n) for i, n in found}
+
+
+def month_labels(du: dt.date, au: dt.date) -> list[str]:
+    """Every month from du's to au's as AAAA-MM, in order."""
+    months = pd.period_range(pd.Period(du, freq="M"), pd.Period(au, freq="M"), freq="M")
+    return [p.strftime("%Y-%m") for p in months]
+
+
+def base_state(con: Connection) -> tuple[object, ...]:
+    """A token that changes whenever data an analysis reads changes: a cache key.
+
+    Computed from the data itself rather than from a counter that writers bump, so that every
+    writer (screens, imports, the command line, another process before this one opened the file)
+    is seen without cooperating: counts catch inserts and deletes, the sum of versions and the
+    latest update catch edits, and the small reference tables are folded whole. It costs a few
+    aggregates over columns DuckDB scans in milliseconds at a million affaires.
+    """
+    with read(con) as cur:
+        row = cur.execute(
+            """
+            SELECT
+                (SELECT count(*) FROM affaire),
+                (SELECT sum(version) FROM affaire),
+                (SELECT max(updated_at) FROM affaire),
+                (SELECT count(*) FROM affaire_historique),
+                (SELECT max(id) FROM affaire_historique),
+                (SELECT count(*) FROM action),
+                (SELECT max(updated_at) FROM action),
+                (SELECT sum(version) FROM action),
+                (SELECT string_agg(nom || ordre || reussite_defaut || actif, '|' ORDER BY nom)
+                 FROM etape),
+                (SELECT string_agg(nom || categorie || actif, '|' ORDER BY nom)
+                 FROM code_cloture),
+                (SELECT string_agg(nom || actif, '|' ORDER BY nom) FROM famille_article),
+                (SELECT string_agg(id || nom || role || actif, '|' ORDER BY id) FROM utilisateur)
+            """
+        ).fetchone()
+    return tuple(row) if row else ()

@@ -1,0 +1,85 @@
+"""The analyses of SPEC §3 by their command-line names, and the pieces callers need with them.
+
+Each analysis takes (con, actor, filters) and returns a small pandas frame with SPEC §3's columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from crm_data.analyses.common import (
+    base_state,
+    shift_months,
+    shift_period,
+    user_labels,
+)
+from crm_data.analyses.conversion import STUCK_DAYS, conversion, stuck_affaires
+from crm_data.analyses.pipe import (
+    EN_RETARD,
+    QUALITY_CHECKS,
+    SANS_DATE,
+    by_commercial,
+    commercial_figures,
+    data_quality,
+    forecast,
+    pipe_by_etape,
+)
+from crm_data.analyses.ventes import (
+    BREAKDOWNS,
+    avoidable_share,
+    losses_by_code,
+    losses_matrix,
+    monthly_revenue,
+    objective,
+    results_by_type,
+    sales_summary,
+)
+from crm_data.filters import Filters
+from crm_data.model import Actor
+from crm_data.store.db import Connection
+
+Analysis = Callable[[Connection, Actor, Filters], pd.DataFrame]
+
+REGISTRY: dict[str, Analysis] = {
+    "pipe": pipe_by_etape,
+    "prevision": forecast,
+    "resultats-type": results_by_type,
+    "pertes-code": losses_by_code,
+    "ca-mensuel": monthly_revenue,
+    "objectif": objective,
+    "commerciaux": by_commercial,
+    "conversion": conversion,
+    "qualite": data_quality,
+}
+"""A1–A9 in SPEC order, keyed by the name `python -m crm_data analyse NAME` takes."""
+
+__all__ = [
+    "BREAKDOWNS",
+    "EN_RETARD",
+    "QUALITY_CHECKS",
+    "REGISTRY",
+    "SANS_DATE",
+    "STUCK_DAYS",
+    "Analysis",
+    "Filters",
+    "avoidable_share",
+    "base_state",
+    "by_commercial",
+    "commercial_figures",
+    "conversion",
+    "data_quality",
+    "forecast",
+    "losses_by_code",
+    "losses_matrix",
+    "monthly_revenue",
+    "objective",
+    "pipe_by_etape",
+    "results_by_type",
+    "sales_summary",
+    "shift_months",
+    "shift_period",
+    "stuck_affaires",
+    "user_labels",
+]

@@ -1,0 +1,266 @@
+"""Sales over a period for the direction (SPEC §3 A3–A6): results by type, losses by code clôture,
+signed revenue per month against the year before, the objective.
+
+Grouping and summing run in DuckDB; pandas only orders the small results and computes ratios.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crm_data.analyses.common import (
+    IN_PERIOD,
+    USER_LABELS,
+    month_labels,
+    params,
+    query,
+    ratio,
+    scope,
+    shift_period,
+)
+from crm_data.filters import Filters
+from crm_data.model import Actor, TypeAffaire
+from crm_data.store.db import Connection
+
+BREAKDOWNS = ("famille_article", "gestion_par", "type")
+"""The fields A5 may be broken down by."""
+
+
+def _add_win_figures(frame: pd.DataFrame) -> None:
+    """taux_reussite, panier_moyen and cycle_moyen_jours from gagnees, perdues, ca_signe and the
+    summed cycle, in place. An abandoned affaire is not in the win rate's denominator."""
+    frame["taux_reussite"] = ratio(frame["gagnees"], frame["gagnees"] + frame["perdues"])
+    frame["panier_moyen"] = ratio(frame["ca_signe"], frame["gagnees"]).round(2)
+    frame["cycle_moyen_jours"] = frame["cycle_moyen_jours"].astype("float64").round(1)
+
+
+def results_by_type(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """A3: per type (every type, or those filtered), affaires closed in period: type, gagnees,
+    perdues, abandonnees, taux_reussite, ca_signe, panier_moyen, cycle_moyen_jours.
+
+    An abandoned affaire is not counted in the win rate's denominator: gagnées / (gagnées +
+    perdues). The cycle is the mean of date_signature − date_debut in days over gagnées.
+    """
+    sql = f"""
+        SELECT a.type,
+               count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
+               count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
+               count(*) FILTER (WHERE a.statut = 'Abandonnée') AS abandonnees,
+               sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée') AS ca_signe,
+               avg(date_diff('day', a.date_debut, a.date_signature))
+                   FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
+        FROM affaire AS a
+        WHERE a.statut <> 'En cours'
+          AND {IN_PERIOD}
+          AND {scope(actor, filters)}
+        GROUP BY a.type
+    """
+    found = query(con, sql, params(actor, filters)).set_index("type")
+    types = list(filters.types) or [t.value for t in TypeAffaire]
+    frame = found.reindex(types).rename_axis("type").reset_index()
+    for column in ("gagnees", "perdues", "abandonnees"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame["ca_signe"] = frame["ca_signe"].astype("float64").fillna(0.0).round(2)
+    _add_win_figures(frame)
+    columns = [
+        "type",
+        "gagnees",
+        "perdues",
+        "abandonnees",
+        "taux_reussite",
+        "ca_signe",
+        "panier_moyen",
+        "cycle_moyen_jours",
+    ]
+    return frame[columns]
+
+
+def losses_by_code(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """A4: perdues closed in period per code clôture, most frequent first: code_cloture,
+    categorie (interne / externe), nombre, part (of all perdues in period), ca_potentiel.
+
+    Codes without a loss in the period are left out.
+    """
+    # A perdue closes on its date_cloture; the categories join the few groups, not the rows.
+    sql = f"""
+        WITH pertes AS (
+            SELECT a.code_cloture,
+                   count(*) AS nombre,
+                   round(coalesce(sum(a.ca_potentiel), 0), 2) AS ca_potentiel
+            FROM affaire AS a
+            WHERE a.statut = 'Perdue'
+              AND a.date_cloture BETWEEN $du AND $au
+              AND {scope(actor, filters)}
+            GROUP BY a.code_cloture
+        )
+        SELECT p.code_cloture, coalesce(c.categorie, '') AS categorie, p.nombre, p.ca_potentiel
+        FROM pertes AS p
+        LEFT JOIN code_cloture AS c ON c.nom = p.code_cloture
+    """
+    frame = query(con, sql, params(actor, filters))
+    frame["code_cloture"] = frame["code_cloture"].fillna("")
+    frame = frame.sort_values(["nombre", "code_cloture"], ascending=[False, True])
+    frame["nombre"] = frame["nombre"].astype("int64")
+    frame["part"] = ratio(frame["nombre"], pd.Series(frame["nombre"].sum(), index=frame.index))
+    columns = ["code_cloture", "categorie", "nombre", "part", "ca_potentiel"]
+    return frame[columns].reset_index(drop=True)
+
+
+def avoidable_share(losses: pd.DataFrame) -> float | None:
+    """The share of losses whose code clôture is `interne` (ours to avoid), from A4's frame;
+    None when there is no loss."""
+    total = int(losses["nombre"].sum())
+    if total == 0:
+        return None
+    return float(losses.loc[losses["categorie"] == "interne", "nombre"].sum()) / total
+
+
+def losses_matrix(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """A4's matrix: perdues closed in period counted per étape where they were lost (rows, in
+    étape order, `etape` column first) × code clôture (columns, most frequent first)."""
+    sql = f"""
+        WITH pertes AS (
+            SELECT a.etape, a.code_cloture, count(*) AS nombre
+            FROM affaire AS a
+            WHERE a.statut = 'Perdue'
+              AND a.date_cloture BETWEEN $du AND $au
+              AND {scope(actor, filters)}
+            GROUP BY a.etape, a.code_cloture
+        )
+        SELECT p.etape, e.ordre, p.code_cloture, p.nombre
+        FROM pertes AS p
+        LEFT JOIN etape AS e ON e.nom = p.etape
+    """
+    long = query(con, sql, params(actor, filters))
+    if long.empty:
+        return pd.DataFrame({"etape": pd.Series(dtype="object")})
+    etapes = long.sort_values(["ordre", "etape"])["etape"].drop_duplicates().tolist()
+    codes = long.groupby("code_cloture")["nombre"].sum().sort_values(ascending=False)
+    wide = long.pivot_table(
+        index="etape", columns="code_cloture", values="nombre", aggfunc="sum", fill_value=0
+    )
+    wide = wide.reindex(index=etapes, columns=codes.index.tolist(), fill_value=0).astype("int64")
+    wide.columns.name = None
+    return wide.rename_axis("etape").reset_index()
+
+
+def monthly_revenue(
+    con: Connection, actor: Actor, filters: Filters, by: str | None = None
+) -> pd.DataFrame:
+    """A5: gagnées signed in period per month (every month of the period): mois, ca_signe,
+    nombre, ca_signe_annee_precedente (the same month a year earlier, over the period shifted
+    back one year by shift_period: a period ending on 28 February 2025 is compared with one
+    ending on 29 February 2024). With `by` (one of BREAKDOWNS) a row per month and value of
+    that field, the field's column after `mois`, empty groups left out; gestion par is grouped
+    by user and shown by the name USER_LABELS gives, with the id in gestion_par_id (last).
+    """
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}")
+    key = {None: "''", "gestion_par": "a.gestion_par"}.get(by, f"a.{by}")
+    label = {None: "''", "gestion_par": "u.nom"}.get(by, f"a.{by}")
+    users = f"JOIN {USER_LABELS} AS u ON u.id = a.gestion_par" if by == "gestion_par" else ""
+    # One scan for both years: each signature counts in the period(s) its day falls in, under
+    # its own month or, for last year's period, the month a year later (a period over a year
+    # lies in both). Sums stay DECIMAL and are rounded once.
+    sql = f"""
+        WITH signees AS (
+            SELECT strftime(a.date_signature, '%Y-%m') AS mois,
+                   strftime(a.date_signature + INTERVAL 1 YEAR, '%Y-%m') AS mois_suivant,
+                   CAST(coalesce({key}, '') AS VARCHAR) AS cle,
+                   coalesce({label}, '') AS groupe,
+                   a.date_signature BETWEEN $du AND $au AS courante,
+                   a.date_signature BETWEEN $du_avant AND $au_avant AS avant,
+                   a.total_ht
+            FROM affaire AS a
+            {users}
+            WHERE a.statut = 'Gagnée'
+              AND (a.date_signature BETWEEN $du AND $au
+                   OR a.date_signature BETWEEN $du_avant AND $au_avant)
+              AND {scope(actor, filters)}
+        ),
+        par_mois AS (
+            SELECT mois, cle, groupe, courante AS compte, total_ht, FALSE AS precedente
+            FROM signees
+            WHERE courante
+            UNION ALL
+            SELECT mois_suivant, cle, groupe, FALSE, total_ht, TRUE
+            FROM signees
+            WHERE avant
+        )
+        SELECT mois,
+               cle,
+               groupe,
+               count(*) FILTER (WHERE compte) AS nombre,
+               round(coalesce(sum(total_ht) FILTER (WHERE NOT precedente), 0), 2) AS ca_signe,
+               round(coalesce(sum(total_ht) FILTER (WHERE precedente), 0), 2)
+                   AS ca_signe_annee_precedente
+        FROM par_mois
+        GROUP BY mois, cle, groupe
+    """
+    du, au = filters.period()
+    du_avant, au_avant = shift_period(du, au)
+    found = query(con, sql, params(actor, filters, du_avant=du_avant, au_avant=au_avant))
+    months = pd.DataFrame({"mois": month_labels(du, au)})
+    if by is None:
+        merged = months.merge(found, on="mois", how="left")
+    else:
+        merged = found[found["mois"].isin(months["mois"])].sort_values(["mois", "groupe", "cle"])
+        merged = merged.rename(columns={"groupe": by})
+    merged["nombre"] = merged["nombre"].fillna(0).astype("int64")
+    for column in ("ca_signe", "ca_signe_annee_precedente"):
+        merged[column] = merged[column].astype("float64").fillna(0.0)
+    columns = ["mois", *([by] if by else []), "ca_signe", "nombre", "ca_signe_annee_precedente"]
+    if by == "gestion_par":
+        merged["gestion_par_id"] = merged["cle"].astype("int64")
+        columns.append("gestion_par_id")
+    return merged[columns].reset_index(drop=True)
+
+
+def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """A6: one row over the gagnées signed in period: ca_signe, ca_attendu (Σ of their CA
+    attendu), realisation = ca_signe / ca_attendu, ca_potentiel (Σ of theirs),
+    remise = 1 − ca_signe / ca_potentiel. A ratio with an empty denominator is empty.
+    """
+    sql = f"""
+        SELECT round(coalesce(sum(a.total_ht), 0), 2) AS ca_signe,
+               round(coalesce(sum(a.ca_attendu), 0), 2) AS ca_attendu,
+               round(coalesce(sum(a.ca_potentiel), 0), 2) AS ca_potentiel
+        FROM affaire AS a
+        WHERE a.statut = 'Gagnée'
+          AND a.date_signature BETWEEN $du AND $au
+          AND {scope(actor, filters)}
+    """
+    frame = query(con, sql, params(actor, filters)).astype("float64")
+    frame["realisation"] = ratio(frame["ca_signe"], frame["ca_attendu"])
+    frame["remise"] = 1 - ratio(frame["ca_signe"], frame["ca_potentiel"])
+    return frame[["ca_signe", "ca_attendu", "realisation", "ca_potentiel", "remise"]]
+
+
+def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """The headline figures of the Ventes screen over the period, one row: ca_signe, gagnees,
+    perdues, taux_reussite, panier_moyen, cycle_moyen_jours (A3's figures over every type)."""
+    sql = f"""
+        SELECT round(coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée'), 0), 2)
+                   AS ca_signe,
+               count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
+               count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
+               avg(date_diff('day', a.date_debut, a.date_signature))
+                   FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
+        FROM affaire AS a
+        WHERE a.statut <> 'En cours'
+          AND {IN_PERIOD}
+          AND {scope(actor, filters)}
+    """
+    frame = query(con, sql, params(actor, filters))
+    frame["gagnees"] = frame["gagnees"].astype("int64")
+    frame["perdues"] = frame["perdues"].astype("int64")
+    _add_win_figures(frame)
+    columns = [
+        "ca_signe",
+        "gagnees",
+        "perdues",
+        "taux_reussite",
+        "panier_moyen",
+        "cycle_moyen_jours",
+    ]
+    return frame[columns]

@@ -1,0 +1,1 @@
+"""Realistic French demo data, written in bulk."""

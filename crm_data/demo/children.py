@@ -1,0 +1,373 @@
+"""What hangs on a chunk of demo affaires: history, actions, documents and projets.
+
+Also the id allocation shared by every demo table. Bulk inserts only: INSERT ... SELECT from
+registered frames, or from the affaires just inserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crm_data.demo import words as demo_words
+from crm_data.model import AFFAIRE_FIELDS
+from crm_data.store.db import Connection
+
+DAY = 86_400
+SEQUENCES = (
+    "utilisateur_id_seq",
+    "compte_id_seq",
+    "contact_id_seq",
+    "affaire_id_seq",
+    "historique_id_seq",
+    "action_id_seq",
+    "document_id_seq",
+    "projet_id_seq",
+)
+# A demo affaire is created open: every field up to ca_attendu, the closing ones come later.
+CREATION_FIELDS = list(AFFAIRE_FIELDS[: AFFAIRE_FIELDS.index("ca_attendu") + 1])
+CLOSING_FIELDS = ["statut", "code_cloture", "date_signature", "total_ht", "date_cloture"]
+
+
+@dataclass
+class Ids:
+    """Explicit ids handed out from each table's sequence, which is advanced past them at the end.
+
+    Ids come from numpy rather than from nextval inside INSERT ... SELECT, whose evaluation order
+    over a parallel scan is not guaranteed: explicit ids keep the base reproducible.
+    """
+
+    start: dict[str, int] = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)
+
+    def open(self, cur: Connection) -> None:
+        for seq in SEQUENCES:
+            row = cur.execute(f"SELECT nextval('{seq}')").fetchone()
+            assert row is not None
+            self.start[seq] = int(row[0])
+            self.used[seq] = 0
+
+    def next_id(self, seq: str) -> int:
+        return self.start[seq] + self.used[seq]
+
+    def take(self, seq: str, n: int) -> int:
+        """The first of n consecutive new ids of the sequence."""
+        first = self.next_id(seq)
+        self.used[seq] += n
+        return first
+
+    def close(self, cur: Connection) -> None:
+        """Advance every sequence past the ids handed out, so later creations never clash."""
+        for seq in SEQUENCES:
+            if self.used[seq] > 1:
+                cur.execute(
+                    f"""
+                    SELECT max(nextval('{seq}'))
+                    FROM range(?)
+                    """,
+                    [self.used[seq] - 1],
+                )
+
+
+def pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarray:
+    """n words drawn uniformly from words, as an object array."""
+    return np.asarray(words, dtype=object)[rng.integers(0, len(words), n)]
+
+
+def maybe(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """values as an object array, with None where keep is false (NULL once inserted)."""
+    out = np.asarray(values, dtype=object).copy()
+    out[~keep] = None
+    return out
+
+
+def load(cur: Connection, sql: str, frame: pd.DataFrame, params: object = None) -> int:
+    """Run an INSERT ... SELECT reading `demo_frame`; return the number of rows inserted."""
+    cur.register("demo_frame", frame)
+    try:
+        row = cur.execute(sql, params).fetchone()
+    finally:
+        cur.unregister("demo_frame")
+    return int(row[0]) if row else 0
+
+
+def history(cur: Connection, ids: Ids, frame: pd.DataFrame, etapes: list[str]) -> int:
+    """Each affaire's history: its creation (En cours, first étape), one row per étape passed,
+    then its closing; return the rows inserted. Values are read back from the affaire table so
+    they are written exactly as crm_data.history writes them."""
+    first = ids.next_id("historique_id_seq")
+    inserted = load(
+        cur,
+        """
+        INSERT INTO affaire_historique (id, affaire_id, changed_at, changed_by, champ, ancien,
+                                        nouveau)
+        SELECT $first + row_number() OVER (ORDER BY affaire_id, changed_at, pos) - 1,
+               affaire_id, make_timestamp(changed_at * 1000000), changed_by, champ, ancien,
+               nouveau
+        FROM (
+            SELECT id AS affaire_id, t0 AS changed_at, actor AS changed_by, champ,
+                   NULL AS ancien, nouveau, list_position($creation, champ) AS pos
+            FROM (
+                UNPIVOT (
+                    SELECT a.id, a.gestion_par AS actor, f.t0, a.nom,
+                           CAST(a.date_debut AS VARCHAR) AS date_debut,
+                           CAST(a.date_fin AS VARCHAR) AS date_fin,
+                           CAST(a.compte_id AS VARCHAR) AS compte_id,
+                           CAST(a.contact_id AS VARCHAR) AS contact_id,
+                           CAST(a.gestion_par AS VARCHAR) AS gestion_par,
+                           'En cours' AS statut,
+                           CAST($etapes[1] AS VARCHAR) AS etape,
+                           a.type, a.famille_article, a.notes,
+                           CAST(a.ca_potentiel AS VARCHAR) AS ca_potentiel,
+                           CAST(a.reussite AS VARCHAR) AS reussite,
+                           CAST(a.ca_attendu AS VARCHAR) AS ca_attendu
+                    FROM affaire AS a
+                    JOIN demo_frame AS f
+                        ON f.id = a.id
+                    WHERE a.id BETWEEN $lo AND $hi
+                )
+                ON COLUMNS(* EXCLUDE (id, actor, t0))
+                INTO NAME champ VALUE nouveau
+            )
+            UNION ALL
+            SELECT f.id, f.t0 + CAST(floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5))
+                                          / (f.etape_index + 1)) AS BIGINT),
+                   f.gestion_par, 'etape', $etapes[s.k], $etapes[s.k + 1], 100 + s.k
+            FROM demo_frame AS f
+            JOIN range(1, $n_etapes) AS s (k)
+                ON s.k <= f.etape_index
+            UNION ALL
+            SELECT id, t_end, actor, champ, CASE WHEN champ = 'statut' THEN 'En cours' END,
+                   nouveau, 200 + list_position($closing, champ)
+            FROM (
+                UNPIVOT (
+                    SELECT a.id, a.gestion_par AS actor, f.t_end, a.statut, a.code_cloture,
+                           CAST(a.date_signature AS VARCHAR) AS date_signature,
+                           CAST(a.total_ht AS VARCHAR) AS total_ht,
+                           CAST(a.date_cloture AS VARCHAR) AS date_cloture
+                    FROM affaire AS a
+                    JOIN demo_frame AS f
+                        ON f.id = a.id
+                    WHERE a.id BETWEEN $lo AND $hi
+                      AND a.statut <> 'En cours'
+                )
+                ON COLUMNS(* EXCLUDE (id, actor, t_end))
+                INTO NAME champ VALUE nouveau
+            )
+        )
+        """,
+        frame,
+        {
+            "first": first,
+            "creation": CREATION_FIELDS,
+            "closing": CLOSING_FIELDS,
+            "etapes": etapes,
+            "n_etapes": len(etapes),
+            "lo": int(frame["id"].iloc[0]),
+            "hi": int(frame["id"].iloc[-1]),
+        },
+    )
+    ids.take("historique_id_seq", inserted)
+    return inserted
+
+
+def actions(
+    cur: Connection,
+    rng: np.random.Generator,
+    ids: Ids,
+    frame: pd.DataFrame,
+    commerciaux: np.ndarray,
+    today: int,
+) -> int:
+    """2 to 8 actions per affaire spread from its start to its end (today when still open); an
+    open affaire keeps one or two due actions, some overdue. Return the rows inserted."""
+    n = len(frame)
+    is_open = frame["statut"].to_numpy() == "En cours"
+    debut = frame["date_debut"].to_numpy().astype(np.int64)
+    end = np.where(is_open, today, frame["date_cloture"].fillna(0).to_numpy().astype(np.int64))
+    per = rng.integers(2, 9, n)
+    m = int(per.sum())
+    owner = np.repeat(np.arange(n), per)
+    position = np.arange(m) - np.repeat(np.cumsum(per) - per, per)
+    day = debut[owner] + np.floor(
+        (end[owner] - debut[owner]) * (position + rng.random(m)) / per[owner]
+    ).astype(np.int64)
+    n_due = np.where(is_open, 1 + (rng.random(n) < 0.4), 0)
+    due = position >= (per - n_due)[owner]
+    echeance = np.where(due, np.maximum(day, today + rng.integers(-25, 31, m)), day)
+    kind = rng.choice(len(demo_words.OBJETS_ACTION), m, p=[0.3, 0.25, 0.15, 0.15, 0.15])
+    types = np.asarray(list(demo_words.OBJETS_ACTION), dtype=object)
+    objet = np.empty(m, dtype=object)
+    for i, words in enumerate(demo_words.OBJETS_ACTION.values()):
+        mask = kind == i
+        objet[mask] = pick(rng, words, int(mask.sum()))
+    gestion = frame["gestion_par"].to_numpy()[owner]
+    first = ids.take("action_id_seq", m)
+    rows = pd.DataFrame(
+        {
+            "id": np.arange(first, first + m, dtype=np.int64),
+            "affaire_id": frame["id"].to_numpy()[owner],
+            "type": types[kind],
+            "date_action": day.astype(np.int32),
+            "objet": objet,
+            "description": maybe(pick(rng, demo_words.DESCRIPTIONS_ACTION, m), rng.random(m) < 0.3),
+            "echeance": echeance.astype(np.int32),
+            "fait": ~due,
+            "utilisateur_id": np.where(rng.random(m) < 0.9, gestion, rng.choice(commerciaux, m)),
+            "t": day * DAY + 8 * 3600 + rng.integers(0, 10 * 3600, m),
+        }
+    )
+    return load(
+        cur,
+        """
+        INSERT INTO action (id, affaire_id, type, date_action, objet, description, echeance,
+                            fait, fait_le, utilisateur_id, created_at, created_by, updated_at,
+                            updated_by)
+        SELECT id, affaire_id, type, DATE '1970-01-01' + date_action, objet, description,
+               DATE '1970-01-01' + echeance, fait,
+               CASE WHEN fait THEN DATE '1970-01-01' + date_action END,
+               utilisateur_id, make_timestamp(t * 1000000), utilisateur_id,
+               make_timestamp(t * 1000000), utilisateur_id
+        FROM demo_frame
+        ORDER BY id
+        """,
+        rows,
+    )
+
+
+def documents(
+    cur: Connection, rng: np.random.Generator, ids: Ids, frame: pd.DataFrame, today: int
+) -> int:
+    """A devis for most affaires that reached the last étapes but one, an invoice for each won
+    affaire; no attached file. Return the rows inserted."""
+    n = len(frame)
+    statut = frame["statut"].to_numpy()
+    won = statut == "Gagnée"
+    n_etapes = int(frame["n_etapes"].iloc[0])
+    potentiel = frame["ca_potentiel"].fillna(-1).to_numpy().astype(np.int64)
+    total = frame["total_ht"].fillna(0).to_numpy().astype(np.int64)
+    late = frame["etape_index"].to_numpy() >= max(n_etapes - 2, 0)
+    quoted = (late | won) & (potentiel >= 0) & (rng.random(n) < 0.9)
+    debut = frame["date_debut"].to_numpy().astype(np.int64)
+    end = np.where(
+        statut == "En cours", today, frame["date_cloture"].fillna(0).to_numpy().astype(np.int64)
+    )
+    devis_day = debut + np.floor((end - debut) * rng.uniform(0.3, 0.9, n)).astype(np.int64)
+    devis_statut = np.select(
+        [won, statut == "Perdue", statut == "Abandonnée", rng.random(n) < 0.75],
+        ["Accepté", "Refusé", np.where(rng.random(n) < 0.5, "Refusé", "Envoyé"), "Envoyé"],
+        default="Brouillon",
+    )
+    signature = frame["date_signature"].fillna(0).to_numpy().astype(np.int64)
+    facture_day = np.minimum(signature + rng.integers(0, 31, n), today)
+    parts = pd.concat(
+        [
+            _documents_part(
+                quoted, "Devis", devis_day, np.where(won, total, potentiel), devis_statut
+            ),
+            _documents_part(
+                won,
+                "Facture",
+                facture_day,
+                total,
+                np.where(facture_day < today - 45, "Payée", "Émise"),
+            ),
+        ],
+        ignore_index=True,
+    ).sort_values(["row", "day", "type"], kind="stable", ignore_index=True)
+    first = ids.take("document_id_seq", len(parts))
+    rows = pd.DataFrame(
+        {
+            "id": np.arange(first, first + len(parts), dtype=np.int64),
+            "affaire_id": frame["id"].to_numpy()[parts["row"]],
+            "type": parts["type"].to_numpy(dtype=object),
+            "day": parts["day"].to_numpy().astype(np.int32),
+            "montant": parts["montant"].to_numpy(),
+            "statut": parts["statut"].to_numpy(dtype=object),
+            "auteur": frame["gestion_par"].to_numpy()[parts["row"]],
+        }
+    )
+    return load(
+        cur,
+        """
+        INSERT INTO document (id, affaire_id, type, numero, date_document, montant_ht, statut,
+                              created_at, created_by, updated_at, updated_by)
+        SELECT id, affaire_id, type,
+               printf('%s-%d-%06d', CASE type WHEN 'Devis' THEN 'DEV' ELSE 'FAC' END,
+                      year(DATE '1970-01-01' + day), id),
+               DATE '1970-01-01' + day, CAST(montant / 100 AS DECIMAL(14, 2)), statut,
+               CAST(DATE '1970-01-01' + day AS TIMESTAMP), auteur,
+               CAST(DATE '1970-01-01' + day AS TIMESTAMP), auteur
+        FROM demo_frame
+        ORDER BY id
+        """,
+        rows,
+    )
+
+
+def _documents_part(
+    chosen: np.ndarray, kind: str, day: np.ndarray, montant: np.ndarray, statut: np.ndarray
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": np.flatnonzero(chosen),
+            "type": kind,
+            "day": day[chosen],
+            "montant": montant[chosen],
+            "statut": statut[chosen],
+        }
+    )
+
+
+def projets(
+    cur: Connection,
+    rng: np.random.Generator,
+    ids: Ids,
+    frame: pd.DataFrame,
+    users: np.ndarray,
+    today: int,
+) -> int:
+    """A delivery projet for most won affaires, its statut following its dates. Return the rows
+    inserted."""
+    n = len(frame)
+    chosen = np.flatnonzero((frame["statut"].to_numpy() == "Gagnée") & (rng.random(n) < 0.85))
+    k = len(chosen)
+    signature = frame["date_signature"].to_numpy()[chosen].astype(np.int64)
+    debut = signature + rng.integers(3, 31, k)
+    fin = debut + rng.integers(10, 151, k)
+    statut = np.select(
+        [debut > today, fin >= today, rng.random(k) < 0.92],
+        ["À réaliser", "En cours", "Réalisé"],
+        default="Annulé",
+    )
+    gestion = frame["gestion_par"].to_numpy()[chosen]
+    first = ids.take("projet_id_seq", k)
+    rows = pd.DataFrame(
+        {
+            "id": np.arange(first, first + k, dtype=np.int64),
+            "affaire_id": frame["id"].to_numpy()[chosen],
+            "nom": pick(rng, demo_words.OBJETS_PROJET, k)
+            + " — "
+            + frame["compte_nom"].to_numpy()[chosen],
+            "debut": debut.astype(np.int32),
+            "fin": fin.astype(np.int32),
+            "statut": statut.astype(object),
+            "responsable": np.where(rng.random(k) < 0.6, gestion, rng.choice(users, k)),
+            "auteur": gestion,
+        }
+    )
+    return load(
+        cur,
+        """
+        INSERT INTO projet (id, affaire_id, nom, date_debut, date_fin, statut, responsable_id,
+                            created_at, created_by, updated_at, updated_by)
+        SELECT id, affaire_id, nom, DATE '1970-01-01' + debut, DATE '1970-01-01' + fin, statut,
+               responsable, CAST(DATE '1970-01-01' + debut - 3 AS TIMESTAMP), auteur,
+               CAST(DATE '1970-01-01' + debut - 3 AS TIMESTAMP), auteur
+        FROM demo_frame
+        ORDER BY id
+        """,
+        rows,
+    )

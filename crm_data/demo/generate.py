@@ -1,0 +1,333 @@
+"""Realistic French demo data for an empty base: users, comptes, contacts, affaires and their
+history, actions, documents and projets, bulk-loaded in chunks inside one transaction.
+
+Deterministic: the same seed and the same `today` give the same base, row for row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crm_data.demo import affaires as demo_affaires
+from crm_data.demo import words as demo_words
+from crm_data.demo.children import Ids, maybe, pick
+from crm_data.model import CrmError
+from crm_data.store.db import Connection, read, transaction
+from crm_data.text import fold
+
+CHUNK = 100_000
+"""Affaires generated and inserted at a time: bounds memory whatever the total."""
+
+MANAGERS = 2
+COMMERCIAUX = 8
+EPOCH = dt.date(1970, 1, 1)
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Team:
+    """The demo users: who can manage affaires and who owns which compte."""
+
+    commerciaux: np.ndarray
+    managers: np.ndarray
+
+
+@dataclass
+class Comptes:
+    """The demo comptes and where each compte's contacts sit in the contact ids."""
+
+    ids: np.ndarray
+    noms: np.ndarray
+    owner: np.ndarray
+    contact_first: np.ndarray
+    contact_count: np.ndarray
+
+
+def generate(
+    con: Connection,
+    *,
+    affaires: int,
+    seed: int,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Fill a base with realistic French demo data; return the row count per table created.
+
+    The base must hold no affaire yet (CrmError otherwise). Everything is written in one
+    transaction: a failure leaves nothing behind.
+    """
+    if affaires < 0:
+        raise CrmError("Le nombre d'affaires de démonstration ne peut pas être négatif.")
+    today = today or dt.date.today()
+    report = progress or (lambda fraction, message: None)
+    counts = dict.fromkeys(demo_affaires.TABLES, 0)
+    with transaction(con) as cur:
+        if not _holds_no_affaire(cur):
+            raise CrmError(
+                "La base contient déjà des affaires : les données de démonstration ne se "
+                "chargent que dans une base vide."
+            )
+        refs = demo_affaires.read_refs(cur)
+        ids = Ids()
+        ids.open(cur)
+        report(0.0, "Création des utilisateurs, comptes et contacts…")
+        rng = np.random.default_rng([seed, 0])
+        today_days = (today - EPOCH).days
+        team = _insert_users(cur, rng, ids, today_days, counts)
+        n_comptes = max(30, round(affaires / 8))
+        comptes = _insert_comptes(cur, rng, ids, n_comptes, team, today_days, counts)
+        done = 0
+        for index, start in enumerate(range(0, affaires, CHUNK)):
+            size = min(CHUNK, affaires - start)
+            report(
+                0.05 + 0.95 * done / affaires,
+                f"Affaires {_fr_int(done)} à {_fr_int(done + size)} sur {_fr_int(affaires)}…",
+            )
+            chunk_rng = np.random.default_rng([seed, index + 1])
+            chunk = demo_affaires.Chunk(cur, chunk_rng, ids, refs, team, comptes, today_days)
+            for table, n in chunk.insert(size).items():
+                counts[table] += n
+            done += size
+        report(0.99, "Enregistrement de la base…")
+        ids.close(cur)
+    report(1.0, f"Données de démonstration chargées : {_fr_int(affaires)} affaires.")
+    return counts
+
+
+def _holds_no_affaire(cur: Connection) -> bool:
+    row = cur.execute(
+        """
+        SELECT count(*)
+        FROM affaire
+        """
+    ).fetchone()
+    return not (row and row[0])
+
+
+def can_load(con: Connection) -> bool:
+    """True when the base holds no affaire at all: the only time demo data may be loaded."""
+    with read(con) as cur:
+        return _holds_no_affaire(cur)
+
+
+def _fr_int(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _slug(texts: pd.Series) -> pd.Series:
+    """Lower-case ASCII words joined by hyphens, for logins, e-mails and web addresses."""
+    folded = texts.map(fold)
+    return folded.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
+
+
+def _phones(rng: np.random.Generator, prefixes: np.ndarray) -> np.ndarray:
+    """French numbers written `01 23 45 67 89`, each starting with its given two digits."""
+    digits = rng.integers(0, 100, (len(prefixes), 4))
+    parts = [prefixes.astype(object)]
+    parts += [np.char.zfill(digits[:, i].astype(str), 2).astype(object) for i in range(4)]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + " " + part
+    return np.asarray(out, dtype=object)
+
+
+def _insert_users(
+    cur: Connection, rng: np.random.Generator, ids: Ids, today: int, counts: dict[str, int]
+) -> Team:
+    taken = {str(r[0]) for r in cur.execute("SELECT login FROM utilisateur").fetchall()}
+    # Enough candidates to find ten new logins even in a base that already holds earlier ones.
+    prenoms = pick(rng, demo_words.PRENOMS, 200)
+    noms = pick(rng, demo_words.NOMS, 200)
+    people = pd.DataFrame({"prenom": prenoms, "nom": noms})
+    people["login"] = _slug(people["prenom"]) + "." + _slug(people["nom"])
+    people = people.drop_duplicates("login")
+    people = people[~people["login"].isin(taken)].head(MANAGERS + COMMERCIAUX)
+    n = len(people)
+    first = ids.take("utilisateur_id_seq", n)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(first, first + n, dtype=np.int64),
+            "login": people["login"].to_numpy(dtype=object),
+            "nom": (people["prenom"] + " " + people["nom"]).to_numpy(dtype=object),
+            "email": (people["login"] + "@entreprise-demo.fr").to_numpy(dtype=object),
+            "role": ["manager"] * MANAGERS + ["commercial"] * (n - MANAGERS),
+            "created_day": np.full(n, today - 4 * 365, dtype=np.int32),
+        }
+    )
+    cur.register("demo_utilisateur", frame)
+    cur.execute(
+        """
+        INSERT INTO utilisateur (id, login, nom, email, role, actif, created_at)
+        SELECT id, login, nom, email, role, TRUE, CAST(DATE '1970-01-01' + created_day AS TIMESTAMP)
+        FROM demo_utilisateur
+        ORDER BY id
+        """
+    )
+    cur.unregister("demo_utilisateur")
+    counts["utilisateur"] = n
+    user_ids = frame["id"].to_numpy()
+    return Team(commerciaux=user_ids[MANAGERS:], managers=user_ids[:MANAGERS])
+
+
+def _compte_names(cur: Connection, rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """n company names unique after folding, with their sector, drawn from the word lists."""
+    taken = {str(r[0]) for r in cur.execute("SELECT nom_cle FROM compte_cle").fetchall()}
+    metiers = np.asarray([m for m, _ in demo_words.METIERS], dtype=object)
+    secteurs = np.asarray([s for _, s in demo_words.METIERS], dtype=object)
+    kept = pd.DataFrame({"nom": pd.Series(dtype=object), "secteur": pd.Series(dtype=object)})
+    draws = 0
+    while len(kept) < n:
+        size = 2 * (n - len(kept)) + 50
+        metier = rng.integers(0, len(metiers), size)
+        nom1 = pick(rng, demo_words.NOMS, size)
+        nom2 = pick(rng, demo_words.NOMS, size)
+        specialite = pick(rng, demo_words.SPECIALITES, size)
+        cabinet = pick(rng, demo_words.CABINETS, size)
+        region = pick(rng, demo_words.REGIONS, size)
+        forme = pick(rng, demo_words.FORMES, size)
+        pattern = rng.integers(0, 6, size)
+        names = np.select(
+            [pattern == 0, pattern == 1, pattern == 2, pattern == 3, pattern == 4],
+            [
+                metiers[metier] + " " + nom1,
+                metiers[metier] + " " + nom1 + " & Fils",
+                cabinet + " " + nom1 + " " + specialite,
+                metiers[metier] + " " + region,
+                nom1 + " et " + nom2,
+            ],
+            default=nom1 + " " + metiers[metier],
+        )
+        names = np.where(rng.random(size) < 0.35, names + " " + forme, names)
+        if draws >= 3:
+            # The word lists run short for very large bases: a city tells namesakes apart.
+            names = names + " " + pick(rng, tuple(v for v, _ in demo_words.VILLES), size)
+        sector = np.where(
+            pattern == 2,
+            demo_words.SPECIALITE_SECTEUR,
+            np.where(
+                pattern == 4, secteurs[rng.integers(0, len(secteurs), size)], secteurs[metier]
+            ),
+        )
+        batch = pd.DataFrame({"nom": names.astype(object), "secteur": sector.astype(object)})
+        kept = pd.concat([kept, batch], ignore_index=True)
+        kept["nom_cle"] = kept["nom"].map(fold)
+        kept = kept.drop_duplicates("nom_cle")
+        kept = kept[~kept["nom_cle"].isin(taken)].reset_index(drop=True)
+        draws += 1
+    return kept.head(n)
+
+
+def _insert_comptes(
+    cur: Connection,
+    rng: np.random.Generator,
+    ids: Ids,
+    n: int,
+    team: Team,
+    today: int,
+    counts: dict[str, int],
+) -> Comptes:
+    names = _compte_names(cur, rng, n)
+    villes = rng.integers(0, len(demo_words.VILLES), n)
+    prefixes = np.asarray([p for _, p in demo_words.VILLES], dtype=object)[villes]
+    domain = _slug(names["nom"].str.replace(r" (SAS|SARL|SA|EURL|SCOP)$", "", regex=True)) + ".fr"
+    first = ids.take("compte_id_seq", n)
+    compte_ids = np.arange(first, first + n, dtype=np.int64)
+    created = today - 1100 - rng.integers(0, 400, n)
+    frame = pd.DataFrame(
+        {
+            "id": compte_ids,
+            "nom": names["nom"].to_numpy(dtype=object),
+            "nom_cle": names["nom_cle"].to_numpy(dtype=object),
+            "secteur": names["secteur"].to_numpy(dtype=object),
+            "ville": np.asarray([v for v, _ in demo_words.VILLES], dtype=object)[villes],
+            "telephone": _phones(rng, prefixes),
+            "site_web": ("www." + domain).to_numpy(dtype=object),
+            "notes": maybe(pick(rng, demo_words.NOTES_COMPTE, n), rng.random(n) < 0.1),
+            "created_day": created.astype(np.int32),
+        }
+    )
+    owner = rng.choice(team.commerciaux, n)
+    cur.register("demo_compte", frame)
+    cur.execute(
+        """
+        INSERT INTO compte (id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
+                            created_at, created_by, updated_at, updated_by)
+        SELECT id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
+               CAST(DATE '1970-01-01' + created_day AS TIMESTAMP), NULL,
+               CAST(DATE '1970-01-01' + created_day AS TIMESTAMP), NULL
+        FROM demo_compte
+        ORDER BY id
+        """
+    )
+    cur.execute(
+        """
+        INSERT INTO compte_cle (nom_cle, compte_id)
+        SELECT nom_cle, id
+        FROM demo_compte
+        ORDER BY id
+        """
+    )
+    cur.unregister("demo_compte")
+    counts["compte"] = n
+    counts["compte_cle"] = n
+    contact_count = rng.integers(1, 5, n)
+    contact_first = _insert_contacts(cur, rng, ids, compte_ids, contact_count, domain, created)
+    counts["contact"] = int(contact_count.sum())
+    return Comptes(
+        ids=compte_ids,
+        noms=frame["nom"].to_numpy(),
+        owner=owner,
+        contact_first=contact_first,
+        contact_count=contact_count,
+    )
+
+
+def _insert_contacts(
+    cur: Connection,
+    rng: np.random.Generator,
+    ids: Ids,
+    compte_ids: np.ndarray,
+    per_compte: np.ndarray,
+    domain: pd.Series,
+    compte_created: np.ndarray,
+) -> np.ndarray:
+    """Insert each compte's contacts; return the id of each compte's first contact."""
+    m = int(per_compte.sum())
+    owner = np.repeat(np.arange(len(compte_ids)), per_compte)
+    first = ids.take("contact_id_seq", m)
+    prenoms = pd.Series(pick(rng, demo_words.PRENOMS, m))
+    noms = pd.Series(pick(rng, demo_words.NOMS, m))
+    emails = _slug(prenoms) + "." + _slug(noms) + "@" + domain.to_numpy()[owner]
+    mobile = np.where(rng.random(m) < 0.5, "06", "07").astype(object)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(first, first + m, dtype=np.int64),
+            "compte_id": compte_ids[owner],
+            "prenom": prenoms.to_numpy(dtype=object),
+            "nom": noms.to_numpy(dtype=object),
+            "fonction": pick(rng, demo_words.FONCTIONS, m),
+            "email": maybe(emails.to_numpy(dtype=object), rng.random(m) < 0.9),
+            "telephone": maybe(_phones(rng, mobile), rng.random(m) < 0.8),
+            "created_day": (compte_created[owner] + rng.integers(0, 60, m)).astype(np.int32),
+        }
+    )
+    cur.register("demo_contact", frame)
+    cur.execute(
+        """
+        INSERT INTO contact (id, compte_id, prenom, nom, fonction, email, telephone,
+                             created_at, updated_at)
+        SELECT id, compte_id, prenom, nom, fonction, email, telephone,
+               CAST(DATE '1970-01-01' + created_day AS TIMESTAMP),
+               CAST(DATE '1970-01-01' + created_day AS TIMESTAMP)
+        FROM demo_contact
+        ORDER BY id
+        """
+    )
+    cur.unregister("demo_contact")
+    starts = np.concatenate([[0], np.cumsum(per_compte)[:-1]])
+    return np.asarray(first + starts, dtype=np.int64)

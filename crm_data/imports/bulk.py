@@ -1,0 +1,204 @@
+"""Bulk inserts of validated affaires in the caller's transaction, through Arrow frames.
+
+One INSERT ... SELECT per table (comptes and their keys, contacts, affaires, creation history),
+never one INSERT per row. Validation is the caller's job (crm_data.imports.canonical).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pyarrow as pa
+
+from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire
+from crm_data.store.db import Connection
+from crm_data.text import fold
+
+_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
+_AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
+
+
+_SEQUENCE_TABLES = {
+    "affaire_id_seq": "affaire",
+    "compte_id_seq": "compte",
+    "contact_id_seq": "contact",
+}
+# A dry run's rows are rolled back, but nextval is not: its ids come from far above the real
+# ones instead (a random offset, so that two dry runs at once do not insert the same key).
+_PROVISIONAL_OFFSET = 10**12
+
+
+def allocate_ids(cur: Connection, sequence: str, count: int, *, dry_run: bool = False) -> list[int]:
+    """count new ids drawn from sequence, in order.
+
+    A dry run draws nothing from the sequence (a rolled-back nextval stays used, and the next
+    real import would start further on): it numbers its rows above every id in the table.
+    """
+    if count == 0:
+        return []
+    if dry_run:
+        table = _SEQUENCE_TABLES[sequence]
+        ((highest,),) = cur.execute(
+            f"""
+            SELECT coalesce(max(id), 0)
+            FROM {table}
+            """
+        ).fetchall()
+        start = int(highest) + _PROVISIONAL_OFFSET
+        start += secrets.randbelow(_PROVISIONAL_OFFSET)
+        return list(range(start + 1, start + 1 + count))
+    rows = cur.execute(
+        """
+        SELECT nextval(?)
+        FROM range(?)
+        """,
+        [sequence, count],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _insert_frame(
+    cur: Connection, frame: pa.Table, sql: str, params: list[object] | dict[str, object]
+) -> None:
+    cur.register("import_frame", frame)
+    try:
+        cur.execute(sql, params)
+    finally:
+        cur.unregister("import_frame")
+
+
+def insert_comptes(
+    cur: Connection, actor: Actor, comptes: list[tuple[int, str]], now: dt.datetime
+) -> None:
+    """Insert comptes (id, nom) with their folded-name keys."""
+    if not comptes:
+        return
+    frame = pa.table(
+        {
+            "id": pa.array([i for i, _ in comptes], pa.int64()),
+            "nom": pa.array([n for _, n in comptes], pa.string()),
+            "nom_cle": pa.array([fold(n) for _, n in comptes], pa.string()),
+        }
+    )
+    _insert_frame(
+        cur,
+        frame,
+        """
+        INSERT INTO compte (id, nom, nom_cle, created_at, created_by, updated_at, updated_by)
+        SELECT id, nom, nom_cle, $now, $actor, $now, $actor
+        FROM import_frame
+        """,
+        {"now": now, "actor": actor.id},
+    )
+    _insert_frame(
+        cur,
+        frame,
+        """
+        INSERT INTO compte_cle (nom_cle, compte_id)
+        SELECT nom_cle, id
+        FROM import_frame
+        """,
+        [],
+    )
+
+
+def split_nom_complet(nom_complet: str) -> tuple[str | None, str]:
+    """(prénom, nom) from "Prénom Nom": the first word is the first name; one word is a name."""
+    words = nom_complet.split()
+    if len(words) < 2:
+        return None, " ".join(words)
+    return words[0], " ".join(words[1:])
+
+
+def insert_contacts(
+    cur: Connection, actor: Actor, contacts: list[tuple[int, int, str]], now: dt.datetime
+) -> None:
+    """Insert contacts (id, compte id, "Prénom Nom"), the full name split by split_nom_complet."""
+    if not contacts:
+        return
+    split = [split_nom_complet(nom) for _, _, nom in contacts]
+    frame = pa.table(
+        {
+            "id": pa.array([i for i, _, _ in contacts], pa.int64()),
+            "compte_id": pa.array([c for _, c, _ in contacts], pa.int64()),
+            "prenom": pa.array([p for p, _ in split], pa.string()),
+            "nom": pa.array([n for _, n in split], pa.string()),
+        }
+    )
+    _insert_frame(
+        cur,
+        frame,
+        """
+        INSERT INTO contact (id, compte_id, prenom, nom, created_at, created_by,
+                             updated_at, updated_by)
+        SELECT id, compte_id, prenom, nom, $now, $actor, $now, $actor
+        FROM import_frame
+        """,
+        {"now": now, "actor": actor.id},
+    )
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    **{f: pa.date32() for f in _DATE_FIELDS},
+    **{f: pa.decimal128(14, 2) for f in _AMOUNT_FIELDS},
+    "compte_id": pa.int64(),
+    "contact_id": pa.int64(),
+    "gestion_par": pa.int64(),
+    "reussite": pa.int32(),
+}
+
+
+def insert_affaires(
+    cur: Connection,
+    actor: Actor,
+    affaires: list[Affaire],
+    source_ids: list[str | None],
+    now: dt.datetime,
+) -> None:
+    """Insert validated affaires (their id set) with source ids, and their creation history."""
+    columns: dict[str, pa.Array] = {"id": pa.array([a.id for a in affaires], pa.int64())}
+    for name in AFFAIRE_FIELDS:
+        kind = _ARROW_TYPES.get(name, pa.string())
+        columns[name] = pa.array([getattr(a, name) for a in affaires], kind)
+    columns["source_id"] = pa.array(source_ids, pa.string())
+    names = ", ".join(columns)
+    cur.register("import_frame", pa.table(columns))
+    try:
+        cur.execute(
+            f"""
+            INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
+            SELECT {names}, $now, $actor, $now, $actor
+            FROM import_frame
+            """,
+            {"now": now, "actor": actor.id},
+        )
+        _insert_history(cur, actor, now)
+    finally:
+        cur.unregister("import_frame")
+
+
+def _insert_history(cur: Connection, actor: Actor, now: dt.datetime) -> None:
+    """The creation history of the affaires just inserted from import_frame, written in SQL.
+
+    Same rows as history.changes(None, affaire): each non-empty field, ISO dates, plain
+    decimals and ids as text (checked against it by the tests).
+    """
+    champs = ", ".join(f"'{name}'" for name in AFFAIRE_FIELDS)
+    nouveaux = ", ".join(f"CAST({name} AS VARCHAR)" for name in AFFAIRE_FIELDS)
+    cur.execute(
+        f"""
+        INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien, nouveau)
+        SELECT id, $now, $actor, champ, NULL, nouveau
+        FROM (
+            SELECT id,
+                   unnest([{champs}]) AS champ,
+                   unnest([{nouveaux}]) AS nouveau,
+                   unnest(range({len(AFFAIRE_FIELDS)})) AS ordre
+            FROM import_frame
+        )
+        WHERE nouveau IS NOT NULL
+        ORDER BY id, ordre
+        """,
+        {"now": now, "actor": actor.id},
+    )

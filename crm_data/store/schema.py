@@ -1,0 +1,347 @@
+"""The base's tables, constraints and numbered migrations; opening an older base upgrades it.
+
+Each migration is a list of plain SQL statements kept close to standard SQL (sequences, CHECK,
+foreign keys) so that a PostgreSQL backend can run the same list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from crm_data.store.purge import purge_marked
+
+# DuckDB runs an UPDATE of an indexed column (a foreign key's column is indexed) as a delete
+# and an insert, which a row referenced by another table's foreign key refuses, and which no
+# concurrent write notices. So the audit columns carry no foreign key, and from MIGRATION_3 on
+# the affaire has none either (the application checks its compte, contact and user; nothing
+# deletes those): the tables hanging on an affaire reference it, and its updates stay in place.
+_AUDIT = """
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by BIGINT,
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_by BIGINT,
+    version INTEGER NOT NULL DEFAULT 1
+"""
+
+
+def _affaire_table(*, owner_keys: bool) -> str:
+    """The affaire table: with foreign keys to its compte, contact and user (MIGRATION_1), or
+    without them and with the columns added since (MIGRATION_3)."""
+
+    def key(table: str) -> str:
+        return f" REFERENCES {table} (id)" if owner_keys else ""
+
+    later = (
+        ""
+        if owner_keys
+        else """
+        source_id VARCHAR,
+        deleted_at TIMESTAMP,
+        children_version INTEGER NOT NULL DEFAULT 1,"""
+    )
+    return f"""
+    CREATE TABLE affaire (
+        id BIGINT PRIMARY KEY DEFAULT nextval('affaire_id_seq'),
+        nom VARCHAR NOT NULL CHECK (length(trim(nom)) BETWEEN 1 AND 200),
+        date_debut DATE NOT NULL,
+        date_fin DATE CHECK (date_fin >= date_debut),
+        compte_id BIGINT NOT NULL{key("compte")},
+        contact_id BIGINT{key("contact")},
+        gestion_par BIGINT NOT NULL{key("utilisateur")},
+        statut VARCHAR NOT NULL
+            CHECK (statut IN ('En cours', 'Gagnée', 'Perdue', 'Abandonnée')),
+        etape VARCHAR NOT NULL,
+        type VARCHAR NOT NULL CHECK (type IN ('Nouveau', 'Récurrent', 'Mise à jour')),
+        famille_article VARCHAR,
+        notes VARCHAR,
+        ca_potentiel DECIMAL(14, 2) CHECK (ca_potentiel >= 0),
+        reussite INTEGER CHECK (reussite BETWEEN 0 AND 100),
+        ca_attendu DECIMAL(14, 2) CHECK (ca_attendu >= 0),
+        code_cloture VARCHAR,
+        date_signature DATE,
+        total_ht DECIMAL(14, 2) CHECK (total_ht >= 0),
+        date_cloture DATE,
+        {_AUDIT},{later}
+        CHECK (statut <> 'Perdue' OR code_cloture IS NOT NULL),
+        CHECK (statut IN ('Perdue', 'Abandonnée') OR code_cloture IS NULL),
+        CHECK (statut <> 'Gagnée' OR (date_signature IS NOT NULL AND total_ht IS NOT NULL)),
+        CHECK ((statut = 'En cours') = (date_cloture IS NULL))
+    )
+    """
+
+
+def _child_table(table: str, affaire_key: str) -> str:
+    """A table hanging on an affaire; affaire_key is its foreign key clause, or empty."""
+    columns = {
+        "affaire_historique": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('historique_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        changed_at TIMESTAMP NOT NULL,
+        changed_by BIGINT,
+        champ VARCHAR NOT NULL,
+        ancien VARCHAR,
+        nouveau VARCHAR""",
+        "action": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('action_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        type VARCHAR NOT NULL
+            CHECK (type IN ('Mail', 'Téléphone', 'Relance', 'Rendez-vous', 'Tâche')),
+        date_action DATE NOT NULL,
+        objet VARCHAR NOT NULL CHECK (length(trim(objet)) > 0),
+        description VARCHAR,
+        echeance DATE,
+        fait BOOLEAN NOT NULL DEFAULT FALSE,
+        fait_le DATE,
+        utilisateur_id BIGINT NOT NULL REFERENCES utilisateur (id),
+        {audit}""",
+        "document": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('document_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        type VARCHAR NOT NULL CHECK (type IN ('Devis', 'Facture')),
+        numero VARCHAR NOT NULL CHECK (length(trim(numero)) > 0),
+        date_document DATE NOT NULL,
+        montant_ht DECIMAL(14, 2) NOT NULL CHECK (montant_ht >= 0),
+        statut VARCHAR NOT NULL,
+        fichier_nom VARCHAR,
+        fichier_type VARCHAR,
+        fichier BLOB,
+        {audit},
+        CHECK (
+            (type = 'Devis' AND statut IN ('Brouillon', 'Envoyé', 'Accepté', 'Refusé'))
+            OR (type = 'Facture' AND statut IN ('Émise', 'Payée'))
+        )""",
+        "projet": """
+        id BIGINT PRIMARY KEY DEFAULT nextval('projet_id_seq'),
+        affaire_id BIGINT NOT NULL{key},
+        nom VARCHAR NOT NULL CHECK (length(trim(nom)) > 0),
+        date_debut DATE,
+        date_fin DATE CHECK (date_fin >= date_debut),
+        statut VARCHAR NOT NULL
+            CHECK (statut IN ('À réaliser', 'En cours', 'Réalisé', 'Annulé')),
+        responsable_id BIGINT REFERENCES utilisateur (id),
+        notes VARCHAR,
+        {audit}""",
+    }[table]
+    return f"""
+    CREATE TABLE {table} ({columns.format(key=affaire_key, audit=_AUDIT)}
+    )
+    """
+
+
+MIGRATION_1 = [
+    """
+    CREATE TABLE schema_version (
+        version INTEGER NOT NULL,
+        applied_at TIMESTAMP NOT NULL
+    )
+    """,
+    "CREATE SEQUENCE utilisateur_id_seq START 1",
+    """
+    CREATE TABLE utilisateur (
+        id BIGINT PRIMARY KEY DEFAULT nextval('utilisateur_id_seq'),
+        login VARCHAR NOT NULL UNIQUE,
+        nom VARCHAR NOT NULL,
+        email VARCHAR,
+        role VARCHAR NOT NULL CHECK (role IN ('admin', 'manager', 'commercial')),
+        actif BOOLEAN NOT NULL DEFAULT TRUE,
+        created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    )
+    """,
+    """
+    CREATE TABLE etape (
+        nom VARCHAR PRIMARY KEY,
+        ordre INTEGER NOT NULL UNIQUE,
+        reussite_defaut INTEGER NOT NULL CHECK (reussite_defaut BETWEEN 0 AND 100),
+        actif BOOLEAN NOT NULL DEFAULT TRUE
+    )
+    """,
+    """
+    CREATE TABLE code_cloture (
+        nom VARCHAR PRIMARY KEY,
+        categorie VARCHAR NOT NULL CHECK (categorie IN ('interne', 'externe')),
+        actif BOOLEAN NOT NULL DEFAULT TRUE
+    )
+    """,
+    """
+    CREATE TABLE famille_article (
+        nom VARCHAR PRIMARY KEY,
+        actif BOOLEAN NOT NULL DEFAULT TRUE
+    )
+    """,
+    "CREATE SEQUENCE compte_id_seq START 1",
+    f"""
+    CREATE TABLE compte (
+        id BIGINT PRIMARY KEY DEFAULT nextval('compte_id_seq'),
+        nom VARCHAR NOT NULL CHECK (length(trim(nom)) > 0),
+        nom_cle VARCHAR NOT NULL,
+        secteur VARCHAR,
+        ville VARCHAR,
+        telephone VARCHAR,
+        site_web VARCHAR,
+        notes VARCHAR,
+        {_AUDIT}
+    )
+    """,
+    # A compte's name is unique ignoring case and accents. The key lives in a table of its own:
+    # a UNIQUE column on compte would make every rename a delete and insert of a referenced row.
+    """
+    CREATE TABLE compte_cle (
+        nom_cle VARCHAR PRIMARY KEY,
+        compte_id BIGINT NOT NULL UNIQUE REFERENCES compte (id)
+    )
+    """,
+    "CREATE SEQUENCE contact_id_seq START 1",
+    f"""
+    CREATE TABLE contact (
+        id BIGINT PRIMARY KEY DEFAULT nextval('contact_id_seq'),
+        compte_id BIGINT NOT NULL REFERENCES compte (id),
+        prenom VARCHAR,
+        nom VARCHAR NOT NULL CHECK (length(trim(nom)) > 0),
+        fonction VARCHAR,
+        email VARCHAR,
+        telephone VARCHAR,
+        {_AUDIT}
+    )
+    """,
+    "CREATE SEQUENCE affaire_id_seq START 1",
+    _affaire_table(owner_keys=True),
+    "CREATE SEQUENCE historique_id_seq START 1",
+    _child_table("affaire_historique", ""),
+    "CREATE SEQUENCE action_id_seq START 1",
+    _child_table("action", ""),
+    "CREATE SEQUENCE document_id_seq START 1",
+    _child_table("document", ""),
+    "CREATE SEQUENCE projet_id_seq START 1",
+    _child_table("projet", ""),
+    """
+    INSERT INTO etape (nom, ordre, reussite_defaut)
+    VALUES
+        ('Qualification', 1, 20),
+        ('Analyse des besoins', 2, 40),
+        ('Proposition commerciale', 3, 60),
+        ('Négociation', 4, 80)
+    """,
+    """
+    INSERT INTO code_cloture (nom, categorie)
+    VALUES
+        ('Prix', 'interne'),
+        ('Offre inadaptée', 'interne'),
+        ('Concurrent', 'interne'),
+        ('Délai de réponse', 'interne'),
+        ('Projet annulé', 'externe'),
+        ('Pas de budget', 'externe'),
+        ('Client injoignable', 'externe'),
+        ('Décision reportée', 'externe')
+    """,
+    """
+    INSERT INTO famille_article (nom)
+    VALUES ('Logiciel'), ('Matériel'), ('Prestation'), ('Formation'), ('Maintenance')
+    """,
+    """
+    INSERT INTO utilisateur (login, nom, role)
+    VALUES ('admin', 'Administrateur local', 'admin')
+    """,
+]
+
+MIGRATION_2 = [
+    # Imports from other CRMs carry the source's record id, so a re-import updates instead of
+    # duplicating; saved column and value mappings are reused by name.
+    "ALTER TABLE affaire ADD COLUMN source_id VARCHAR",
+    "ALTER TABLE compte ADD COLUMN source_id VARCHAR",
+    "CREATE INDEX affaire_source_id_idx ON affaire (source_id)",
+    """
+    CREATE TABLE import_mapping (
+        nom VARCHAR PRIMARY KEY,
+        definition VARCHAR NOT NULL,
+        updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    )
+    """,
+]
+
+_CHILDREN = ("affaire_historique", "action", "document", "projet")
+
+# DuckDB has no ALTER TABLE ... DROP CONSTRAINT for a foreign key, so the affaire and the tables
+# hanging on it are rebuilt: rows kept aside, tables dropped and created again, rows put back.
+# Rows hanging on an affaire that no longer exists (left by deletes raced before this version)
+# cannot be kept under the new foreign keys and are dropped: their affaire's deletion was
+# acknowledged. deleted_at marks an affaire being deleted (see crm_data.store.purge); every write to
+# a record under an affaire bumps children_version, so that it clashes with such a mark.
+MIGRATION_3 = [
+    *(f"CREATE TEMP TABLE keep_{t} AS SELECT * FROM {t}" for t in ("affaire", *_CHILDREN)),
+    *(f"DROP TABLE {t}" for t in _CHILDREN),
+    "DROP TABLE affaire",
+    _affaire_table(owner_keys=False),
+    """
+    INSERT INTO affaire BY NAME
+    SELECT *
+    FROM keep_affaire
+    """,
+    "CREATE INDEX affaire_source_id_idx ON affaire (source_id)",
+    *(_child_table(t, " REFERENCES affaire (id)") for t in _CHILDREN),
+    *(
+        f"""
+        INSERT INTO {t} BY NAME
+        SELECT k.*
+        FROM keep_{t} AS k
+        WHERE k.affaire_id IN (SELECT id FROM affaire)
+        """
+        for t in _CHILDREN
+    ),
+    *(f"DROP TABLE keep_{t}" for t in ("affaire", *_CHILDREN)),
+]
+
+MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The base's schema version; 0 for an empty base."""
+    exists = con.execute(
+        """
+        SELECT count(*)
+        FROM information_schema.tables
+        WHERE table_name = 'schema_version'
+        """
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute(
+        """
+        SELECT max(version)
+        FROM schema_version
+        """
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
+    """Apply every migration above the base's version up to target, each in its own transaction.
+
+    Returns the version reached. A base newer than this code is left untouched. Then finishes
+    the deletions a stopped process left half-done (affaires marked deleted, see
+    crm_data.store.purge).
+    """
+    version = current_version(con)
+    while version < target:
+        statements = MIGRATIONS[version]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute(
+                """
+                INSERT INTO schema_version (version, applied_at)
+                VALUES (?, ?)
+                """,
+                [version + 1, dt.datetime.now()],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        version += 1
+    if version >= 3:
+        purge_marked(con)
+    return version

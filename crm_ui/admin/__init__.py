@@ -1,0 +1,1 @@
+"""The administration panels: reference lists, import wizard, backups, demo data."""
