@@ -7,7 +7,6 @@ history is unpivoted in DuckDB from the affaires just inserted, so it stores exa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,11 +14,9 @@ import pandas as pd
 from crm_data.demo import children as demo_children
 from crm_data.demo import words as demo_words
 from crm_data.demo.children import DAY, Ids, maybe, pick
+from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
 from crm_data.store.db import Connection
-
-if TYPE_CHECKING:
-    from crm_data.demo.generate import Comptes, Team
 
 OPEN, WON, LOST, DROPPED = 0, 1, 2, 3
 STATUTS = np.asarray(["En cours", "Gagnée", "Perdue", "Abandonnée"], dtype=object)

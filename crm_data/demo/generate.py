@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ import pandas as pd
 from crm_data.demo import affaires as demo_affaires
 from crm_data.demo import words as demo_words
 from crm_data.demo.children import Ids, maybe, pick
+from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
 from crm_data.store.db import Connection, read, transaction
 from crm_data.text import fold
@@ -27,25 +27,6 @@ MANAGERS = 2
 COMMERCIAUX = 8
 EPOCH = dt.date(1970, 1, 1)
 Progress = Callable[[float, str], None]
-
-
-@dataclass
-class Team:
-    """The demo users: who can manage affaires and who owns which compte."""
-
-    commerciaux: np.ndarray
-    managers: np.ndarray
-
-
-@dataclass
-class Comptes:
-    """The demo comptes and where each compte's contacts sit in the contact ids."""
-
-    ids: np.ndarray
-    noms: np.ndarray
-    owner: np.ndarray
-    contact_first: np.ndarray
-    contact_count: np.ndarray
 
 
 def generate(
