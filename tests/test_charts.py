@@ -1,5 +1,6 @@
 """Every chart builder of crm_ui.analysis.charts drawn from real analyses, with every breakdown
-and on an empty base, through Plotly's own validation (to_json); names typed by users are drawn escaped."""
+and on an empty base, through Plotly's own validation (to_json); names typed by users are drawn
+escaped."""
 
 from __future__ import annotations
 
