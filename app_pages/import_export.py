@@ -13,7 +13,7 @@ from crm_data.files.export import export_affaires
 from crm_data.files.export_tables import comptes_frame, contacts_frame, export_table
 from crm_data.files.reader import source_from_bytes
 from crm_data.imports.mapped import import_mapped
-from crm_data.mapping.model import save_mapping
+from crm_data.mapping.store import save_mapping
 from crm_data.model import CrmError, ValidationError
 from crm_ui import session
 from crm_ui.access import Area, require

@@ -95,7 +95,7 @@ def step_read_csv(path: Path, _: Path) -> int:
 
 def step_import(path: Path, base: Path) -> int:
     from crm_data.imports.mapped import import_mapped_file
-    from crm_data.mapping.model import load_mapping
+    from crm_data.mapping.store import load_mapping
     from crm_data.store.db import open_base
     from crm_data.users import local_admin
 

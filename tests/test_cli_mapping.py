@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from crm_data.cli.main import main
-from crm_data.mapping.model import Mapping, save_mapping
+from crm_data.mapping.model import Mapping
+from crm_data.mapping.store import save_mapping
 from crm_data.store.db import open_base
 from crm_data.users import local_admin
 

@@ -13,7 +13,8 @@ import pytest
 
 from crm_data.imports import mapped as mapped_import
 from crm_data.imports.mapped import MappedImportReport, import_mapped_file
-from crm_data.mapping.model import Mapping, load_mapping
+from crm_data.mapping.model import Mapping
+from crm_data.mapping.store import load_mapping
 from crm_data.model import PermissionDeniedError, Role
 from crm_data.store.db import Connection
 from tests.factories import admin, make_user, new_base

@@ -6,18 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_data.mapping.model import (
-    ApplyStats,
-    EtapeRef,
-    MappedRow,
-    Mapping,
-    apply,
-    convert_date,
-    delete_mapping,
-    list_mappings,
-    load_mapping,
-    save_mapping,
-)
+from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply, convert_date
+from crm_data.mapping.store import delete_mapping, list_mappings, load_mapping, save_mapping
 from crm_data.model import NotFoundError, PermissionDeniedError, Role, ValidationError
 from tests.factories import admin, make_user, new_base
 

@@ -154,7 +154,7 @@ def _some(names: list[str], shown: int = 10) -> str:
 
 def _import_mapped(con: Connection, args: argparse.Namespace) -> int:
     from crm_data.imports.mapped import import_mapped_file
-    from crm_data.mapping.model import load_mapping
+    from crm_data.mapping.store import load_mapping
     from crm_data.users import local_admin
 
     report = import_mapped_file(

@@ -24,10 +24,9 @@ from crm_data.mapping.model import (
     TARGET_LABELS,
     VALUE_FIELDS,
     Mapping,
-    list_mappings,
-    load_mapping,
 )
 from crm_data.mapping.shipped import Companions, read_companions
+from crm_data.mapping.store import list_mappings, load_mapping
 from crm_data.mapping.suggest import suggest_mapping
 from crm_data.model import Statut, TypeAffaire
 from crm_data.store.db import Connection
