@@ -139,7 +139,7 @@ def insert_contacts(
     )
 
 
-_ARROW_TYPES: dict[str, pa.DataType] = {
+ARROW_TYPES: dict[str, pa.DataType] = {
     **{f: pa.date32() for f in _DATE_FIELDS},
     **{f: pa.decimal128(14, 2) for f in _AMOUNT_FIELDS},
     "compte_id": pa.int64(),
@@ -147,6 +147,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "gestion_par": pa.int64(),
     "reussite": pa.int32(),
 }
+"""The Arrow type of each affaire column loaded in bulk (others are text): exact amounts, dates."""
 
 
 def insert_affaires(
@@ -159,7 +160,7 @@ def insert_affaires(
     """Insert validated affaires (their id set) with source ids, and their creation history."""
     columns: dict[str, pa.Array] = {"id": pa.array([a.id for a in affaires], pa.int64())}
     for name in AFFAIRE_FIELDS:
-        kind = _ARROW_TYPES.get(name, pa.string())
+        kind = ARROW_TYPES.get(name, pa.string())
         columns[name] = pa.array([getattr(a, name) for a in affaires], kind)
     columns["source_id"] = pa.array(source_ids, pa.string())
     names = ", ".join(columns)

@@ -70,7 +70,7 @@ class ImportReport:
 
 
 @dataclass
-class _Names:
+class Names:
     """Names already in the base, folded, and the comptes and contacts this import adds."""
 
     comptes: dict[str, int]
@@ -145,14 +145,14 @@ def import_rows(
     today = today or dt.date.today()
     if dry_run:
         with read(con) as cur:
-            _validate_rows(cur, actor, rows, headers, report, progress, today)
+            validate_rows(cur, actor, rows, headers, report, progress, today)
         return report
     try:
         with transaction(con) as cur:
             check_actor(cur, actor)
-            valid, names = _validate_rows(cur, actor, rows, headers, report, progress, today)
+            valid, names = validate_rows(cur, actor, rows, headers, report, progress, today)
             if valid and (skip_invalid or not report.errors):
-                report.affaire_ids = _write(cur, actor, valid, names, progress)
+                report.affaire_ids = write_affaires(cur, actor, valid, names, progress)
                 report.written = True
     except duckdb.ConstraintException as exc:
         raise CrmError(f"La base a refusé l'import, rien n'a été enregistré : {exc}") from exc
@@ -161,7 +161,8 @@ def import_rows(
     return report
 
 
-def _load_names(cur: Connection) -> _Names:
+def load_names(cur: Connection) -> Names:
+    """The comptes, contacts and users already in the base, by folded name, for resolving rows."""
     comptes: dict[str, int] = {}
     compte_noms: dict[int, str] = {}
     for key, compte_id, nom in cur.execute(
@@ -194,10 +195,10 @@ def _load_names(cur: Connection) -> _Names:
             if key in users and users[key] != user_id:
                 ambiguous.add(key)
             users.setdefault(key, int(user_id))
-    return _Names(comptes, compte_noms, contacts, users, ambiguous)
+    return Names(comptes, compte_noms, contacts, users, ambiguous)
 
 
-def _validate_rows(
+def validate_rows(
     cur: Connection,
     actor: Actor,
     rows: Sequence[SourceRow],
@@ -205,8 +206,10 @@ def _validate_rows(
     report: ImportReport,
     progress: Progress | None,
     today: dt.date | None,
-) -> tuple[list[tuple[Affaire, str | None]], _Names]:
-    names = _load_names(cur)
+) -> tuple[list[tuple[Affaire, str | None]], Names]:
+    """Type and validate every row (SPEC §1); the valid ones with their source id, and the names
+    they resolved. Every problem of every row goes into report, with its line and column."""
+    names = load_names(cur)
     known_comptes = set(names.comptes.values())
     lookups: Lookups = load_lookups(cur)
     lookups.compte_exists = lambda i: i < 0 or i in known_comptes
@@ -215,7 +218,7 @@ def _validate_rows(
     valid: list[tuple[Affaire, str | None]] = []
     step = max(1, len(rows) // 50)
     for index, row in enumerate(rows):
-        values, errors = _typed_values(row, names)
+        values, errors = typed_values(row, names)
         aff, problems = validate(values, lookups, actor, today=today)
         errors = row_problems(errors, problems)
         if errors:
@@ -250,7 +253,7 @@ def row_problems(
     return [*typing, *((name, m) for name, m in validation if not name or name not in unread)]
 
 
-def _typed_values(row: SourceRow, names: _Names) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def typed_values(row: SourceRow, names: Names) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The row's values as validate expects them, and the problems found reading its text.
 
     A value that cannot be read is passed on as text, so that validate treats the field as bad
@@ -284,7 +287,7 @@ def _typed_values(row: SourceRow, names: _Names) -> tuple[dict[str, Any], list[t
     return values, errors
 
 
-def _user_id(text: str, names: _Names) -> int | None:
+def _user_id(text: str, names: Names) -> int | None:
     key = fold(text)
     if not key:
         return None
@@ -299,11 +302,11 @@ def _user_id(text: str, names: _Names) -> int | None:
     return names.users[key]
 
 
-def _write(
+def write_affaires(
     cur: Connection,
     actor: Actor,
     valid: list[tuple[Affaire, str | None]],
-    names: _Names,
+    names: Names,
     progress: Progress | None,
     *,
     dry_run: bool = False,

@@ -217,9 +217,9 @@ def _run(
         fresh, existing = _split(cur, chunk, headers, report, kept)
         _create_missing(cur, mapping, [*fresh, *(row for row, _ in existing)], report)
         sub = importer.ImportReport(rows_read=len(fresh))
-        valid, names = importer._validate_rows(cur, actor, fresh, headers, sub, None, today)
+        valid, names = importer.validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
-            ids = importer._write(cur, actor, valid, names, None, dry_run=report.dry_run)
+            ids = importer.write_affaires(cur, actor, valid, names, None, dry_run=report.dry_run)
             date_creation_history(cur, actor, ids)
             created.update(
                 {

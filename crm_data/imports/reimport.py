@@ -12,7 +12,7 @@ import pyarrow as pa
 from crm_data import history
 from crm_data.files.canonical import SourceRow, field_label
 from crm_data.imports import canonical as importer
-from crm_data.imports.bulk import _ARROW_TYPES, allocate_ids, insert_comptes, insert_contacts
+from crm_data.imports.bulk import ARROW_TYPES, allocate_ids, insert_comptes, insert_contacts
 from crm_data.imports.canonical import RowError
 from crm_data.mapping.model import Mapping
 from crm_data.mapping.shipped import Companions
@@ -43,7 +43,7 @@ def update_existing(
     if not rows:
         return 0, 0
     olds = _load(cur, [affaire_id for _, affaire_id in rows])
-    names = importer._load_names(cur)
+    names = importer.load_names(cur)
     lookups = load_lookups(cur)
     known = set(names.comptes.values())
     lookups.compte_exists = lambda i: i < 0 or i in known
@@ -53,7 +53,7 @@ def update_existing(
     unchanged = 0
     for row, affaire_id in rows:
         old = olds[affaire_id]
-        values, problems = importer._typed_values(row, names)
+        values, problems = importer.typed_values(row, names)
         new, found = validate(values, lookups, actor, old=old, today=today)
         problems = importer.row_problems(problems, found)
         if problems:
@@ -89,7 +89,7 @@ def _create_named(
     cur: Connection,
     actor: Actor,
     affaires: list[Affaire],
-    names: importer._Names,
+    names: importer.Names,
     *,
     dry_run: bool,
 ) -> None:
@@ -123,7 +123,7 @@ def _write(cur: Connection, actor: Actor, changed: list[tuple[Affaire, Affaire]]
     now = dt.datetime.now()
     columns: dict[str, pa.Array] = {"id": pa.array([n.id for _, n in changed], pa.int64())}
     for name in AFFAIRE_FIELDS:
-        kind = _ARROW_TYPES.get(name, pa.string())
+        kind = ARROW_TYPES.get(name, pa.string())
         columns[name] = pa.array([getattr(n, name) for _, n in changed], kind)
     assignments = ",\n    ".join(f"{n} = u.{n}" for n in AFFAIRE_FIELDS)
     cur.register("update_frame", pa.table(columns))
