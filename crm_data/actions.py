@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from crm_data import children
+from crm_data.filters import VISIBLE, visibility
 from crm_data.model import Actor, TypeAction, ValidationError
 from crm_data.records import as_date, as_int, as_text
 from crm_data.store.db import Connection, read
@@ -116,7 +117,7 @@ def my_actions(con: Connection, actor: Actor, *, horizon_days: int = 14) -> pd.D
     """
     with read(con) as cur:
         return cur.execute(
-            """
+            f"""
             SELECT x.id, x.version, x.affaire_id, a.nom AS affaire, c.nom AS compte, x.type,
                    x.objet, x.echeance,
                    CASE
@@ -127,12 +128,12 @@ def my_actions(con: Connection, actor: Actor, *, horizon_days: int = 14) -> pd.D
             FROM action AS x
             JOIN affaire AS a ON a.id = x.affaire_id
             JOIN compte AS c ON c.id = a.compte_id
-            WHERE x.utilisateur_id = ?
-              AND (? OR a.gestion_par = ?)
+            WHERE x.utilisateur_id = $actor_id
+              AND {VISIBLE}
               AND NOT x.fait
               AND x.echeance IS NOT NULL
-              AND x.echeance <= current_date + CAST(? AS INTEGER)
+              AND x.echeance <= current_date + CAST($horizon AS INTEGER)
             ORDER BY x.echeance, x.id
             """,
-            [actor.id, actor.sees_everything, actor.id, horizon_days],
+            {**visibility(actor), "horizon": horizon_days},
         ).df()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_data import history
+from crm_data.filters import VISIBLE, visibility
 from crm_data.model import (
     AFFAIRE_FIELDS,
     Actor,
@@ -45,13 +46,12 @@ def fetch_affaire(cur: Connection, actor: Actor, affaire_id: int) -> Affaire:
     being deleted is missing)."""
     row = cur.execute(
         f"""
-        SELECT {", ".join(_COLUMNS)}
-        FROM affaire
-        WHERE id = ?
-          AND deleted_at IS NULL
-          AND (? OR gestion_par = ?)
+        SELECT {", ".join(f"a.{c}" for c in _COLUMNS)}
+        FROM affaire AS a
+        WHERE a.id = $id
+          AND {VISIBLE}
         """,
-        [affaire_id, actor.sees_everything, actor.id],
+        {"id": affaire_id, **visibility(actor)},
     ).fetchone()
     if row is None:
         raise NotFoundError(f"Affaire n° {affaire_id} introuvable.")

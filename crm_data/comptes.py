@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_data.filters import VISIBLE, visibility
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_text, check_version, refuse_duplicate
 from crm_data.rights import check_actor
@@ -216,14 +217,13 @@ def list_comptes(
     the number of comptes matching the search."""
     params: dict[str, Any] = {
         "search": fold(search),
-        "all": actor.sees_everything,
-        "me": actor.id,
+        **visibility(actor),
         "limit": limit,
         "offset": offset,
     }
     with read(con) as cur:
         frame = cur.execute(
-            """
+            f"""
             SELECT c.id, c.nom, c.secteur, c.ville, c.telephone,
                    count(a.id) AS affaires,
                    count(a.id) FILTER (WHERE a.statut = 'En cours') AS affaires_en_cours,
@@ -231,7 +231,7 @@ def list_comptes(
             FROM compte AS c
             LEFT JOIN affaire AS a
                 ON a.compte_id = c.id
-               AND ($all OR a.gestion_par = $me)
+               AND {VISIBLE}
             WHERE contains(c.nom_cle, $search)
             GROUP BY c.id, c.nom, c.secteur, c.ville, c.telephone, c.nom_cle
             ORDER BY c.nom_cle

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from crm_data.filters import VISIBLE, visibility
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, Affaire, NotFoundError
 from crm_data.store.db import Connection, read
 
@@ -70,14 +71,13 @@ def affaire_history(con: Connection, actor: Actor, affaire_id: int) -> pd.DataFr
     with read(con) as cur:
         # crm_data.affaires imports this module, so the rights check is a query of its own.
         visible = cur.execute(
-            """
+            f"""
             SELECT count(*)
-            FROM affaire
-            WHERE id = ?
-              AND deleted_at IS NULL
-              AND (? OR gestion_par = ?)
+            FROM affaire AS a
+            WHERE a.id = $id
+              AND {VISIBLE}
             """,
-            [affaire_id, actor.sees_everything, actor.id],
+            {"id": affaire_id, **visibility(actor)},
         ).fetchone()
         if not visible or not visible[0]:
             raise NotFoundError(f"Affaire n° {affaire_id} introuvable.")
