@@ -8,8 +8,9 @@ import re
 import streamlit as st
 
 from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
-from crm_data.analyses.common import base_state, user_labels
+from crm_data.analyses.common import base_state
 from crm_data.filters import Filters
+from crm_data.users import user_labels
 from crm_ui import formatting, session
 from crm_ui.admin.demo_offer import offer_demo
 from crm_ui.affaires_filters import filter_widgets

@@ -8,13 +8,13 @@ from pathlib import Path
 import streamlit as st
 
 from crm_data.affaires_list import affaire_ids
-from crm_data.analyses.common import user_labels
 from crm_data.files.export import export_affaires
 from crm_data.files.export_tables import comptes_frame, contacts_frame, export_table
 from crm_data.files.reader import source_from_bytes
 from crm_data.imports.mapped import import_mapped
 from crm_data.mapping.store import save_mapping
 from crm_data.model import CrmError, ValidationError
+from crm_data.users import user_labels
 from crm_ui import session
 from crm_ui.access import Area, require
 from crm_ui.admin import import_wizard as wizard

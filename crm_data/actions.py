@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 
 from crm_data import children
-from crm_data.filters import VISIBLE, visibility
 from crm_data.model import Actor, TypeAction, ValidationError
 from crm_data.records import as_date, as_int, as_text
 from crm_data.store.db import Connection, read
+from crm_data.store.sql import VISIBLE, visibility
 
 ACTION_COLUMNS = (
     "type",

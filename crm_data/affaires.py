@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_data import history
-from crm_data.filters import VISIBLE, visibility
 from crm_data.model import (
     AFFAIRE_FIELDS,
     Actor,
@@ -26,6 +25,7 @@ from crm_data.records import check_version, retry_clashes
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, read, transaction
 from crm_data.store.purge import purge_marked
+from crm_data.store.sql import VISIBLE, visibility
 from crm_data.validation import Lookups, load_lookups, validate
 
 _COLUMNS = (

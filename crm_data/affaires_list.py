@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from crm_data.analyses.common import USER_LABELS, WEIGHTED, weighted_sum
 from crm_data.filters import Filters, conditions
 from crm_data.model import Actor
 from crm_data.store.db import Connection, read
+from crm_data.store.sql import USER_LABELS, WEIGHTED, weighted_sum
 
 SORTABLE = {
     "id": "a.id",

@@ -11,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from crm_data.filters import VISIBLE, visibility
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_text, check_version, refuse_duplicate
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, read, transaction
+from crm_data.store.sql import VISIBLE, visibility
 from crm_data.text import fold
 
 COMPTE_FIELDS = ("nom", "secteur", "ville", "telephone", "site_web", "notes")

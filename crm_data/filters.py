@@ -12,22 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crm_data.model import Actor
+from crm_data.store.sql import CLOSING_DATE, VISIBLE, visibility
 from crm_data.text import storable
-
-CLOSING_DATE = "CASE WHEN a.statut = 'Gagnée' THEN a.date_signature ELSE a.date_cloture END"
-"""SPEC §3: a Gagnée closes on its date de signature, a Perdue or Abandonnée on its date_cloture."""
-
-VISIBLE = (
-    "(a.deleted_at IS NULL AND (CAST($sees_everything AS BOOLEAN) OR a.gestion_par = $actor_id))"
-)
-"""Who may see an affaire (alias `a`): everyone who sees everything, else its gestion par only;
-nobody sees an affaire being deleted. Bind it with visibility(actor)."""
-
-
-def visibility(actor: Actor) -> dict[str, Any]:
-    """The bound values of VISIBLE for this actor."""
-    return {"sees_everything": actor.sees_everything, "actor_id": actor.id}
-
 
 _LISTS = ("statuts", "etapes", "types", "gestion_par", "familles", "codes_cloture")
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from crm_data.filters import VISIBLE, visibility
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, Affaire, NotFoundError
 from crm_data.store.db import Connection, read
+from crm_data.store.sql import VISIBLE, visibility
 
 
 def history_value(value: object) -> str | None:

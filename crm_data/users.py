@@ -13,6 +13,7 @@ from crm_data.model import Actor, NotFoundError, PermissionDeniedError, Role, Va
 from crm_data.records import refuse_duplicate
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, read, transaction
+from crm_data.store.sql import USER_LABELS
 
 LOCAL_ADMIN_LOGIN = "admin"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -224,3 +225,16 @@ def users_with_affaires(con: Connection, actor: Actor) -> pd.DataFrame:
             ORDER BY u.nom, u.id
             """
         ).df()
+
+
+def user_labels(con: Connection) -> dict[int, str]:
+    """Every user's id → the name shown for them (USER_LABELS), ordered by that name."""
+    with read(con) as cur:
+        found = cur.execute(
+            f"""
+            SELECT id, nom
+            FROM {USER_LABELS}
+            ORDER BY nom, id
+            """
+        ).fetchall()
+    return {int(i): str(n) for i, n in found}

@@ -13,10 +13,10 @@ from typing import Any
 import streamlit as st
 
 from crm_data import referentiels
-from crm_data.analyses.registry import user_labels
 from crm_data.filters import Filters
 from crm_data.model import Statut, TypeAffaire
 from crm_data.store.db import Connection
+from crm_data.users import user_labels
 
 _RANGES = (
     ("date_debut", "Date de début"),

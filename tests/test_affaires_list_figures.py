@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 from crm_data.affaires_list import list_affaires, list_totals
-from crm_data.analyses.common import user_labels
 from crm_data.filters import Filters
+from crm_data.users import user_labels
 from tests.analyses_factory import new_affaire, new_base, new_named_user
 
 

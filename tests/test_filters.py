@@ -62,10 +62,12 @@ def test_a_commercial_sees_only_their_own_affaires_in_the_list_and_the_analyses(
 
 
 def test_the_visibility_rule_is_written_once_with_one_spelling_of_its_parameters() -> None:
-    assert _written("CAST($sees_everything AS BOOLEAN) OR a.gestion_par = $actor_id") == [
-        "filters.py"
-    ]
+    assert _written("CAST($sees_everything AS BOOLEAN) OR a.gestion_par = $actor_id") == ["sql.py"]
 
 
 def test_the_closing_date_of_spec_3_is_written_once() -> None:
-    assert _written("THEN a.date_signature ELSE a.date_cloture") == ["filters.py"]
+    assert _written("THEN a.date_signature ELSE a.date_cloture") == ["sql.py"]
+
+
+def test_the_weighted_amount_of_spec_3_is_written_once() -> None:
+    assert _written("coalesce(a.reussite, 0)") == ["sql.py"]

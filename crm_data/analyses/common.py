@@ -10,35 +10,13 @@ import datetime as dt
 
 import pandas as pd
 
-from crm_data.filters import CLOSING_DATE, Filters, conditions
+from crm_data.filters import Filters, conditions
 from crm_data.model import Actor
 from crm_data.store.db import Connection, read
+from crm_data.store.sql import CLOSING_DATE
 
 IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
 """A closed affaire whose closing date lies in [du, au], both bounds included."""
-
-WEIGHTED = "coalesce(a.ca_potentiel, 0) * CAST(coalesce(a.reussite, 0) AS DECIMAL(3, 0)) * 0.01"
-"""SPEC §3's ca_pondere of one affaire (alias `a`), exact: DECIMAL times DECIMAL, never a DOUBLE
-(a division by 100 would give one: 3.01 € × 50 % would then round to 1.50). Missing counts 0."""
-
-
-def weighted_sum(condition: str = "") -> str:
-    """Σ ca_pondere over the group's affaires (those matching condition, when given), 0 when
-    none, rounded half-up to the cent once, after summing: DuckDB's and PostgreSQL's round()
-    of a DECIMAL rounds half away from zero, which is half-up for amounts ≥ 0."""
-    only = f" FILTER (WHERE {condition})" if condition else ""
-    return f"round(coalesce(sum({WEIGHTED}){only}, 0), 2)"
-
-
-USER_LABELS = """(
-    SELECT id,
-           CASE WHEN count(*) OVER (PARTITION BY lower(nom)) > 1 THEN nom || ' (' || login || ')'
-                ELSE nom
-           END AS nom
-    FROM utilisateur
-)"""
-"""Every user's id and the name shown for them: the full name, followed by the login when
-another user has the same name (« Martin Dupont (mdupont2) »). Join it as a table."""
 
 
 def scope(actor: Actor, filters: Filters) -> str:
@@ -103,19 +81,6 @@ def shift_period(du: dt.date, au: dt.date, months: int = -12) -> tuple[dt.date, 
     """[du, au] moved by whole months (a year back by default): a period of whole months maps
     to the same whole months, so a year before February 2025 ends on 29 February 2024."""
     return shift_months(du, months), shift_months(au, months)
-
-
-def user_labels(con: Connection) -> dict[int, str]:
-    """Every user's id → the name shown for them (USER_LABELS), ordered by that name."""
-    with read(con) as cur:
-        found = cur.execute(
-            f"""
-            SELECT id, nom
-            FROM {USER_LABELS}
-            ORDER BY nom, id
-            """
-        ).fetchall()
-    return {int(i): str(n) for i, n in found}
 
 
 def month_labels(du: dt.date, au: dt.date) -> list[str]:

@@ -10,17 +10,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from crm_data.analyses.common import (
-    USER_LABELS,
-    params,
-    query,
-    ratio,
-    scope,
-    unfiltered,
-)
+from crm_data.analyses.common import params, query, ratio, scope, unfiltered
 from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
+from crm_data.store.sql import USER_LABELS
 
 STUCK_DAYS = 60
 """An open affaire in the same étape for longer than this is stuck."""

@@ -9,19 +9,11 @@ import datetime as dt
 
 import pandas as pd
 
-from crm_data.analyses.common import (
-    IN_PERIOD,
-    USER_LABELS,
-    params,
-    query,
-    ratio,
-    scope,
-    unfiltered,
-    weighted_sum,
-)
+from crm_data.analyses.common import IN_PERIOD, params, query, ratio, scope, unfiltered
 from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
+from crm_data.store.sql import USER_LABELS, weighted_sum
 
 EN_RETARD = "En retard"
 SANS_DATE = "Sans date"

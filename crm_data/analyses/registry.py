@@ -9,12 +9,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from crm_data.analyses.common import (
-    base_state,
-    shift_months,
-    shift_period,
-    user_labels,
-)
+from crm_data.analyses.common import base_state, shift_months, shift_period
 from crm_data.analyses.conversion import STUCK_DAYS, conversion, stuck_affaires
 from crm_data.analyses.pipe import (
     EN_RETARD,
@@ -39,6 +34,7 @@ from crm_data.analyses.ventes import (
 from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
+from crm_data.users import user_labels
 
 Analysis = Callable[[Connection, Actor, Filters], pd.DataFrame]
 

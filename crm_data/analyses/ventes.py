@@ -10,7 +10,6 @@ import pandas as pd
 
 from crm_data.analyses.common import (
     IN_PERIOD,
-    USER_LABELS,
     month_labels,
     params,
     query,
@@ -21,6 +20,7 @@ from crm_data.analyses.common import (
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 from crm_data.store.db import Connection
+from crm_data.store.sql import USER_LABELS
 
 BREAKDOWNS = ("famille_article", "gestion_par", "type")
 """The fields A5 may be broken down by."""

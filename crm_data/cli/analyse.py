@@ -15,12 +15,11 @@ from typing import Any
 import pandas as pd
 
 from crm_data import referentiels
-from crm_data.analyses.common import user_labels
 from crm_data.analyses.registry import REGISTRY, Filters
 from crm_data.model import CrmError, TypeAffaire
 from crm_data.store import db
 from crm_data.text import fold
-from crm_data.users import list_users, local_admin
+from crm_data.users import list_users, local_admin, user_labels
 
 
 def _iso_date(text: str) -> dt.date:

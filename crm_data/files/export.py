@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from crm_data.files.canonical import FORMULA_PREFIXES
-from crm_data.filters import VISIBLE, visibility
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, CrmError
 from crm_data.store.db import Connection, read
+from crm_data.store.sql import VISIBLE, visibility
 
 Progress = Callable[[float, str], None]
 

@@ -12,9 +12,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from crm_data import referentiels
-from crm_data.analyses.registry import user_labels
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
+from crm_data.users import user_labels
 from crm_ui.analysis import charts, excel
 from crm_ui.navigation import open_affaires_list
 

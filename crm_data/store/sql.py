@@ -1,0 +1,49 @@
+"""The SQL fragments of the rules every layer shares, each written once: who may see an
+affaire, its closing date, its weighted amount, the name shown for a user.
+
+Fragments over the affaire alias `a`; values are bound by name, never formatted in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_data.model import Actor
+
+VISIBLE = (
+    "(a.deleted_at IS NULL AND (CAST($sees_everything AS BOOLEAN) OR a.gestion_par = $actor_id))"
+)
+"""Who may see an affaire (alias `a`): everyone who sees everything, else its gestion par only;
+nobody sees an affaire being deleted. Bind it with visibility(actor)."""
+
+
+def visibility(actor: Actor) -> dict[str, Any]:
+    """The bound values of VISIBLE for this actor."""
+    return {"sees_everything": actor.sees_everything, "actor_id": actor.id}
+
+
+CLOSING_DATE = "CASE WHEN a.statut = 'Gagnée' THEN a.date_signature ELSE a.date_cloture END"
+"""SPEC §3: a Gagnée closes on its date de signature, a Perdue or Abandonnée on its date_cloture."""
+
+WEIGHTED = "coalesce(a.ca_potentiel, 0) * CAST(coalesce(a.reussite, 0) AS DECIMAL(3, 0)) * 0.01"
+"""SPEC §3's ca_pondere of one affaire (alias `a`), exact: DECIMAL times DECIMAL, never a DOUBLE
+(a division by 100 would give one: 3.01 € × 50 % would then round to 1.50). Missing counts 0."""
+
+
+def weighted_sum(condition: str = "") -> str:
+    """Σ ca_pondere over the group's affaires (those matching condition, when given), 0 when
+    none, rounded half-up to the cent once, after summing: DuckDB's and PostgreSQL's round()
+    of a DECIMAL rounds half away from zero, which is half-up for amounts ≥ 0."""
+    only = f" FILTER (WHERE {condition})" if condition else ""
+    return f"round(coalesce(sum({WEIGHTED}){only}, 0), 2)"
+
+
+USER_LABELS = """(
+    SELECT id,
+           CASE WHEN count(*) OVER (PARTITION BY lower(nom)) > 1 THEN nom || ' (' || login || ')'
+                ELSE nom
+           END AS nom
+    FROM utilisateur
+)"""
+"""Every user's id and the name shown for them: the full name, followed by the login when
+another user has the same name (« Martin Dupont (mdupont2) »). Join it as a table."""
