@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from crm_data import actions, affaires, documents
-from crm_data.store import backup, db
+from crm_data.store import backup, db, marker
 from crm_data.store.schema import SCHEMA_VERSION
 from tests.factories import admin, make_affaire, make_compte, make_contact
 
@@ -47,11 +47,11 @@ def fill(con: db.Connection) -> None:
         )
 
 
-def digests(con: db.Connection) -> backup.Digests:
+def digests(con: db.Connection) -> marker.Digests:
     with db.read(con) as cur:
         row = cur.execute("SELECT current_database()").fetchone()
         assert row is not None
-        return backup.table_digests(cur, str(row[0]))
+        return marker.table_digests(cur, str(row[0]))
 
 
 def test_restore_brings_back_exactly_what_was_saved(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_backup_by_path_of_a_closed_base(tmp_path: Path) -> None:
 
 
 def test_backup_of_a_missing_base_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(backup.BackupError, match="n'existe pas"):
+    with pytest.raises(marker.BackupError, match="n'existe pas"):
         backup.backup(tmp_path / "absente.duckdb", tmp_path / "copie.duckdb")
     assert not (tmp_path / "copie.duckdb").exists()
 
@@ -137,8 +137,8 @@ def _a_live_base(path: Path) -> None:
 
 def _fake_marker(path: Path) -> None:
     con = duckdb.connect(str(path))
-    con.execute(f"CREATE TABLE {backup.MARKER_TABLE} (application VARCHAR)")
-    con.execute(f"INSERT INTO {backup.MARKER_TABLE} VALUES ('Autre logiciel')")
+    con.execute(f"CREATE TABLE {marker.MARKER_TABLE} (application VARCHAR)")
+    con.execute(f"INSERT INTO {marker.MARKER_TABLE} VALUES ('Autre logiciel')")
     con.close()
 
 
@@ -153,13 +153,13 @@ def test_restore_refuses_a_file_that_is_not_ours(tmp_path: Path, make_file: obje
     intruder = tmp_path / "intrus.duckdb"
     assert callable(make_file)
     make_file(intruder)
-    with pytest.raises(backup.BackupError, match="n'est pas une sauvegarde de CRM Affaires"):
+    with pytest.raises(marker.BackupError, match="n'est pas une sauvegarde de CRM Affaires"):
         backup.restore(base, intruder)
     assert digests(db.shared_connection(base)) == before
 
 
 def test_restore_refuses_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(backup.BackupError, match="introuvable"):
+    with pytest.raises(marker.BackupError, match="introuvable"):
         backup.restore(tmp_path / "crm.duckdb", tmp_path / "absente.duckdb")
 
 
@@ -173,7 +173,7 @@ def test_restore_refuses_a_damaged_backup(tmp_path: Path) -> None:
     tampered = duckdb.connect(str(target))
     tampered.execute("UPDATE affaire SET ca_potentiel = ca_potentiel + 1 WHERE id = 3")
     tampered.close()
-    with pytest.raises(backup.BackupError, match="endommagée"):
+    with pytest.raises(marker.BackupError, match="endommagée"):
         backup.restore(base, target)
     assert digests(db.shared_connection(base)) == before
 
@@ -183,9 +183,9 @@ def test_restore_refuses_a_backup_of_a_newer_version(tmp_path: Path) -> None:
     target = tmp_path / "sauvegarde.duckdb"
     backup.backup(db.shared_connection(base), target)
     newer = duckdb.connect(str(target))
-    newer.execute(f"UPDATE {backup.MARKER_TABLE} SET schema_version = ?", [SCHEMA_VERSION + 1])
+    newer.execute(f"UPDATE {marker.MARKER_TABLE} SET schema_version = ?", [SCHEMA_VERSION + 1])
     newer.close()
-    with pytest.raises(backup.BackupError, match="plus récente"):
+    with pytest.raises(marker.BackupError, match="plus récente"):
         backup.restore(base, target)
 
 
@@ -304,7 +304,7 @@ def test_a_refusal_names_the_users_file_not_a_temporary_one(tmp_path: Path) -> N
     tampered = duckdb.connect(str(target))
     tampered.execute("DROP TABLE import_mapping")
     tampered.close()
-    with pytest.raises(backup.BackupError) as refused:
+    with pytest.raises(marker.BackupError) as refused:
         backup.restore(base, target)
     assert "ma-sauvegarde.duckdb" in str(refused.value)
     assert "partiel" not in str(refused.value)

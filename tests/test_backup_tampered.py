@@ -12,7 +12,7 @@ import pytest
 
 from crm_data import users
 from crm_data.model import Role
-from crm_data.store import backup, db
+from crm_data.store import backup, db, marker
 from tests.factories import make_affaire, make_user
 
 
@@ -38,8 +38,8 @@ def forge_marker(path: Path) -> None:
     """Recompute the marker's digests as anyone can without the secret."""
     con = duckdb.connect(":memory:")
     con.execute("ATTACH ? AS f", [str(path)])
-    digests = backup.table_digests(con, "f")
-    con.execute(f"UPDATE f.main.{backup.MARKER_TABLE} SET tables = ?", [json.dumps(digests)])
+    digests = marker.table_digests(con, "f")
+    con.execute(f"UPDATE f.main.{marker.MARKER_TABLE} SET tables = ?", [json.dumps(digests)])
     con.close()
 
 
@@ -109,7 +109,7 @@ def test_a_signed_backup_altered_afterwards_is_refused(
     base, target = backup_with_users(tmp_path)
     tamper(target, "UPDATE utilisateur SET role = 'admin'")
     forge_marker(target)
-    with pytest.raises(backup.BackupError, match="n'est pas signée par la clé"):
+    with pytest.raises(marker.BackupError, match="n'est pas signée par la clé"):
         backup.restore(base, target)
     with db.read(db.shared_connection(base)) as cur:
         assert cur.execute("SELECT count(*) FROM utilisateur WHERE role = 'admin'").fetchone() == (
@@ -122,7 +122,7 @@ def test_an_unsigned_backup_is_refused_when_a_secret_is_set(
 ) -> None:
     base, target = backup_with_users(tmp_path)
     monkeypatch.setenv(backup.SECRET_ENV, "une clé de cette installation")
-    with pytest.raises(backup.BackupError, match="n'est pas signée"):
+    with pytest.raises(marker.BackupError, match="n'est pas signée"):
         backup.restore(base, target)
 
 
@@ -140,13 +140,13 @@ def test_a_signed_backup_is_restored_with_its_secret(
 def test_a_macro_shadowing_the_digest_does_not_hide_a_damage(tmp_path: Path) -> None:
     base, target = backup_with_users(tmp_path)
     con = duckdb.connect(str(target))
-    row = con.execute(f"SELECT tables FROM {backup.MARKER_TABLE}").fetchone()
+    row = con.execute(f"SELECT tables FROM {marker.MARKER_TABLE}").fetchone()
     assert row is not None
     zeros = {name: [count, "0:0"] for name, (count, _) in json.loads(row[0]).items()}
     con.execute("UPDATE utilisateur SET role = 'admin'")
     con.execute("CREATE MACRO md5_number_lower(x) AS 0")
     con.execute("CREATE MACRO md5_number_upper(x) AS 0")
-    con.execute(f"UPDATE {backup.MARKER_TABLE} SET tables = ?", [json.dumps(zeros)])
+    con.execute(f"UPDATE {marker.MARKER_TABLE} SET tables = ?", [json.dumps(zeros)])
     con.close()
-    with pytest.raises(backup.BackupError, match="endommagée"):
+    with pytest.raises(marker.BackupError, match="endommagée"):
         backup.restore(base, target)

@@ -11,7 +11,7 @@ import pytest
 
 from crm_data import affaires
 from crm_data.model import ConflictError, CrmError
-from crm_data.store import backup, db
+from crm_data.store import backup, db, marker
 from tests.factories import admin, make_affaire
 
 SLOW_QUERY = "SELECT count(*) FROM range(100000000000) AS a(x) WHERE x % 7 = 3"
@@ -65,7 +65,7 @@ def test_a_failed_swap_leaves_a_working_base_and_a_french_message(
         real_replace(source, destination)
 
     monkeypatch.setattr(backup.os, "replace", refuse)
-    with pytest.raises(backup.BackupError, match="La restauration a échoué"):
+    with pytest.raises(marker.BackupError, match="La restauration a échoué"):
         backup.restore(base, target)
     with db.read(con) as cur:
         assert cur.execute("SELECT count(*) FROM affaire").fetchone() == (1,)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from crm_data.store import backup
+from crm_data.store import backup, marker
 from crm_data.store.db import Connection
 from crm_data.text import datetime_fr
 
@@ -40,7 +40,7 @@ def add_parsers(subparsers: Any, common: argparse.ArgumentParser) -> None:
     load.add_argument("file", metavar="FICHIER", type=Path)
 
 
-def _summary(info: backup.BackupInfo) -> str:
+def _summary(info: marker.BackupInfo) -> str:
     affaires = info.digests.get("affaire", (0, ""))[0]
     return f"{affaires} affaires, {info.rows} lignes en tout"
 

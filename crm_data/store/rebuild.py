@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from crm_data.store import db
-from crm_data.store.backup import BackupInfo, damaged, table_digests
+from crm_data.store.marker import BackupInfo, damaged, table_digests
 from crm_data.store.schema import current_version, migrate
 
 STALE_PARTIAL_SECONDS = 3600
