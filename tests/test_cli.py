@@ -91,7 +91,7 @@ def test_unreadable_file_and_unknown_mapping_exit_1_in_french(tmp_path: Path) ->
     binary = run("--db", "b.duckdb", "import", "binaire.csv", cwd=tmp_path)
     mapping = run("--db", "b.duckdb", "import", "binaire.csv", "--mapping", "zoho", cwd=tmp_path)
     assert (binary.returncode, mapping.returncode) == (1, 1)
-    assert "n'est pas un fichier texte CSV" in binary.stderr
+    assert "n'est ni un CSV ni un classeur" in binary.stderr
     assert "Mapping inconnu" in mapping.stderr
     assert "Traceback" not in binary.stderr + mapping.stderr
 

@@ -19,8 +19,8 @@ from crm_data.files.canonical import (
     parse_reussite,
     read_canonical,
     read_canonical_bytes,
-    sniff_delimiter,
 )
+from crm_data.files.reader import sniff_separator
 from tests.files_helpers import csv_bytes
 
 
@@ -89,8 +89,8 @@ def test_parse_reussite_refuses_non_percentages_in_french(text: str) -> None:
     ("line", "expected"),
     [("Nom;Compte", ";"), ("Nom,Compte", ","), ('"Nom;x",Compte,Etape', ","), ("Nom", ";")],
 )
-def test_sniff_delimiter_counts_outside_quotes(line: str, expected: str) -> None:
-    assert sniff_delimiter(line) == expected
+def test_sniff_separator_counts_outside_quotes(line: str, expected: str) -> None:
+    assert sniff_separator(line) == expected
 
 
 @pytest.mark.parametrize(
@@ -101,8 +101,9 @@ def test_sniff_delimiter_counts_outside_quotes(line: str, expected: str) -> None
         ("Nom;Compte\nA;Société\n".encode("cp1252"), "Société"),
         ("Nom,Compte\nA,Société\n".encode("cp1252"), "Société"),
         (b'Nom,Compte\r\nA,"Durand, Fils"\r\n', "Durand, Fils"),
+        ("Nom\tCompte\nA\tSociété\n".encode(), "Société"),
     ],
-    ids=["utf8-bom", "utf8", "cp1252", "cp1252-comma", "crlf-quoted"],
+    ids=["utf8-bom", "utf8", "cp1252", "cp1252-comma", "crlf-quoted", "tab"],
 )
 def test_csv_encodings_and_separators_are_detected(data: bytes, expected_compte: str) -> None:
     source = read_canonical_bytes(data, "f.csv")

@@ -91,3 +91,15 @@ def test_xlsx_bytes_in_memory_are_read() -> None:
     buffer = io.BytesIO()
     book.save(buffer)
     assert list(source_from_bytes(buffer.getvalue(), "a.xlsx").rows) == [(2, ["Closed Won"])]
+
+
+def test_xlsx_percent_and_boolean_cells_read_as_in_the_canonical_file() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Probability", "Closed"])
+    sheet.append([0.6, True])
+    sheet["A2"].number_format = "0%"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert list(source_from_bytes(buffer.getvalue(), "a.xlsx").rows) == [(2, ["60", "VRAI"])]

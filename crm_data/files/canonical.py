@@ -1,20 +1,18 @@
-"""The canonical affaire file (SPEC §4): reading a CSV or XLSX into rows of text, parsing values.
+"""The canonical affaire file (SPEC §4): its header matched to our fields, its values parsed.
 
-Reading only: nothing here touches the base. Problems come back as French messages.
+The file itself (encodings, separators, XLSX) is read by crm_data.files.reader. Reading only:
+nothing here touches the base. Problems come back as French messages.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from crm_data.files.xlsx_guard import XlsxRefusedError, check_cell, check_xlsx
+from crm_data.files.reader import SourceFileError, SourceTable, open_source, source_from_bytes
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
 from crm_data.money import parse_amount as parse_amount
 from crm_data.text import fold
@@ -28,9 +26,6 @@ MAX_COLUMNS = 1_000
 REQUIRED_FIELDS = ("nom", "compte_id")
 """Columns a canonical file must have: without them every row would be refused."""
 
-_UTF8_BOM = b"\xef\xbb\xbf"
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -86,29 +81,35 @@ def field_label(name: str, headers: dict[str, str] | None = None) -> str:
 def read_canonical(path: str | Path) -> CanonicalFile:
     """Read a CSV or XLSX affaire file; FileFormatError when it is not one."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
-    return read_canonical_bytes(data, Path(path).name)
+        return _canonical(open_source(path))
+    except SourceFileError as exc:
+        raise FileFormatError(str(exc)) from exc
 
 
 def read_canonical_bytes(data: bytes, name: str = "") -> CanonicalFile:
     """Read the content of a CSV or XLSX file (an upload); FileFormatError when it is not one."""
-    table = read_table(data, name)
-    _, header = next(table, (0, None))
-    if header is None or not any(cell.strip() for cell in header):
-        raise FileFormatError("Le fichier est vide : la première ligne doit porter les en-têtes.")
+    try:
+        return _canonical(source_from_bytes(data, name))
+    except SourceFileError as exc:
+        raise FileFormatError(str(exc)) from exc
+
+
+def _canonical(table: SourceTable) -> CanonicalFile:
+    header = table.header
     if len(header) > MAX_COLUMNS:
+        table.release()
         count = f"{len(header):,}".replace(",", "\u202f")
         raise FileFormatError(
             f"La première ligne a {count} colonnes, un fichier d'affaires en a une vingtaine : "
             "ce n'est pas un fichier d'affaires, ou son séparateur n'est ni « ; » ni « , »."
         )
-    columns, headers, unknown = _match_headers(header)
+    try:
+        columns, headers, unknown = _match_headers(header)
+    except FileFormatError:
+        table.release()
+        raise
     rows: list[SourceRow] = []
-    for line, cells in table:
-        if not any(cell.strip() for cell in cells):
-            continue
+    for line, cells in table.rows:
         values = {name: _unneutralised(cells[i]) for i, name in columns.items() if i < len(cells)}
         row = SourceRow(line, values)
         if any(cell.strip() for cell in cells[len(header) :]):
@@ -161,116 +162,6 @@ def _unneutralised(text: str) -> str:
     if text[:1] == "'" and needs_quote(text[1:]):
         return text[1:]
     return text
-
-
-def read_table(data: bytes, name: str = "") -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells as text) for every line of a CSV or the first sheet of an XLSX."""
-    if data.startswith(_ZIP_MAGIC):
-        return _xlsx_rows(data)
-    if data.startswith(_OLE_MAGIC) or name.lower().endswith(".xls"):
-        raise FileFormatError(
-            "Les classeurs Excel 97-2003 (.xls) ne sont pas lus : enregistrez le fichier "
-            "au format .xlsx ou CSV."
-        )
-    if name.lower().endswith(".xlsx"):
-        raise FileFormatError(f"Le fichier {name} n'est pas un classeur Excel (.xlsx) valide.")
-    return _csv_rows(decode_text(data))
-
-
-def decode_text(data: bytes) -> str:
-    """The text of a CSV: UTF-8 with or without BOM, else Windows-1252."""
-    if not data.strip():
-        raise FileFormatError("Le fichier est vide.")
-    if b"\x00" in data:
-        raise FileFormatError(
-            "Ce fichier n'est pas un fichier texte CSV ni un classeur Excel (.xlsx)."
-        )
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(
-            "Encodage du fichier non reconnu : enregistrez-le en CSV UTF-8 ou Windows-1252."
-        ) from exc
-
-
-def sniff_delimiter(header_line: str) -> str:
-    """`;` or `,`: the one found more often outside quotes in the header line (`;` on a tie)."""
-    outside = re.sub(r'"[^"]*"', "", header_line)
-    return "," if outside.count(",") > outside.count(";") else ";"
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
-    line = 1
-    try:
-        for cells in reader:
-            yield line, cells
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        # csv's own messages are English: say what went wrong in French.
-        reason = (
-            "une cellule dépasse 131 072 caractères"
-            if "field larger" in str(exc)
-            else "guillemets ou fins de ligne mal placés"
-        )
-        raise FileFormatError(f"Fichier CSV mal formé vers la ligne {line} : {reason}.") from exc
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    import openpyxl
-
-    handle = io.BytesIO(data)
-    try:
-        check_xlsx(handle)
-        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-    except XlsxRefusedError as exc:
-        raise FileFormatError(str(exc)) from exc
-    # openpyxl raises many kinds of errors on a damaged archive; all mean "unreadable".
-    except Exception as exc:
-        raise FileFormatError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
-    try:
-        sheet = book.worksheets[0]
-        for index, row in enumerate(sheet.iter_rows(), start=1):
-            yield (
-                index,
-                [
-                    check_cell(_cell_text(c.value, getattr(c, "number_format", "")), index)
-                    for c in row
-                ],
-            )
-    except FileFormatError:
-        raise
-    except XlsxRefusedError as exc:
-        raise FileFormatError(str(exc)) from exc
-    except Exception as exc:
-        raise FileFormatError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
-    finally:
-        book.close()
-
-
-def _cell_text(value: object, number_format: str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "VRAI" if value else "FAUX"
-    if isinstance(value, int | float):
-        if number_format and "%" in number_format:
-            value = round(value * 100, 9)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value)
-    return str(value)
 
 
 def parse_date(text: str) -> dt.date | None:

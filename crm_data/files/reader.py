@@ -1,7 +1,10 @@
-"""Reading another CRM's export (CSV or XLSX) as a header and a stream of rows of text.
+"""Reading a CSV or XLSX file as a header and a stream of rows of text: the one file reader.
 
-Detects the encoding and the separator and says which; reads lazily so that a file of a million
-rows never sits in memory. Nothing here knows our fields: crm_data.mapping.model does that.
+Both the canonical affaire file (crm_data.files.canonical) and other CRMs' exports are read here.
+Detects the encoding (UTF-8 with or without BOM, else Windows-1252) and the separator (`;`, `,`,
+tab or `|`) and says which; reads lazily so that a file of a million rows never sits in memory.
+An XLSX is checked by crm_data.files.xlsx_guard before it is parsed. Nothing here knows our
+fields: crm_data.files.canonical and crm_data.mapping.model do that.
 """
 
 from __future__ import annotations
@@ -10,16 +13,17 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from crm_data.files.xlsx_guard import XlsxRefusedError, check_cell, check_xlsx
 from crm_data.model import CrmError
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _SNIFF_BYTES = 1 << 20
 _SEPARATORS = (";", ",", "\t", "|")
 _SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre"}
@@ -54,6 +58,8 @@ class SourceTable:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     detection: Detection
+    release: Callable[[], None] = field(default=lambda: None, repr=False)
+    """Closes the file when the rows are not read to the end (reading them all closes it)."""
 
 
 def open_source(path: str | Path) -> SourceTable:
@@ -72,14 +78,27 @@ def source_from_bytes(data: bytes, name: str = "") -> SourceTable:
 
 
 def _open(handle: IO[bytes], name: str) -> SourceTable:
+    try:
+        return _open_kind(handle, name)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _open_kind(handle: IO[bytes], name: str) -> SourceTable:
     start = handle.read(_SNIFF_BYTES)
     handle.seek(0)
     if start.startswith(_ZIP_MAGIC):
         return _xlsx(handle)
-    if name.lower().endswith((".xls", ".xlsx")):
+    if start.startswith(_OLE_MAGIC) or name.lower().endswith(".xls"):
         raise SourceFileError(
-            f"Le fichier {name} n'est pas un classeur .xlsx lisible : enregistrez-le en .xlsx "
-            "ou en CSV."
+            "Les classeurs Excel 97-2003 (.xls) ne sont pas lus : enregistrez le fichier "
+            "au format .xlsx ou CSV."
+        )
+    if name.lower().endswith(".xlsx"):
+        raise SourceFileError(
+            f"Le fichier {name} n'est pas un classeur Excel (.xlsx) valide : enregistrez-le en "
+            ".xlsx ou en CSV."
         )
     if not start.strip():
         raise SourceFileError("Le fichier est vide.")
@@ -92,13 +111,17 @@ def _open(handle: IO[bytes], name: str) -> SourceTable:
         text.seek(0)
         reader = csv.reader(text, delimiter=separator)
         header = [cell.strip() for cell in next(reader, [])]
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
+        raise SourceFileError(_malformed(exc, 1)) from exc
+    except UnicodeDecodeError as exc:
         raise SourceFileError(
-            "Première ligne illisible : enregistrez le fichier en CSV UTF-8."
+            "Encodage du fichier non reconnu : enregistrez-le en CSV UTF-8 ou Windows-1252."
         ) from exc
     if not any(header):
         raise SourceFileError("La première ligne doit porter les noms des colonnes.")
-    return SourceTable(header, _csv_rows(reader, handle), Detection("csv", label, separator))
+    return SourceTable(
+        header, _csv_rows(reader, handle), Detection("csv", label, separator), handle.close
+    )
 
 
 def _encoding(start: bytes) -> tuple[str, str]:
@@ -130,21 +153,23 @@ def _csv_rows(reader: Iterator[list[str]], handle: IO[bytes]) -> Iterator[tuple[
             if any(cell.strip() for cell in cells):
                 yield start, cells
     except csv.Error as exc:
-        # csv's own messages are English ("field larger than field limit"): say it in French.
-        reason = (
-            f"une cellule dépasse {csv.field_size_limit():,} caractères".replace(",", "\u202f")
-            if "field larger" in str(exc)
-            else "guillemets ou fins de ligne mal placés"
-        )
-        raise SourceFileError(
-            f"Fichier CSV mal formé vers la ligne {read_up_to + 1} : {reason}."
-        ) from exc
+        raise SourceFileError(_malformed(exc, read_up_to + 1)) from exc
     except UnicodeDecodeError as exc:
         raise SourceFileError(
             f"Encodage incohérent vers la ligne {read_up_to + 1} : enregistrez le fichier en UTF-8."
         ) from exc
     finally:
         handle.close()
+
+
+def _malformed(exc: csv.Error, line: int) -> str:
+    # csv's own messages are English ("field larger than field limit"): say it in French.
+    reason = (
+        f"une cellule dépasse {csv.field_size_limit():,} caractères".replace(",", "\u202f")
+        if "field larger" in str(exc)
+        else "guillemets ou fins de ligne mal placés"
+    )
+    return f"Fichier CSV mal formé vers la ligne {line} : {reason}."
 
 
 def _xlsx(handle: IO[bytes]) -> SourceTable:
@@ -154,44 +179,67 @@ def _xlsx(handle: IO[bytes]) -> SourceTable:
         check_xlsx(handle)
         book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except XlsxRefusedError as exc:
-        handle.close()
         raise SourceFileError(str(exc)) from exc
     # openpyxl raises many kinds of errors on a damaged archive; all mean "unreadable".
     except Exception as exc:
         raise SourceFileError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    first = next(rows, None)
+    lines = _xlsx_lines(book)
     try:
-        header = [check_cell(_cell_text(v), 1).strip() for v in first or ()]
-    except XlsxRefusedError as exc:
+        _, first = next(lines, (1, []))
+    except BaseException:
         book.close()
-        raise SourceFileError(str(exc)) from exc
+        raise
+    header = [cell.strip() for cell in first]
     if not any(header):
         book.close()
         raise SourceFileError("La première ligne doit porter les noms des colonnes.")
 
+    def release() -> None:
+        book.close()
+        handle.close()
+
     def data() -> Iterator[tuple[int, list[str]]]:
         try:
-            for index, values in enumerate(rows, start=2):
-                cells = [check_cell(_cell_text(v), index) for v in values]
+            for index, cells in lines:
                 if any(c.strip() for c in cells):
                     yield index, cells
-        except XlsxRefusedError as exc:
-            raise SourceFileError(str(exc)) from exc
         finally:
-            book.close()
+            release()
 
-    return SourceTable(header, data(), Detection("xlsx"))
+    return SourceTable(header, data(), Detection("xlsx"), release)
 
 
-def _cell_text(value: object) -> str:
+def _xlsx_lines(book: Any) -> Iterator[tuple[int, list[str]]]:
+    # Cells, not values only: a cell's number format tells a percentage.
+    try:
+        for index, row in enumerate(book.worksheets[0].iter_rows(), start=1):
+            yield (
+                index,
+                [
+                    check_cell(_cell_text(c.value, getattr(c, "number_format", None)), index)
+                    for c in row
+                ],
+            )
+    except XlsxRefusedError as exc:
+        raise SourceFileError(str(exc)) from exc
+    except Exception as exc:
+        raise SourceFileError("Ce classeur Excel (.xlsx) est illisible ou endommagé.") from exc
+
+
+def _cell_text(value: object, number_format: str | None) -> str:
+    """A cell as the text a CSV would hold: ISO dates, `60` for 60 %, VRAI/FAUX, `12` for 12.0."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "VRAI" if value else "FAUX"
+    if isinstance(value, int | float):
+        if number_format and "%" in number_format:
+            value = round(value * 100, 9)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
     return str(value)

@@ -2,9 +2,8 @@
 
 An .xlsx is a zip of XML. Its central directory declares each member's uncompressed size, and
 Python's zipfile never inflates a member past that size (a lie fails its CRC), so the declared
-sizes bound what parsing can read. Both readers of .xlsx (crm_data.files.canonical for canonical
-files, crm_data.files.reader for other CRMs' exports) call check_xlsx first and cap cells with
-check_cell.
+sizes bound what parsing can read. The one reader of .xlsx, crm_data.files.reader (for canonical
+files and other CRMs' exports alike), calls check_xlsx first and caps cells with check_cell.
 """
 
 from __future__ import annotations
