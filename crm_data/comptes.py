@@ -6,10 +6,13 @@ commercial creates one while entering an affaire); only managers and admins edit
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_text, check_version, refuse_duplicate
@@ -33,16 +36,21 @@ class Compte:
     version: int
 
 
-def _clean(values: dict[str, Any]) -> dict[str, str | None]:
-    cleaned = {f: as_text(values.get(f)) for f in COMPTE_FIELDS}
-    errors: list[tuple[str, str]] = []
+def _row(values: Mapping[str, Any]) -> dict[str, str | None]:
+    """A compte row's fields (COMPTE_FIELDS and source_id) trimmed, None when empty; a missing
+    nom is refused. The rule of every compte inserted, one at a time or in bulk."""
+    row = {f: as_text(values.get(f)) for f in (*COMPTE_FIELDS, "source_id")}
+    if not row["nom"]:
+        raise ValidationError([("nom", "Le nom du compte est obligatoire.")])
+    return row
+
+
+def _clean(values: Mapping[str, Any]) -> dict[str, str | None]:
+    cleaned = _row(values)
     nom = cleaned["nom"]
-    if not nom:
-        errors.append(("nom", "Le nom du compte est obligatoire."))
-    elif len(nom) > 200:
-        errors.append(("nom", "200 caractères au plus."))
-    if errors:
-        raise ValidationError(errors)
+    assert nom is not None
+    if len(nom) > 200:
+        raise ValidationError([("nom", "200 caractères au plus.")])
     return cleaned
 
 
@@ -60,43 +68,67 @@ def _duplicate(cur: Connection, nom: str, exclude_id: int | None) -> tuple[str, 
     return ("nom", f"Le compte « {row[0]} » existe déjà.") if row else None
 
 
+def insert_comptes(
+    cur: Connection,
+    actor: Actor,
+    comptes: Sequence[tuple[int, str | Mapping[str, Any]]],
+    now: dt.datetime | None = None,
+) -> None:
+    """Insert comptes inside the caller's transaction, in one statement per table (one INSERT a
+    compte takes minutes for thousands): each is (id, nom) or (id, its values: COMPTE_FIELDS
+    and source_id), its id already drawn from compte_id_seq.
+
+    Each row follows the compte rule (fields trimmed, nom required, nom_cle its folded name,
+    its compte_cle key, created and updated by actor at now); duplicates are the caller's to
+    refuse (the compte_cle key refuses them at the latest).
+    """
+    if not comptes:
+        return
+    rows = [_row({"nom": v} if isinstance(v, str) else v) for _, v in comptes]
+    columns: dict[str, pa.Array] = {"id": pa.array([i for i, _ in comptes], pa.int64())}
+    for name in (*COMPTE_FIELDS, "source_id"):
+        columns[name] = pa.array([r[name] for r in rows], pa.string())
+    columns["nom_cle"] = pa.array([fold(r["nom"] or "") for r in rows], pa.string())
+    cur.register("compte_frame", pa.table(columns))
+    try:
+        cur.execute(
+            """
+            INSERT INTO compte (id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
+                                source_id, created_at, created_by, updated_at, updated_by)
+            SELECT id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
+                   source_id, $now, $actor, $now, $actor
+            FROM compte_frame
+            """,
+            {"now": now or dt.datetime.now(), "actor": actor.id},
+        )
+        cur.execute(
+            """
+            INSERT INTO compte_cle (nom_cle, compte_id)
+            SELECT nom_cle, id
+            FROM compte_frame
+            """
+        )
+    finally:
+        cur.unregister("compte_frame")
+
+
 def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
-    """Insert a compte inside the caller's transaction and return its id."""
+    """Insert a compte inside the caller's transaction and return its id; a name already taken
+    (case, accents aside) is refused."""
     cleaned = _clean(values)
     nom = cleaned["nom"]
     assert nom is not None
     refusal = _duplicate(cur, nom, None)
     if refusal:
         raise ValidationError([refusal])
-    row = cur.execute(
+    ((compte_id,),) = cur.execute(
         """
-        INSERT INTO compte (nom, nom_cle, secteur, ville, telephone, site_web, notes,
-                            source_id, created_by, updated_by)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        RETURNING id
-        """,
-        [
-            nom,
-            fold(nom),
-            cleaned["secteur"],
-            cleaned["ville"],
-            cleaned["telephone"],
-            cleaned["site_web"],
-            cleaned["notes"],
-            as_text(values.get("source_id")),
-            actor.id,
-            actor.id,
-        ],
-    ).fetchone()
-    assert row is not None
-    cur.execute(
+        SELECT nextval('compte_id_seq')
         """
-        INSERT INTO compte_cle (nom_cle, compte_id)
-        VALUES (?, ?)
-        """,
-        [fold(nom), row[0]],
-    )
-    return int(row[0])
+    ).fetchall()
+    compte_id = int(compte_id)
+    insert_comptes(cur, actor, [(compte_id, cleaned)])
+    return compte_id
 
 
 def create_compte(con: Connection, actor: Actor, values: dict[str, Any]) -> int:

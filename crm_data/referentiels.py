@@ -155,6 +155,44 @@ def _clash(
     return None
 
 
+def insert_value(
+    cur: Connection,
+    actor: Actor,
+    referentiel: str,
+    nom: str,
+    *,
+    actif: bool = True,
+    **attrs: object,
+) -> None:
+    """Create a value inside the caller's transaction: admin only, the value checked, a name
+    (case aside) or an étape's order another value has refused. The caller has checked the
+    actor (rights.check_actor) in it.
+
+    attrs: ordre and reussite_defaut for étapes, categorie for codes clôture.
+    """
+    _check_name(referentiel)
+    _require_admin(actor)
+    nom = nom.strip()
+    _validate(referentiel, nom, attrs)
+    refusal = _clash(cur, referentiel, nom, None, attrs)
+    if refusal:
+        raise ValidationError([refusal])
+    _insert_row(cur, referentiel, nom, actif, attrs)
+
+
+def _insert_row(
+    cur: Connection, referentiel: str, nom: str, actif: bool, attrs: dict[str, object]
+) -> None:
+    columns = _EXTRA_COLUMNS[referentiel]
+    cur.execute(
+        f"""
+        INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
+        VALUES ({", ".join("?" for _ in range(len(columns) + 2))})
+        """,
+        [nom, *(attrs[c] for c in columns), actif],
+    )
+
+
 def save_value(
     con: Connection,
     actor: Actor,
@@ -179,19 +217,12 @@ def save_value(
     def write() -> None:
         with transaction(con) as cur:
             check_actor(cur, actor)
+            if old_nom is None:
+                insert_value(cur, actor, referentiel, nom, actif=actif, **attrs)
+                return
             refusal = _clash(cur, referentiel, nom, old_nom, attrs)
             if refusal:
                 raise ValidationError([refusal])
-            if old_nom is None:
-                placeholders = ", ".join("?" for _ in range(len(columns) + 2))
-                cur.execute(
-                    f"""
-                    INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
-                    VALUES ({placeholders})
-                    """,
-                    [nom, *values, actif],
-                )
-                return
             found = cur.execute(
                 f"""
                 SELECT count(*)
@@ -212,13 +243,7 @@ def save_value(
                     """,
                     [old_nom],
                 )
-                cur.execute(
-                    f"""
-                    INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
-                    VALUES ({", ".join("?" for _ in range(len(columns) + 2))})
-                    """,
-                    [nom, *values, actif],
-                )
+                _insert_row(cur, referentiel, nom, actif, attrs)
                 cur.execute(
                     f"""
                     UPDATE affaire

@@ -82,6 +82,36 @@ def _check_user_fields(login: str, nom: str, email: str | None, role: str) -> No
         raise ValidationError(errors)
 
 
+def insert_user(
+    cur: Connection,
+    actor: Actor | None,
+    login: str,
+    role: str,
+    nom: str | None = None,
+    email: str | None = None,
+) -> int:
+    """Create a user inside the caller's transaction and return its id: admin only (None is the
+    command line itself), the login, name, e-mail and role checked, a login or e-mail another
+    user has refused. The caller has checked the actor (rights.check_actor) in it."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDeniedError("Seul un administrateur peut créer des utilisateurs.")
+    nom = (nom or login).strip()
+    _check_user_fields(login, nom, email, role)
+    email = (email or "").strip() or None
+    refusal = _login_taken(cur, login) or _email_taken(cur, email, None)
+    if refusal:
+        raise ValidationError([refusal])
+    ((user_id,),) = cur.execute(
+        """
+        INSERT INTO utilisateur (login, nom, email, role)
+        VALUES (?, ?, ?, ?)
+        RETURNING id
+        """,
+        [login.strip(), nom, email, role],
+    ).fetchall()
+    return int(user_id)
+
+
 def add_user(
     con: Connection,
     actor: Actor | None,
@@ -90,30 +120,13 @@ def add_user(
     nom: str | None = None,
     email: str | None = None,
 ) -> int:
-    """Create a user and return its id. Only an admin may (None is the command line itself)."""
-    if actor is not None and not actor.is_admin:
-        raise PermissionDeniedError("Seul un administrateur peut créer des utilisateurs.")
-    nom = (nom or login).strip()
-    _check_user_fields(login, nom, email, role)
-    email = (email or "").strip() or None
+    """Create a user and return its id (insert_user in a transaction of its own)."""
 
     def write() -> int:
         with transaction(con) as cur:
             if actor is not None:
                 check_actor(cur, actor)
-            refusal = _login_taken(cur, login) or _email_taken(cur, email, None)
-            if refusal:
-                raise ValidationError([refusal])
-            row = cur.execute(
-                """
-                INSERT INTO utilisateur (login, nom, email, role)
-                VALUES (?, ?, ?, ?)
-                RETURNING id
-                """,
-                [login.strip(), nom, email, role],
-            ).fetchone()
-        assert row is not None
-        return int(row[0])
+            return insert_user(cur, actor, login, role, nom, email)
 
     return refuse_duplicate(con, write, lambda cur: _login_taken(cur, login))
 

@@ -6,7 +6,7 @@ import pytest
 
 from crm_data import comptes, contacts
 from crm_data.model import PermissionDeniedError, ValidationError
-from crm_data.store.db import Connection
+from crm_data.store.db import Connection, transaction
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
 
 
@@ -57,3 +57,19 @@ def test_contact_followed_by_affaires_cannot_change_compte(con: Connection) -> N
             con, admin(con), contact_id, {"compte_id": other, "nom": "Martin"}, 1
         )
     assert contacts.find_contact_id(con, compte_id, "lea martin") == contact_id
+
+
+def test_comptes_inserted_in_bulk_follow_the_compte_rule(con: Connection) -> None:
+    with transaction(con) as cur:
+        comptes.insert_comptes(cur, admin(con), [(900, {"nom": "  Acme  Sud ", "ville": " "})])
+    row = con.execute(
+        "SELECT c.nom, c.nom_cle, c.ville, c.created_by, k.compte_id "
+        "FROM compte AS c JOIN compte_cle AS k ON k.nom_cle = c.nom_cle WHERE c.id = 900"
+    ).fetchall()
+    assert row == [("Acme  Sud", "acme sud", None, admin(con).id, 900)]
+
+
+def test_comptes_inserted_in_bulk_refuse_an_empty_name(con: Connection) -> None:
+    with pytest.raises(ValidationError) as caught, transaction(con) as cur:
+        comptes.insert_comptes(cur, admin(con), [(900, {"nom": "  "})])
+    assert caught.value.for_field("nom") == ["Le nom du compte est obligatoire."]

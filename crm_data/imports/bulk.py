@@ -1,7 +1,8 @@
 """Bulk inserts of validated affaires in the caller's transaction, through Arrow frames.
 
-One INSERT ... SELECT per table (comptes and their keys, contacts, affaires, creation history),
-never one INSERT per row. Validation is the caller's job (crm_data.imports.canonical).
+One INSERT ... SELECT per table (contacts, affaires, creation history), never one INSERT per
+row; comptes go through crm_data.comptes.insert_comptes, their one rule. Validation is the
+caller's job (crm_data.imports.canonical).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import pyarrow as pa
 
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire
 from crm_data.store.db import Connection
-from crm_data.text import fold
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
@@ -66,41 +66,6 @@ def _insert_frame(
         cur.execute(sql, params)
     finally:
         cur.unregister("import_frame")
-
-
-def insert_comptes(
-    cur: Connection, actor: Actor, comptes: list[tuple[int, str]], now: dt.datetime
-) -> None:
-    """Insert comptes (id, nom) with their folded-name keys."""
-    if not comptes:
-        return
-    frame = pa.table(
-        {
-            "id": pa.array([i for i, _ in comptes], pa.int64()),
-            "nom": pa.array([n for _, n in comptes], pa.string()),
-            "nom_cle": pa.array([fold(n) for _, n in comptes], pa.string()),
-        }
-    )
-    _insert_frame(
-        cur,
-        frame,
-        """
-        INSERT INTO compte (id, nom, nom_cle, created_at, created_by, updated_at, updated_by)
-        SELECT id, nom, nom_cle, $now, $actor, $now, $actor
-        FROM import_frame
-        """,
-        {"now": now, "actor": actor.id},
-    )
-    _insert_frame(
-        cur,
-        frame,
-        """
-        INSERT INTO compte_cle (nom_cle, compte_id)
-        SELECT nom_cle, id
-        FROM import_frame
-        """,
-        [],
-    )
 
 
 def split_nom_complet(nom_complet: str) -> tuple[str | None, str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import (
     SourceRow,
     field_label,
@@ -22,7 +23,7 @@ from crm_data.files.canonical import (
     parse_reussite,
     read_canonical,
 )
-from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_comptes, insert_contacts
+from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_contacts
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, CrmError
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, read, transaction

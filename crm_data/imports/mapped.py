@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import SourceRow, field_label
 from crm_data.files.reader import SourceTable, open_source
 from crm_data.imports import canonical as importer
@@ -29,10 +30,12 @@ from crm_data.imports.reimport import (
 )
 from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply
 from crm_data.mapping.shipped import Companions, CompteSource, read_companions
-from crm_data.model import Actor, PermissionDeniedError, Role, Statut
+from crm_data.model import Actor, CategorieCloture, PermissionDeniedError, Role, Statut
+from crm_data.referentiels import insert_value
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, transaction
 from crm_data.text import fold
+from crm_data.users import insert_user
 
 Progress = Callable[[float, str], None]
 CHUNK_ROWS = 20_000
@@ -215,7 +218,7 @@ def _run(
     kept = companions.kept_fields()
     for chunk in _chunks(_with_list_prices(rows, companions.list_prices), CHUNK_ROWS):
         fresh, existing = _split(cur, chunk, headers, report, kept)
-        _create_missing(cur, mapping, [*fresh, *(row for row, _ in existing)], report)
+        _create_missing(cur, actor, mapping, [*fresh, *(row for row, _ in existing)], report)
         sub = importer.ImportReport(rows_read=len(fresh))
         valid, names = importer.validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
@@ -351,12 +354,12 @@ def _prepare(
 ) -> None:
     """Create what companions describe and what the mapping's defaults name, if missing."""
     for nom, role in companions.users:
-        _ensure_user(cur, nom, role, report)
+        _ensure_user(cur, actor, nom, role, report)
     for nom in companions.familles:
-        _ensure_famille(cur, nom, report)
+        _ensure_famille(cur, actor, nom, report)
     code = mapping.defaults.get("code_cloture")
     if code:
-        _ensure_code(cur, code, report)
+        _ensure_code(cur, actor, code, report)
     by_source = {
         str(s): int(i)
         for s, i in cur.execute(
@@ -389,57 +392,49 @@ def _prepare(
 def _insert_comptes(
     cur: Connection, actor: Actor, new: dict[str, CompteSource], *, dry_run: bool
 ) -> None:
-    """Insert comptes in one statement: one INSERT a compte takes minutes for thousands."""
-    if not new:
-        return
+    """Insert the companions' new comptes in bulk, through the comptes' one insert."""
     ids = allocate_ids(cur, "compte_id_seq", len(new), dry_run=dry_run)
-    comptes = list(new.values())
-    frame = pa.table(
-        {
-            "id": pa.array(ids, pa.int64()),
-            "nom": pa.array([" ".join(c.nom.split()) for c in comptes], pa.string()),
-            "nom_cle": pa.array(list(new), pa.string()),
-            "secteur": pa.array([c.secteur for c in comptes], pa.string()),
-            "ville": pa.array([c.ville for c in comptes], pa.string()),
-            "source_id": pa.array([c.source_id for c in comptes], pa.string()),
-        }
+    insert_comptes(
+        cur,
+        actor,
+        [
+            (
+                i,
+                {
+                    "nom": " ".join(c.nom.split()),
+                    "secteur": c.secteur,
+                    "ville": c.ville,
+                    "source_id": c.source_id,
+                },
+            )
+            for i, c in zip(ids, new.values(), strict=True)
+        ],
     )
-    cur.register("compte_frame", frame)
-    try:
-        cur.execute(
-            """
-            INSERT INTO compte (id, nom, nom_cle, secteur, ville, source_id, created_by,
-                                updated_by)
-            SELECT id, nom, nom_cle, secteur, ville, source_id, $actor, $actor
-            FROM compte_frame
-            """,
-            {"actor": actor.id},
-        )
-        cur.execute(
-            """
-            INSERT INTO compte_cle (nom_cle, compte_id)
-            SELECT nom_cle, id
-            FROM compte_frame
-            """
-        )
-    finally:
-        cur.unregister("compte_frame")
 
 
 def _create_missing(
-    cur: Connection, mapping: Mapping, chunk: list[SourceRow], report: MappedImportReport
+    cur: Connection,
+    actor: Actor,
+    mapping: Mapping,
+    chunk: list[SourceRow],
+    report: MappedImportReport,
 ) -> None:
+    """Create the users and familles the chunk names, if the mapping asks for it."""
     if mapping.creer_utilisateurs:
         for nom in dict.fromkeys(r.values.get("gestion_par", "") for r in chunk):
             if nom.strip():
-                _ensure_user(cur, nom, Role.COMMERCIAL.value, report)
+                _ensure_user(cur, actor, nom, Role.COMMERCIAL.value, report)
     if mapping.creer_familles:
         for nom in dict.fromkeys(r.values.get("famille_article", "") for r in chunk):
             if nom.strip():
-                _ensure_famille(cur, nom, report)
+                _ensure_famille(cur, actor, nom, report)
 
 
-def _ensure_user(cur: Connection, nom: str, role: str, report: MappedImportReport) -> None:
+def _ensure_user(
+    cur: Connection, actor: Actor, nom: str, role: str, report: MappedImportReport
+) -> None:
+    """Create the user named nom unless one has that name or login (case and accents aside),
+    with a login drawn from the name."""
     nom = " ".join(nom.split())
     rows = cur.execute(
         """
@@ -456,17 +451,11 @@ def _ensure_user(cur: Connection, nom: str, role: str, report: MappedImportRepor
         for candidate in itertools.chain([base], (f"{base}{n}" for n in itertools.count(2)))
         if candidate not in logins
     )
-    cur.execute(
-        """
-        INSERT INTO utilisateur (login, nom, role)
-        VALUES (?, ?, ?)
-        """,
-        [login, nom, role],
-    )
+    insert_user(cur, actor, login, role, nom)
     report.users_crees.append(f"{nom} ({role})")
 
 
-def _ensure_famille(cur: Connection, nom: str, report: MappedImportReport) -> None:
+def _ensure_famille(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
     nom = " ".join(nom.split())
     names = {
         fold(str(n))
@@ -479,17 +468,11 @@ def _ensure_famille(cur: Connection, nom: str, report: MappedImportReport) -> No
     }
     if fold(nom) in names:
         return
-    cur.execute(
-        """
-        INSERT INTO famille_article (nom)
-        VALUES (?)
-        """,
-        [nom],
-    )
+    insert_value(cur, actor, "famille_article", nom)
     report.familles_creees.append(nom)
 
 
-def _ensure_code(cur: Connection, nom: str, report: MappedImportReport) -> None:
+def _ensure_code(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
     names = {
         fold(str(n))
         for (n,) in cur.execute(
@@ -502,11 +485,5 @@ def _ensure_code(cur: Connection, nom: str, report: MappedImportReport) -> None:
     if fold(nom) in names:
         return
     # A reason the source does not give is not one the team could have avoided: externe.
-    cur.execute(
-        """
-        INSERT INTO code_cloture (nom, categorie)
-        VALUES (?, 'externe')
-        """,
-        [nom],
-    )
+    insert_value(cur, actor, "code_cloture", nom, categorie=CategorieCloture.EXTERNE.value)
     report.codes_crees.append(nom)

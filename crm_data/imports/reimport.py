@@ -10,9 +10,10 @@ from dataclasses import fields
 import pyarrow as pa
 
 from crm_data import history
+from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import SourceRow, field_label
 from crm_data.imports import canonical as importer
-from crm_data.imports.bulk import ARROW_TYPES, allocate_ids, insert_comptes, insert_contacts
+from crm_data.imports.bulk import ARROW_TYPES, allocate_ids, insert_contacts
 from crm_data.imports.canonical import RowError
 from crm_data.mapping.model import Mapping
 from crm_data.mapping.shipped import Companions
