@@ -455,35 +455,36 @@ def _ensure_user(
     report.users_crees.append(f"{nom} ({role})")
 
 
-def _ensure_famille(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
-    nom = " ".join(nom.split())
-    names = {
+def _ensure_value(
+    cur: Connection, actor: Actor, referentiel: str, nom: str, categorie: str | None = None
+) -> bool:
+    """Create nom in the reference list (referentiels.insert_value, with its checks) unless a
+    value has that name, case and accents aside; True when it was created."""
+    existing = {
         fold(str(n))
         for (n,) in cur.execute(
-            """
+            f"""
             SELECT nom
-            FROM famille_article
+            FROM {referentiel}
             """
         ).fetchall()
     }
-    if fold(nom) in names:
-        return
-    insert_value(cur, actor, "famille_article", nom)
-    report.familles_creees.append(nom)
+    if fold(nom) in existing:
+        return False
+    if categorie is None:
+        insert_value(cur, actor, referentiel, nom)
+    else:
+        insert_value(cur, actor, referentiel, nom, categorie=categorie)
+    return True
+
+
+def _ensure_famille(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
+    nom = " ".join(nom.split())
+    if _ensure_value(cur, actor, "famille_article", nom):
+        report.familles_creees.append(nom)
 
 
 def _ensure_code(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
-    names = {
-        fold(str(n))
-        for (n,) in cur.execute(
-            """
-            SELECT nom
-            FROM code_cloture
-            """
-        ).fetchall()
-    }
-    if fold(nom) in names:
-        return
     # A reason the source does not give is not one the team could have avoided: externe.
-    insert_value(cur, actor, "code_cloture", nom, categorie=CategorieCloture.EXTERNE.value)
-    report.codes_crees.append(nom)
+    if _ensure_value(cur, actor, "code_cloture", nom, CategorieCloture.EXTERNE.value):
+        report.codes_crees.append(nom)
