@@ -292,7 +292,76 @@ MIGRATION_3 = [
     *(f"DROP TABLE keep_{t}" for t in ("affaire", *_CHILDREN)),
 ]
 
-MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
+# The pipe through time (SPEC §3 A10–A13), objectifs and dormant affaires (A14).
+# affaire_version is append-only: each write of an affaire adds the affaire's whole state after
+# the write (valid_from: the write's instant; written_by: its author), in the write's own
+# transaction. It is the one record of the past: the Historique is derived from consecutive
+# versions, and A8 and A10–A13 read it. A deleted affaire's versions go with it.
+# objectif: a target of CA signé for one commercial and one month (mois = the month's first
+# day); objectif_historique keeps every change of it (who, when, from what to what).
+MIGRATION_4 = [
+    """
+    CREATE TABLE affaire_version (
+        affaire_id BIGINT NOT NULL REFERENCES affaire (id),
+        version INTEGER NOT NULL,
+        valid_from TIMESTAMP NOT NULL,
+        written_by BIGINT,
+        nom VARCHAR NOT NULL,
+        date_debut DATE NOT NULL,
+        date_fin DATE,
+        compte_id BIGINT NOT NULL,
+        contact_id BIGINT,
+        gestion_par BIGINT NOT NULL,
+        statut VARCHAR NOT NULL,
+        etape VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        famille_article VARCHAR,
+        notes VARCHAR,
+        ca_potentiel DECIMAL(14, 2),
+        reussite INTEGER,
+        ca_attendu DECIMAL(14, 2),
+        code_cloture VARCHAR,
+        date_signature DATE,
+        total_ht DECIMAL(14, 2),
+        date_cloture DATE
+    )
+    """,
+    "ALTER TABLE etape ADD COLUMN jours_sans_activite INTEGER",
+    """
+    UPDATE etape
+    SET jours_sans_activite = CASE nom
+        WHEN 'Qualification' THEN 14
+        WHEN 'Analyse des besoins' THEN 21
+        WHEN 'Proposition commerciale' THEN 21
+        WHEN 'Négociation' THEN 14
+        ELSE 21
+    END
+    """,
+    """
+    CREATE TABLE objectif (
+        utilisateur_id BIGINT NOT NULL REFERENCES utilisateur (id),
+        mois DATE NOT NULL,
+        montant DECIMAL(14, 2) NOT NULL CHECK (montant >= 0),
+        updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        updated_by BIGINT,
+        PRIMARY KEY (utilisateur_id, mois)
+    )
+    """,
+    "CREATE SEQUENCE objectif_historique_id_seq START 1",
+    """
+    CREATE TABLE objectif_historique (
+        id BIGINT PRIMARY KEY DEFAULT nextval('objectif_historique_id_seq'),
+        utilisateur_id BIGINT NOT NULL,
+        mois DATE NOT NULL,
+        changed_at TIMESTAMP NOT NULL,
+        changed_by BIGINT,
+        ancien DECIMAL(14, 2),
+        nouveau DECIMAL(14, 2)
+    )
+    """,
+]
+
+MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -47,3 +47,24 @@ USER_LABELS = """(
 )"""
 """Every user's id and the name shown for them: the full name, followed by the login when
 another user has the same name (« Martin Dupont (mdupont2) »). Join it as a table."""
+
+
+LAST_ACTIVITY = """greatest(
+    CAST(a.updated_at AS DATE),
+    coalesce(
+        (SELECT max(coalesce(act.fait_le, act.date_action))
+         FROM action AS act
+         WHERE act.affaire_id = a.id AND act.fait),
+        CAST(a.updated_at AS DATE)
+    )
+)"""
+"""SPEC §3 (A14's section): an affaire's last activity (alias `a`), the later of its last save and
+the date of its last action marked done."""
+
+DORMANT = f"""(a.statut = 'En cours' AND date_diff('day', {LAST_ACTIVITY}, CAST($today AS DATE)) > (
+    SELECT e.jours_sans_activite
+    FROM etape AS e
+    WHERE e.nom = a.etape
+))"""
+"""SPEC §3: an open affaire (alias `a`) is dormante when the days from its last activity to $today
+exceed its étape's jours_sans_activite (an étape without one never makes it dormant)."""
