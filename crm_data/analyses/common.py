@@ -115,7 +115,9 @@ def base_state(con: Connection) -> tuple[object, ...]:
                 (SELECT string_agg(nom || categorie || actif, '|' ORDER BY nom)
                  FROM code_cloture),
                 (SELECT string_agg(nom || actif, '|' ORDER BY nom) FROM famille_article),
-                (SELECT string_agg(id || nom || role || actif, '|' ORDER BY id) FROM utilisateur)
+                (SELECT string_agg(id || nom || role || actif, '|' ORDER BY id) FROM utilisateur),
+                (SELECT count(*) FROM objectif_historique),
+                (SELECT max(id) FROM objectif_historique)
             """
         ).fetchone()
     return tuple(row) if row else ()

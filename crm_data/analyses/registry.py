@@ -11,6 +11,7 @@ import pandas as pd
 
 from crm_data.analyses.common import base_state, shift_months, shift_period
 from crm_data.analyses.conversion import STUCK_DAYS, conversion, stuck_affaires
+from crm_data.analyses.objectifs import objectifs
 from crm_data.analyses.pipe import (
     EN_RETARD,
     QUALITY_CHECKS,
@@ -48,6 +49,7 @@ REGISTRY: dict[str, Analysis] = {
     "commerciaux": by_commercial,
     "conversion": conversion,
     "qualite": data_quality,
+    "objectifs": objectifs,
 }
 """A1–A9 in SPEC order, keyed by the name `python -m crm_data analyse NAME` takes."""
 

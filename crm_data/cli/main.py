@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crm_data.cli import analyse as cli_analyse
 from crm_data.cli import backup as cli_backup
+from crm_data.cli import objectifs as cli_objectifs
 from crm_data.model import CrmError, Role, ValidationError
 from crm_data.store.db import Connection, default_db_path, open_base, read
 from crm_data.store.schema import current_version
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="vérifier la base (liens, versions, règles)"
     )
     cli_backup.add_parsers(commands, common)
+    cli_objectifs.add_parsers(commands, common)
     return parser
 
 
@@ -216,6 +218,7 @@ HANDLERS: dict[str, Handler] = {
     "check": cmd_check,
     "backup": cli_backup.cmd_backup,
     "restore": cli_backup.cmd_restore,
+    "objectifs": cli_objectifs.handle,
 }
 
 
