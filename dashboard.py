@@ -38,6 +38,7 @@ PAGES = {
     "Analyses": [
         (Area.PIPE, "app_pages/pipe.py", "Pipe", ":material/filter_alt:"),
         (Area.VENTES, "app_pages/ventes.py", "Ventes", ":material/trending_up:"),
+        (Area.OBJECTIFS, "app_pages/objectifs.py", "Objectifs", ":material/flag:"),
     ],
     "Administration": [
         (

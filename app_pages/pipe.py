@@ -12,7 +12,7 @@ from crm_data.analyses import drill
 from crm_data.filters import Filters
 from crm_ui import formatting, session
 from crm_ui.access import Area, require
-from crm_ui.analysis import cached, charts
+from crm_ui.analysis import cached, charts, objectifs_view
 from crm_ui.analysis import widgets as ui
 from crm_ui.analysis.period import picker
 from crm_ui.navigation import open_affaires_list
@@ -87,6 +87,9 @@ else:
     selected = getattr(getattr(event, "selection", None), "rows", [])
     if selected and selected[0] < len(commercial_ids):
         open_affaires_list(drill.open_of_user(filters, int(commercial_ids[selected[0]])))
+
+st.subheader("Couverture des objectifs")
+objectifs_view.coverage_block(state, actor, filters)
 
 ui.export_button(
     lambda: {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},

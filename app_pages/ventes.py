@@ -13,7 +13,7 @@ from crm_data.analyses.registry import BREAKDOWNS, QUALITY_CHECKS, STUCK_DAYS, a
 from crm_data.filters import Filters
 from crm_ui import formatting, session
 from crm_ui.access import Area, require
-from crm_ui.analysis import cached, charts
+from crm_ui.analysis import cached, charts, objectifs_view
 from crm_ui.analysis import widgets as ui
 from crm_ui.analysis.period import picker
 from crm_ui.analysis.sales_headline import headline
@@ -155,6 +155,9 @@ if tab_quality.open:
             c2.write(f"**{formatting.number(count)}**")
             if c3.button("Voir les affaires", key=f"qualite_{key}", disabled=int(count) == 0):
                 open_affaires_list(drill.quality_check(filters, key))
+
+st.subheader("Objectifs")
+objectifs_view.ventes_block(state, actor, filters, when)
 
 EXPORTED = {
     "Résultats par type": analyses.results_by_type,

@@ -19,6 +19,7 @@ class Area(enum.StrEnum):
     CONTACTS = "contacts"
     PIPE = "pipe"
     VENTES = "ventes"
+    OBJECTIFS = "objectifs"
     IMPORT_EXPORT = "import_export"
     PARAMETRES = "parametres"
     UTILISATEURS = "utilisateurs"
@@ -40,6 +41,7 @@ AREA_ROLES: dict[Area, frozenset[Role]] = {
     # A commercial sees their own pipe and figures: the analyses filter by the actor.
     Area.PIPE: _EVERYONE,
     Area.VENTES: _EVERYONE,
+    Area.OBJECTIFS: frozenset({Role.MANAGER, Role.ADMIN}),
     Area.IMPORT_EXPORT: _ADMIN,
     Area.PARAMETRES: _ADMIN,
     Area.UTILISATEURS: _ADMIN,
