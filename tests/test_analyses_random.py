@@ -50,9 +50,28 @@ CASES = {
 @pytest.fixture(scope="module")
 def base() -> Iterator[tuple[Connection, dict[str, pd.DataFrame]]]:
     con = random_base(50_000)
+    # Objectifs for A14: most commerciaux and months of 2024-2026, some left without one.
+    con.execute(
+        """
+        INSERT INTO objectif (utilisateur_id, mois, montant)
+        SELECT u.id, m.mois, CAST(hash(u.id, m.mois) % 20000000 AS DECIMAL(14, 2)) / 100
+        FROM utilisateur AS u,
+             (SELECT CAST(unnest(range(DATE '2024-01-01', DATE '2027-01-01', INTERVAL 1 MONTH))
+                     AS DATE) AS mois) AS m
+        WHERE u.role = 'commercial'
+          AND hash(u.id, m.mois, 'objectif') % 10 < 7
+        """
+    )
     tables = {
         t: con.execute(f"SELECT * FROM {t}").df()
-        for t in ("affaire", "affaire_historique", "action", "utilisateur", "code_cloture")
+        for t in (
+            "affaire",
+            "affaire_historique",
+            "action",
+            "utilisateur",
+            "code_cloture",
+            "objectif",
+        )
     }
     yield con, tables
     con.close()
@@ -277,6 +296,50 @@ def _expected_quality(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> p
     return pd.DataFrame({"controle": list(analyses.QUALITY_CHECKS.values()), "nombre": counts})
 
 
+def _expected_objectifs(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
+    aff = _scope(t["affaire"], actor, f)
+    du, au = (pd.Timestamp(d) for d in f.period())
+    months = pd.period_range(du, au, freq="M").strftime("%Y-%m").tolist()
+    won = aff[(aff["statut"] == "Gagnée") & aff["date_signature"].between(du, au)]
+    signed = won.groupby(["gestion_par", won["date_signature"].dt.strftime("%Y-%m")])
+    open_ = aff[(aff["statut"] == "En cours") & aff["date_fin"].notna()].assign(pond=_weighted)
+    pipe = open_.groupby(["gestion_par", open_["date_fin"].dt.strftime("%Y-%m")])["pond"].sum()
+    goals = t["objectif"].assign(mois=t["objectif"]["mois"].dt.strftime("%Y-%m"))
+    if actor.role == Role.COMMERCIAL:
+        goals = goals[goals["utilisateur_id"] == actor.id]
+    if f.gestion_par:
+        goals = goals[goals["utilisateur_id"].isin(f.gestion_par)]
+    goals = goals[goals["mois"].isin(months)].set_index(["utilisateur_id", "mois"])["montant"]
+    users = sorted(set(won["gestion_par"]) | set(goals.index.get_level_values(0)))
+    names = dict(zip(t["utilisateur"]["id"], t["utilisateur"]["nom"], strict=True))
+    current = f"{f.day():%Y-%m}"
+    out = []
+    for user in sorted(users, key=lambda u: (names[u], u)):
+        cumul_objectif = cumul_signe = 0.0
+        for mois in months:
+            objectif = goals.get((user, mois), np.nan)
+            signe = signed["total_ht"].sum().get((user, mois), 0.0)
+            cumul_objectif += 0.0 if pd.isna(objectif) else objectif
+            cumul_signe += signe
+            reste = objectif - signe
+            couverture = (
+                pipe.get((user, mois), 0.0) / reste if mois >= current and reste > 0 else np.nan
+            )
+            out.append(
+                {
+                    "gestion_par": names[user],
+                    "mois": mois,
+                    "objectif": objectif,
+                    "ca_signe": signe,
+                    "realisation": signe / objectif if objectif else np.nan,
+                    "cumul_objectif": cumul_objectif,
+                    "cumul_signe": cumul_signe,
+                    "couverture": couverture,
+                }
+            )
+    return pd.DataFrame(out)
+
+
 EXPECTED = {
     "pipe": _expected_pipe,
     "prevision": _expected_forecast,
@@ -287,6 +350,7 @@ EXPECTED = {
     "commerciaux": _expected_commerciaux,
     "conversion": _expected_conversion,
     "qualite": _expected_quality,
+    "objectifs": _expected_objectifs,
 }
 
 

@@ -172,6 +172,7 @@ def test_every_command_of_the_parser_has_a_handler() -> None:
         "backup": ["backup", "s.duckdb"],
         "restore": ["restore", "s.duckdb"],
         "check": ["check"],
+        "objectifs": ["objectifs", "import", "f.csv"],
     }
     assert set(samples) == set(HANDLERS)
     for argv in samples.values():
