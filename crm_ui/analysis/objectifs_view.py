@@ -136,6 +136,14 @@ def ventes_block(state: str, actor: Actor, filters: Filters, when: str) -> None:
     if detail.empty:
         st.info(f"Aucun objectif ni aucune signature {when}.")
         return
+    goal, signed = detail["objectif"].sum(min_count=1), float(detail["ca_signe"].sum())
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Objectif de la période", formatting.euro(goal, 0) or "—")
+    m2.metric("CA signé", formatting.euro(signed, 0))
+    m3.metric(
+        "Réalisation de l'objectif",
+        formatting.percent(signed / goal) if goal and goal == goal else "—",
+    )
     if actor.sees_everything:
         detail = pd.concat([detail, team_totals(detail, filters.day())], ignore_index=True)
     who = list(dict.fromkeys(zip(detail["gestion_par_id"], detail["gestion_par"], strict=True)))
