@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_objectifs import A14_FLOOR  # noqa: E402
 from crm_data.analyses import registry as analyses  # noqa: E402
 from crm_data.analyses.registry import Filters  # noqa: E402
 from crm_data.store import db  # noqa: E402
@@ -165,6 +166,7 @@ FLOORS: dict[str, tuple[str, str, str]] = {
         "a",
         "nombre",
     ),
+    "objectifs": (A14_FLOOR, "ca_signe", "ca_signe"),
 }
 
 

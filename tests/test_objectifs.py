@@ -217,3 +217,19 @@ def test_read_grid_names_every_bad_cell_in_french() -> None:
         ),
         ("Alice, avr. 2026", "Montant invalide « beaucoup » : attendu par exemple 1 234,50."),
     ]
+
+
+def test_a_whole_grid_saved_at_once_keeps_each_change_once() -> None:
+    con, admin = new_base()
+    users = [new_user(con, f"user{i}") for i in range(5)]
+    first = [Change(u.id, D(f"2026-{m:02d}-01"), Decimal(m)) for u in users for m in range(1, 13)]
+    assert set_objectifs(con, admin, first) == 60
+    again = [Change(c.utilisateur_id, c.mois, c.montant) for c in first[:30]]
+    again += [
+        Change(users[0].id, D("2026-01-01"), None),
+        Change(users[4].id, D("2026-12-01"), Decimal("0.01")),
+    ]
+    assert set_objectifs(con, admin, again) == 2
+    assert set_objectifs(con, admin, []) == 0
+    assert len(history(con, admin, 2026)) == 62
+    assert len(_amounts(con, admin)) == 59
