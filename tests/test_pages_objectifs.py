@@ -208,3 +208,20 @@ def test_pipe_shows_the_coverage_and_flags_it_under_3(team: dict[str, Actor]) ->
         "1,3\u00a0×",
     ]
     assert any("sous 3" in w for w in texts(at, "warning"))
+
+
+def test_a_commercial_sees_only_their_own_coverage_on_pipe(team: dict[str, Actor]) -> None:
+    at = _as(team["alice"], "app_pages/pipe.py")
+    assert set(_frame(at, "Horizon")["Commercial"]) == {"Alice Martin"}
+
+
+def test_ventes_is_fresh_after_an_objectif_is_changed(
+    team: dict[str, Actor], _isolated_base: Path
+) -> None:
+    at = _as(team["marc"], "app_pages/ventes.py")
+    con = db.open_shared(_isolated_base)
+    assert con is not None
+    set_objectifs(con, local_admin(con), [Change(team["alice"].id, THIS_MONTH, Decimal("500"))])
+    at.run()
+    metric = next(m for m in at.metric if m.label == "Réalisation de l'objectif")
+    assert metric.value == "50\u00a0%"
