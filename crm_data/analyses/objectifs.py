@@ -137,9 +137,9 @@ def _lay_out(
 
 def _ratios(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """realisation, the cumulated figures (per gestion_par_id, in month order) and couverture."""
-    by_user = frame.groupby("gestion_par_id", sort=False)
-    frame["cumul_objectif"] = by_user["objectif"].transform(lambda s: s.fillna(0).cumsum())
-    frame["cumul_signe"] = by_user["ca_signe"].cumsum()
+    users = frame["gestion_par_id"]
+    frame["cumul_objectif"] = frame["objectif"].fillna(0).groupby(users, sort=False).cumsum()
+    frame["cumul_signe"] = frame["ca_signe"].groupby(users, sort=False).cumsum()
     frame["realisation"] = ratio(frame["ca_signe"], frame["objectif"])
     remaining = (frame["objectif"] - frame["ca_signe"]).where(frame["mois"] >= f"{today:%Y-%m}")
     frame["couverture"] = ratio(frame["pipe_pondere"], remaining.where(remaining > 0))
@@ -154,16 +154,20 @@ def objectifs(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     return objectifs_detail(con, actor, filters)[COLUMNS]
 
 
+def _sums(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """objectif (empty when none in the group), ca_signe and pipe_pondere summed per keys."""
+    groups = frame.groupby(keys, sort=False)
+    summed = groups[["ca_signe", "pipe_pondere"]].sum()
+    summed["objectif"] = groups["objectif"].sum(min_count=1)
+    return summed.reset_index()
+
+
 def team_totals(detail: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """The team's row per month of objectifs_detail's frame (gestion_par = EQUIPE): objectif
     (empty when nobody has one that month), the sums and ratios of the team as a whole."""
     if detail.empty:
         return detail.copy()
-    summed = detail.groupby("mois", as_index=False).agg(
-        objectif=("objectif", lambda s: s.sum() if s.notna().any() else float("nan")),
-        ca_signe=("ca_signe", "sum"),
-        pipe_pondere=("pipe_pondere", "sum"),
-    )
+    summed = _sums(detail, ["mois"])
     summed["gestion_par"] = EQUIPE
     summed["gestion_par_id"] = 0
     return _ratios(summed.sort_values("mois"), today).reset_index(drop=True)
@@ -183,16 +187,7 @@ def coverage(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     detail = pd.concat([detail, team_totals(detail, start)], ignore_index=True)
     current = f"{today:%Y-%m}"
     month = detail[detail["mois"] == current].assign(horizon="mois")
-    summed = (
-        detail.groupby(["gestion_par_id", "gestion_par"], sort=False)
-        .agg(
-            objectif=("objectif", lambda s: s.sum() if s.notna().any() else float("nan")),
-            ca_signe=("ca_signe", "sum"),
-            pipe_pondere=("pipe_pondere", "sum"),
-        )
-        .reset_index()
-        .assign(horizon="trimestre")
-    )
+    summed = _sums(detail, ["gestion_par_id", "gestion_par"]).assign(horizon="trimestre")
     frame = pd.concat([month, summed], ignore_index=True)
     frame["reste"] = (frame["objectif"] - frame["ca_signe"]).round(2)
     frame["couverture"] = ratio(frame["pipe_pondere"], frame["reste"].where(frame["reste"] > 0))
