@@ -167,6 +167,7 @@ EXPORTED = {
     "CA signé par mois": analyses.monthly_revenue,
     "Conversion": analyses.conversion,
     "Qualité des données": analyses.data_quality,
+    "Objectifs": analyses.REGISTRY["objectifs"],
 }
 ui.export_button(
     lambda: {title: run(con, actor, filters) for title, run in EXPORTED.items()},

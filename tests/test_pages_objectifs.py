@@ -210,6 +210,17 @@ def test_pipe_shows_the_coverage_and_flags_it_under_3(team: dict[str, Actor]) ->
     assert any("sous 3" in w for w in texts(at, "warning"))
 
 
+def test_pipe_says_when_an_objectif_is_reached(
+    team: dict[str, Actor], _isolated_base: Path
+) -> None:
+    con = db.open_base(_isolated_base)
+    set_objectifs(con, local_admin(con), [Change(team["alice"].id, THIS_MONTH, Decimal("100"))])
+    con.close()
+    table = _frame(_as(team["marc"], "app_pages/pipe.py"), "Horizon")
+    month = table[(table["Horizon"] == "Ce mois") & (table["Commercial"] == "Alice Martin")]
+    assert month["Couverture"].tolist() == ["Objectif atteint"]
+
+
 def test_a_commercial_sees_only_their_own_coverage_on_pipe(team: dict[str, Actor]) -> None:
     at = _as(team["alice"], "app_pages/pipe.py")
     assert set(_frame(at, "Horizon")["Commercial"]) == {"Alice Martin"}

@@ -209,6 +209,8 @@ def coverage_block(state: str, actor: Actor, filters: Filters) -> None:
         return
     low = frame["couverture"].notna() & (frame["couverture"] < COVERAGE_ALERT)
     shown = _shown(frame, COVERAGE_HEADERS)
+    reached = (frame["reste"] <= 0).to_numpy()
+    shown.loc[reached, COVERAGE_HEADERS["couverture"]] = "Objectif atteint"
     shown["_basse"] = low.to_numpy()
     if low.any():
         st.warning(
@@ -225,6 +227,6 @@ def coverage_block(state: str, actor: Actor, filters: Filters) -> None:
     )
     st.caption(
         "Couverture = pipe pondéré des affaires en cours dont la date fin tombe dans la période "
-        "÷ reste à signer ; vide quand l'objectif est atteint. En rouge sous "
+        "÷ reste à signer. En rouge sous "
         f"{formatting.number(COVERAGE_ALERT)} ×."
     )
