@@ -253,19 +253,19 @@ _CLOSED_REUSSITE = {
 }
 
 
-def default_reussite(statut: str | None, etape: str | None, lookups: Lookups) -> int | None:
+def default_reussite(statut: str | None, etape: str | None, rates: Mapping[str, int]) -> int | None:
     """The réussite an affaire has unless typed by hand: 100 when Gagnée, 0 when Perdue or
-    Abandonnée, else its étape's default rate (None for an unknown étape)."""
+    Abandonnée, else its étape's default rate in rates (None for an unknown étape)."""
     if statut in _CLOSED_REUSSITE:
         return _CLOSED_REUSSITE[statut]
-    return lookups.etapes.get(etape) if etape else None
+    return rates.get(etape) if etape else None
 
 
 def _follow_reussite(aff: Affaire, old: Affaire | None, lookups: Lookups, typed: bool) -> None:
     """SPEC §1: the réussite follows the étape unless typed by hand, and a closed affaire's is
     fixed. "Typed by hand" means it differs from the default of the state it was saved in; a
     value the caller changes in this very save is typed by hand too."""
-    default = default_reussite(aff.statut, aff.etape, lookups)
+    default = default_reussite(aff.statut, aff.etape, lookups.etapes)
     if aff.statut in _CLOSED_REUSSITE:
         aff.reussite = default
         return
@@ -275,7 +275,7 @@ def _follow_reussite(aff: Affaire, old: Affaire | None, lookups: Lookups, typed:
         return
     if typed and aff.reussite != old.reussite:
         return
-    before = default_reussite(old.statut, old.etape, lookups)
+    before = default_reussite(old.statut, old.etape, lookups.etapes)
     if (
         default is not None
         and default != before

@@ -58,7 +58,7 @@ def test_adding_a_devis_updates_the_sums(_isolated_base: Path) -> None:
     con, aid, at = opened(_isolated_base)
     key = f"document.{aid}.new."
     widget(at, key + "numero").input("D-2026-001")
-    widget(at, key + "montant_ht").set_value(1234.5)
+    widget(at, key + "montant_ht").set_value("1 234,50")
     at.button(key="FormSubmitter:" + key + "form-Ajouter le document").click().run()
     assert documents.documents_of_affaire(con, admin(con), aid)["numero"].tolist() == ["D-2026-001"]
     sums = {m.label: m.value for m in at.metric}
@@ -71,7 +71,7 @@ def test_a_half_cent_typed_in_the_document_form_rounds_up(_isolated_base: Path) 
     con, aid, at = opened(_isolated_base)
     key = f"document.{aid}.new."
     widget(at, key + "numero").input("D-2026-002")
-    widget(at, key + "montant_ht").set_value(1.005)
+    widget(at, key + "montant_ht").set_value("1,005")
     at.button(key="FormSubmitter:" + key + "form-Ajouter le document").click().run()
     saved = con.execute("SELECT montant_ht FROM document WHERE affaire_id = ?", [aid]).fetchall()
     assert saved == [(Decimal("1.01"),)]

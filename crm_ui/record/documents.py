@@ -12,7 +12,7 @@ from crm_data import documents, users
 from crm_data.model import DOCUMENT_STATUTS, Actor, NotFoundError, TypeDocument
 from crm_data.store.db import Connection
 from crm_ui import formatting
-from crm_ui.fields import field_errors, other_errors, plain
+from crm_ui.fields import amount_input, amount_text, field_errors, other_errors, plain
 from crm_ui.record.child_forms import (
     Saver,
     delete_button,
@@ -51,14 +51,17 @@ def _fields(key: str, errors: list[tuple[str, str]]) -> None:
         st.date_input("Date *", key=key + "date_document", format="DD/MM/YYYY")
         field_errors(errors, "date_document")
     with c3:
-        st.number_input(
-            "Montant HT (€) *", key=key + "montant_ht", min_value=0.0, step=100.0, format="%.2f"
-        )
+        amount_input("Montant HT (€) *", key + "montant_ht")
         field_errors(errors, "montant_ht")
     with c4:
         st.selectbox("Statut", list(statuts), key=key + "statut")
         field_errors(errors, "statut")
-    st.file_uploader("Fichier PDF (10 Mo au plus)", type=["pdf"], key=key + "upload")
+    st.file_uploader(
+        "Fichier PDF (10 Mo au plus)",
+        type=["pdf"],
+        key=key + "upload",
+        help="Un fichier PDF de 10 Mo au plus.",
+    )
     field_errors(errors, "fichier")
     other_errors(errors, {"numero", "date_document", "montant_ht", "statut", "fichier"})
 
@@ -84,8 +87,9 @@ def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     if frame.empty:
         st.caption("Aucun devis ni facture pour cette affaire.")
     else:
+        shown = frame.assign(fichier_nom=frame["fichier_nom"].astype(object).fillna(""))
         st.dataframe(
-            frame[["type", "numero", "date_document", "montant_ht", "statut", "fichier_nom"]],
+            shown[["type", "numero", "date_document", "montant_ht", "statut", "fichier_nom"]],
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
@@ -106,7 +110,7 @@ def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     key = form_key("document", affaire_id, None)
     init_once(
         key,
-        {"type": TypeDocument.DEVIS.value, "date_document": dt.date.today(), "montant_ht": None},
+        {"type": TypeDocument.DEVIS.value, "date_document": dt.date.today(), "montant_ht": ""},
     )
     with st.expander("Ajouter un devis ou une facture", expanded=frame.empty):
         st.segmented_control(
@@ -142,8 +146,7 @@ def file_at_click(con: Connection, actor: Actor, document_id: int) -> bytes:
 def _edit(con: Connection, actor: Actor, affaire_id: int, document_id: int) -> None:
     key = form_key("document", affaire_id, document_id)
     record = documents.get_document(con, actor, document_id)
-    amount = record["montant_ht"]
-    version = init_once(key, record | {"montant_ht": None if amount is None else float(amount)})
+    version = init_once(key, record | {"montant_ht": amount_text(record["montant_ht"])})
     if record["fichier_nom"]:
         name = str(record["fichier_nom"])
         st.download_button(

@@ -77,7 +77,9 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     else:
         shown = frame.assign(responsable=frame["responsable_id"].map(names))
         st.dataframe(
-            shown[["nom", "statut", "date_debut", "date_fin", "responsable", "notes"]],
+            formatting.blank_missing(
+                shown[["nom", "statut", "date_debut", "date_fin", "responsable", "notes"]]
+            ),
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
@@ -85,8 +87,8 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             column_config={
                 "nom": "Projet",
                 "statut": "Statut",
-                "date_debut": st.column_config.DateColumn("Début", format="DD/MM/YYYY"),
-                "date_fin": st.column_config.DateColumn("Fin", format="DD/MM/YYYY"),
+                "date_debut": "Début",
+                "date_fin": "Fin",
                 "responsable": "Responsable",
                 "notes": "Notes",
             },
@@ -175,16 +177,16 @@ def actions_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             ["type", "date_action", "objet", "echeance", "fait", "pour", "en_retard"]
         ]
         st.dataframe(
-            shown.style.apply(_overdue_style, axis=1),
+            formatting.blank_missing(shown).style.apply(_overdue_style, axis=1),
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
             key=table_key,
             column_config={
                 "type": "Type",
-                "date_action": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+                "date_action": "Date",
                 "objet": "Objet",
-                "echeance": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),
+                "echeance": "Échéance",
                 "fait": st.column_config.CheckboxColumn("Fait"),
                 "pour": "Pour",
                 "en_retard": st.column_config.CheckboxColumn("En retard"),
@@ -284,7 +286,7 @@ def history_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
         return
     shown: dict[str, Any] = {
         "Quand": frame["changed_at"].map(formatting.datetime_fr),
-        "Qui": frame["utilisateur"],
+        "Qui": frame["utilisateur"].astype(object).fillna(""),
         "Champ": frame["champ"],
         "Avant": [
             _history_value(c, v) for c, v in zip(frame["champ"], frame["ancien"], strict=True)
