@@ -13,7 +13,7 @@ from crm_data import affaires
 from crm_data.model import Role, Statut
 from crm_data.store import db
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
-from tests.pages import run_app, select_row, texts, widget
+from tests.pages import open_tab, run_app, select_row, texts, widget
 
 
 def base(path: Path) -> db.Connection:
@@ -131,7 +131,7 @@ def test_changing_the_etape_is_saved_with_its_history(_isolated_base: Path) -> N
     widget(at, f"fiche.{aid}.etape").select("Proposition commerciale").run()
     widget(at, f"fiche.{aid}.save").click().run()
     assert affaires.get_affaire(con, admin(con), aid).etape == "Proposition commerciale"
-    history = at.dataframe[-1].value
+    history = open_tab(at, aid, "Historique").dataframe[-1].value
     assert "Qualification" in history["Avant"].tolist()
     assert "Proposition commerciale" in history["Après"].tolist()
 

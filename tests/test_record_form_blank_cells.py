@@ -8,7 +8,7 @@ from pathlib import Path
 from crm_data import actions, documents, projets
 from crm_data.store import db
 from tests.factories import admin, make_affaire
-from tests.pages import run_app
+from tests.pages import open_tab, run_app
 
 
 def _frames(path: Path) -> list[object]:
@@ -30,8 +30,12 @@ def _frames(path: Path) -> list[object]:
     projets.create_projet(con, me, aid, {"nom": "Installation", "date_debut": "2026-01-05"})
     actions.create_action(con, me, aid, {"type": "Mail", "objet": "Relance"})
     at = run_app(affaire=str(aid))
-    assert not at.exception
-    return [d.value for d in at.dataframe]
+    frames = []
+    for tab in ("Documents", "Projet", "Action", "Historique"):
+        at = open_tab(at, aid, tab)
+        assert not at.exception
+        frames.extend(d.value for d in at.dataframe)
+    return frames
 
 
 def test_no_tab_shows_none_in_an_empty_cell(_isolated_base: Path) -> None:
