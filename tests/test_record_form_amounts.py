@@ -137,3 +137,11 @@ def test_a_negative_document_amount_is_refused_with_its_text_kept(_isolated_base
     assert "Le montant ne peut pas être négatif." in texts(at, "error")
     assert widget(at, key + "montant_ht").value == "-12,50"
     assert con.execute("SELECT count(*) FROM document").fetchone() == (0,)
+
+
+def test_a_name_too_long_is_kept_whole_with_the_french_message(_isolated_base: Path) -> None:
+    con, at = _new_form(_isolated_base, nom="x" * 205)
+    widget(at, NEW + "save").click().run()
+    assert "200 caractères au plus (205 saisis)." in texts(at, "error")
+    assert widget(at, NEW + "nom").value == "x" * 205
+    assert con.execute("SELECT count(*) FROM affaire").fetchone() == (0,)

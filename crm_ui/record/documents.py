@@ -12,6 +12,7 @@ from crm_data import documents, users
 from crm_data.model import DOCUMENT_STATUTS, Actor, NotFoundError, TypeDocument
 from crm_data.store.db import Connection
 from crm_ui import formatting
+from crm_ui.chrome import upload_note
 from crm_ui.fields import amount_input, amount_text, field_errors, other_errors, plain
 from crm_ui.record.child_forms import (
     Saver,
@@ -23,6 +24,7 @@ from crm_ui.record.child_forms import (
     submit,
 )
 
+UPLOAD_LABEL = "Fichier PDF (10 Mo au plus)"
 DOCUMENT_FIELDS = ("type", "numero", "date_document", "montant_ht", "statut")
 
 
@@ -54,14 +56,10 @@ def _fields(key: str, errors: list[tuple[str, str]]) -> None:
         amount_input("Montant HT (€) *", key + "montant_ht")
         field_errors(errors, "montant_ht")
     with c4:
-        st.selectbox("Statut", list(statuts), key=key + "statut")
+        st.selectbox("Statut", list(statuts), key=key + "statut", placeholder="Choisissez")
         field_errors(errors, "statut")
-    st.file_uploader(
-        "Fichier PDF (10 Mo au plus)",
-        type=["pdf"],
-        key=key + "upload",
-        help="Un fichier PDF de 10 Mo au plus.",
-    )
+    st.file_uploader(UPLOAD_LABEL, type=["pdf"], key=key + "upload")
+    upload_note(UPLOAD_LABEL, "PDF, 10 Mo au plus")
     field_errors(errors, "fichier")
     other_errors(errors, {"numero", "date_document", "montant_ht", "statut", "fichier"})
 

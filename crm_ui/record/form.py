@@ -225,6 +225,8 @@ def _select(
     name: str,
     **kwargs: Any,
 ) -> None:
+    # Streamlit's own placeholder is English ("Choose an option").
+    kwargs.setdefault("placeholder", "Choisissez")
     st.selectbox(label, options, key=key + name, **kwargs)
     field_errors(errors, name)
 
@@ -232,7 +234,8 @@ def _select(
 def _identity(con: Connection, actor: Actor, key: str, errors: list[tuple[str, str]]) -> None:
     c1, c2, c3 = st.columns([3, 1, 1])
     with c1:
-        st.text_input("Nom *", key=key + "nom", max_chars=200)
+        # No max_chars: the browser would silently cut what is typed; the rule says it in French.
+        st.text_input("Nom *", key=key + "nom")
         field_errors(errors, "nom")
     with c2:
         _date("Date de début *", key, errors, "date_debut")

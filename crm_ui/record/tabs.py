@@ -54,7 +54,9 @@ def _projet_fields(key: str, names: dict[int, str], errors: list[tuple[str, str]
         st.date_input("Fin", key=key + "date_fin", format="DD/MM/YYYY")
         field_errors(errors, "date_fin")
     c1, c2 = st.columns(2)
-    c1.selectbox("Statut", [s.value for s in StatutProjet], key=key + "statut")
+    c1.selectbox(
+        "Statut", [s.value for s in StatutProjet], key=key + "statut", placeholder="Choisissez"
+    )
     c2.selectbox(
         "Responsable",
         list(names),
@@ -139,7 +141,7 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
 
 def _action_fields(key: str, names: dict[int, str], errors: list[tuple[str, str]]) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.selectbox("Type", [t.value for t in TypeAction], key=key + "type")
+    c1.selectbox("Type", [t.value for t in TypeAction], key=key + "type", placeholder="Choisissez")
     c2.date_input("Date", key=key + "date_action", format="DD/MM/YYYY")
     with c3:
         st.text_input("Objet *", key=key + "objet")
@@ -152,6 +154,7 @@ def _action_fields(key: str, names: dict[int, str], errors: list[tuple[str, str]
         list(names),
         key=key + "utilisateur_id",
         format_func=lambda i: names.get(i, str(i)),
+        placeholder="Choisissez",
     )
     c3.checkbox("Fait", key=key + "fait")
     other_errors(errors, {"objet"})
