@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -70,11 +71,13 @@ def _totals(frame: Any) -> None:
         (c1, TypeDocument.DEVIS.value, "Total des devis"),
         (c2, TypeDocument.FACTURE.value, "Total des factures"),
     ):
-        part = frame[frame["type"] == kind]
-        col.metric(
-            f"{label} ({len(part)})",
-            formatting.euro(round(float(part["montant_ht"].astype(float).sum()), 2)),
-        )
+        # A record has a handful of documents: summing in Python, exactly, beats pandas' masks.
+        amounts = [
+            Decimal(str(m))
+            for t, m in zip(frame["type"], frame["montant_ht"], strict=True)
+            if t == kind
+        ]
+        col.metric(f"{label} ({len(amounts)})", formatting.euro(sum(amounts, Decimal(0))))
 
 
 def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
