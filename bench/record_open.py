@@ -2,8 +2,10 @@
 
 Times, under AppTest through dashboard.py: a deep link (`?affaire=ID`, a new session), opening
 from the list (a row selected), a change of étape on the open record, and each tab opened; the
-reference is the bare read of the affaire's row in DuckDB, measured in the same run. Prints
-medians and ratios. Run: `python -m bench.record_open --db /tmp/a200k.duckdb` (a base made by
+reference is the bare read of the affaire's row in DuckDB, measured in the same run. With
+`--browser`, also the same in headless Chromium on a `streamlit run` server, against a deep
+link to a missing affaire (the page's frame without the record). Prints medians and ratios.
+Run: `python -m bench.record_open --db /tmp/a200k.duckdb [--browser]` (a base made by
 `python -m crm_data --db /tmp/a200k.duckdb demo --affaires 200000`), or `--affaires N` to build
 a demo base in a temporary folder.
 """
@@ -125,10 +127,55 @@ def on_record(affaire_id: int) -> tuple[AppTest, Callable[[str, str], Callable[[
     return at, set_and_run
 
 
+def browser_rows(path: Path, affaire_id: int) -> list[tuple[str, float]]:
+    """Wall time in Chromium until the record's form is shown (median of REPEAT); the first
+    row is the reference: a deep link to a missing affaire."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server, wait_for_app
+
+    server = Server(path)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+            page.set_default_timeout(60_000)
+
+            def missing() -> None:
+                page.goto(f"{server.url}/?affaire=999999999999")
+                page.get_by_text("introuvable").first.wait_for()
+
+            def deep() -> None:
+                page.goto(f"{server.url}/?affaire={affaire_id}")
+                page.get_by_label("CA potentiel (€ HT)").wait_for()
+
+            def listed() -> None:
+                page.goto(server.url)
+                wait_for_app(page)
+                box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+                assert box is not None
+                start = time.perf_counter()
+                page.mouse.click(box["x"] + 16, box["y"] + 36 + 18)
+                page.get_by_label("CA potentiel (€ HT)").wait_for()
+                clicks.append((time.perf_counter() - start) * 1000)
+
+            clicks: list[float] = []
+            rows = [("missing affaire (reference)", median_ms(missing))]
+            rows.append(("deep link", median_ms(deep)))
+            for _ in range(REPEAT + 1):
+                listed()
+            rows.append(("click a row of the list", statistics.median(clicks[1:])))
+            browser.close()
+    finally:
+        server.stop()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, help="an existing base (else a demo base is built)")
     parser.add_argument("--affaires", type=int, default=200_000)
+    parser.add_argument("--browser", action="store_true", help="also time it in Chromium")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = args.db
@@ -158,11 +205,18 @@ def main() -> None:
         for tab in TABS:
             rows.append((f"open tab {tab}", median_ms(set_and_run(f"fiche_tab.{affaire_id}", tab))))
         db.close_shared(path)
+        in_browser = browser_rows(path, affaire_id) if args.browser else []
     print(f"affaire {affaire_id}; reference: bare read of its row {ref:.2f} ms\n")
     print(f"{'interaction (AppTest run)':<32}{'ms':>9}{'ratio':>9}")
     for name, ms in rows:
         print(f"{name:<32}{ms:>9.1f}{ms / ref:>9.0f}")
     print(f"\nmedian of {REPEAT} runs after one warm-up; ratio = run / reference read")
+    if in_browser:
+        base = in_browser[0][1]
+        print(f"\n{'in Chromium, until the form shows':<36}{'ms':>9}{'ratio':>9}")
+        for name, ms in in_browser:
+            print(f"{name:<36}{ms:>9.0f}{ms / base:>9.2f}")
+        print("ratio = time / deep link to a missing affaire (same server, same run)")
 
 
 if __name__ == "__main__":
