@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 import streamlit as st
 
@@ -46,11 +47,9 @@ def clear_keys(prefix: str) -> None:
         del st.session_state[key]
 
 
-def amount_text(value: object) -> str:
+def amount_text(value: Decimal | float | int | None) -> str:
     """An amount as its field shows it: `45 000,00` (no € sign, blank for none)."""
-    if value is None or value == "":
-        return ""
-    return formatting.number(value, 2)  # type: ignore[arg-type]
+    return formatting.number(value, 2)
 
 
 def amount_input(label: str, key: str) -> None:

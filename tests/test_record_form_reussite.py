@@ -59,6 +59,7 @@ def test_closing_sets_the_fixed_reussite(_isolated_base: Path, statut: str, show
     key = f"fiche.{aid}."
     widget(at, key + "statut").select(statut).run()
     assert widget(at, key + "reussite").value == shown
+    assert widget(at, key + "reussite").disabled
 
 
 def test_a_new_affaire_follows_the_chosen_etape(_isolated_base: Path) -> None:

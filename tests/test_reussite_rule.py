@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_data import affaires
 from crm_data.files.canonical import read_canonical_bytes
@@ -107,3 +109,13 @@ def test_reussite_typed_with_a_percent_sign_is_saved(con: Connection) -> None:
     values = {"nom": "ERP", "compte_id": make_compte(con), "reussite": "45 %"}
     affaire_id = affaires.create_affaire(con, admin(con), values)
     assert affaires.get_affaire(con, admin(con), affaire_id).reussite == 45
+
+
+@given(st.text(max_size=30))
+def test_parse_percent_gives_a_whole_number_or_a_french_error(text: str) -> None:
+    try:
+        value = parse_percent(text)
+    except ValueError as exc:
+        assert str(exc).startswith("Réussite invalide")
+        return
+    assert value is None or isinstance(value, int)

@@ -327,7 +327,9 @@ def _money(con: Connection, key: str, errors: list[tuple[str, str]]) -> None:
     with c1:
         _amount("CA potentiel (€ HT)", key, errors, "ca_potentiel")
     with c2:
-        st.text_input("Réussite (%)", key=key + "reussite", placeholder="ex. 60 %")
+        # A closed affaire's réussite is fixed (100 or 0): crm_data would replace a typed one.
+        closed = st.session_state.get(key + "statut") in _CLOSED
+        st.text_input("Réussite (%)", key=key + "reussite", placeholder="ex. 60 %", disabled=closed)
         field_errors(errors, "reussite")
         _reussite_caption(con, key)
     with c3:
