@@ -11,6 +11,7 @@ import streamlit as st
 from crm_data.model import CrmError
 from crm_ui import session, sign_in
 from crm_ui.access import Area, page
+from crm_ui.chrome import cover_chrome
 from crm_ui.fields import plain
 
 st.set_page_config(
@@ -19,6 +20,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+cover_chrome()
 
 try:
     session.connection()

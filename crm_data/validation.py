@@ -21,6 +21,7 @@ from crm_data.model import (
     Statut,
     TypeAffaire,
 )
+from crm_data.money import parse_percent
 from crm_data.records import as_amount, as_date, as_int, as_text
 from crm_data.store.db import Connection
 from crm_data.text import date_fr, fold, storable
@@ -138,7 +139,9 @@ def coerce(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, s
                 typed[name] = as_date(raw)
             elif name in _AMOUNT_FIELDS:
                 typed[name] = as_amount(raw)
-            elif name in _ID_FIELDS or name == "reussite":
+            elif name == "reussite":
+                typed[name] = parse_percent(raw)
+            elif name in _ID_FIELDS:
                 typed[name] = as_int(raw)
             elif name == "notes":
                 typed[name] = None if raw is None or str(raw).strip() == "" else storable(str(raw))
@@ -164,10 +167,10 @@ def _kind_message(name: str, problem: str) -> str:
         return (
             "Montant trop grand."
             if "grand" in problem
-            else "Montant invalide : saisissez un nombre."
+            else "Montant invalide : saisissez un nombre, par exemple 45 000,00."
         )
     if name == "reussite":
-        return "La réussite est un pourcentage entier de 0 à 100."
+        return "La réussite est un pourcentage entier de 0 à 100, par exemple 60 %."
     return "Valeur invalide."
 
 
@@ -233,13 +236,52 @@ def validate(
     aff.etape = _canonical(aff.etape, lookups.etape_names)
     aff.code_cloture = _canonical(aff.code_cloture, lookups.codes)
     aff.famille_article = _canonical(aff.famille_article, lookups.familles)
-    if old is None and aff.reussite is None and "reussite" not in bad and aff.etape:
-        aff.reussite = lookups.etapes.get(aff.etape)
+    # An out-of-bounds réussite is refused below, never silently replaced by a default.
+    if "reussite" not in bad and (aff.reussite is None or 0 <= aff.reussite <= 100):
+        _follow_reussite(aff, old, lookups, "reussite" in explicit)
 
     if aff.statut in _STATUTS.values():
         apply_transitions(aff, old, explicit, today)
     errors.extend(_check(aff, old, lookups, actor, bad))
     return aff, errors
+
+
+_CLOSED_REUSSITE = {
+    Statut.GAGNEE.value: 100,
+    Statut.PERDUE.value: 0,
+    Statut.ABANDONNEE.value: 0,
+}
+
+
+def default_reussite(statut: str | None, etape: str | None, rates: Mapping[str, int]) -> int | None:
+    """The réussite an affaire has unless typed by hand: 100 when Gagnée, 0 when Perdue or
+    Abandonnée, else its étape's default rate in rates (None for an unknown étape)."""
+    if statut in _CLOSED_REUSSITE:
+        return _CLOSED_REUSSITE[statut]
+    return rates.get(etape) if etape else None
+
+
+def _follow_reussite(aff: Affaire, old: Affaire | None, lookups: Lookups, typed: bool) -> None:
+    """SPEC §1: the réussite follows the étape unless typed by hand, and a closed affaire's is
+    fixed. "Typed by hand" means it differs from the default of the state it was saved in; a
+    value the caller changes in this very save is typed by hand too."""
+    default = default_reussite(aff.statut, aff.etape, lookups.etapes)
+    if aff.statut in _CLOSED_REUSSITE:
+        aff.reussite = default
+        return
+    if old is None:
+        if aff.reussite is None:
+            aff.reussite = default
+        return
+    if typed and aff.reussite != old.reussite:
+        return
+    before = default_reussite(old.statut, old.etape, lookups.etapes)
+    if (
+        default is not None
+        and default != before
+        and (old.reussite is None or old.reussite == before)
+    ):
+        aff.reussite = default
 
 
 def _changed(aff: Affaire, old: Affaire | None, name: str) -> bool:

@@ -1,4 +1,5 @@
-"""Small pieces every form shares: messages next to a field, user text shown as plain text.
+"""Small pieces every form shares: messages next to a field, user text shown as plain text,
+amounts typed as French text (`45 000,00`, parsed by crm_data.money on save).
 
 User text is never rendered as HTML or markdown: notes go through `st.text`, labels through
 `plain()`.
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 import streamlit as st
+
+from crm_ui import formatting
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
 # GFM turns a bare URL or e-mail address into a link even when its characters are escaped: a
@@ -41,3 +45,15 @@ def clear_keys(prefix: str) -> None:
     """Forget every session value whose key starts with prefix (a closed or reloaded form)."""
     for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         del st.session_state[key]
+
+
+def amount_text(value: Decimal | float | int | None) -> str:
+    """An amount as its field shows it: `45 000,00` (no € sign, blank for none)."""
+    return formatting.number(value, 2)
+
+
+def amount_input(label: str, key: str) -> None:
+    """A French amount field: free text, so that nothing typed is lost or clamped by the
+    browser (st.number_input shows `45000.00` and drops a value out of its range); crm_data's
+    one parser reads it on save and a bad value is told next to the field."""
+    st.text_input(label, key=key, placeholder="ex. 45 000,00")

@@ -58,3 +58,9 @@ def select_row(at: AppTest, table_key: str, row: int) -> AppTest:
     key = next(str(d.key) for d in at.dataframe if str(d.key).startswith(table_key))
     at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     return at.run()
+
+
+def open_tab(at: AppTest, affaire_id: int, tab: str) -> AppTest:
+    """Open one of the record's tabs (only the open one is drawn), as a click would, and rerun."""
+    at.session_state[f"fiche_tab.{affaire_id}"] = tab
+    return at.run()

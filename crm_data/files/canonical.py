@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from crm_data.files.reader import SourceFileError, SourceTable, open_source, source_from_bytes
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
 from crm_data.money import parse_amount as parse_amount
+from crm_data.money import parse_percent
 from crm_data.text import fold
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -186,18 +186,11 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def parse_reussite(text: str) -> int | None:
-    """A réussite from `60` or `60 %`; None when empty; ValueError in French else."""
-    raw = text.strip()
-    cleaned = _SPACES.sub("", raw).removesuffix("%").replace(",", ".")
-    if not cleaned:
-        if raw:
-            raise ValueError(f"Réussite invalide « {raw} » : attendu un pourcentage, ex. 60 %.")
-        return None
-    if not _NUMBER.fullmatch(cleaned):
-        raise ValueError(f"Réussite invalide « {raw} » : attendu un pourcentage, ex. 60 %.")
-    value = Decimal(cleaned)
-    if value != value.to_integral_value():
-        raise ValueError(f"Réussite invalide « {raw} » : un pourcentage entier est attendu.")
-    if not 0 <= value <= 100:
-        raise ValueError(f"Réussite invalide « {raw} » : un pourcentage de 0 à 100 est attendu.")
-    return int(value)
+    """A réussite from `60` or `60 %` (crm_data.money's one parser); None when empty;
+    ValueError in French else, also outside 0–100."""
+    value = parse_percent(text)
+    if value is not None and not 0 <= value <= 100:
+        raise ValueError(
+            f"Réussite invalide « {text.strip()} » : un pourcentage de 0 à 100 est attendu."
+        )
+    return value

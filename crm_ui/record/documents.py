@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -12,7 +13,8 @@ from crm_data import documents, users
 from crm_data.model import DOCUMENT_STATUTS, Actor, NotFoundError, TypeDocument
 from crm_data.store.db import Connection
 from crm_ui import formatting
-from crm_ui.fields import field_errors, other_errors, plain
+from crm_ui.chrome import upload_note
+from crm_ui.fields import amount_input, amount_text, field_errors, other_errors, plain
 from crm_ui.record.child_forms import (
     Saver,
     delete_button,
@@ -23,6 +25,7 @@ from crm_ui.record.child_forms import (
     submit,
 )
 
+UPLOAD_LABEL = "Fichier PDF (10 Mo au plus)"
 DOCUMENT_FIELDS = ("type", "numero", "date_document", "montant_ht", "statut")
 
 
@@ -51,14 +54,13 @@ def _fields(key: str, errors: list[tuple[str, str]]) -> None:
         st.date_input("Date *", key=key + "date_document", format="DD/MM/YYYY")
         field_errors(errors, "date_document")
     with c3:
-        st.number_input(
-            "Montant HT (€) *", key=key + "montant_ht", min_value=0.0, step=100.0, format="%.2f"
-        )
+        amount_input("Montant HT (€) *", key + "montant_ht")
         field_errors(errors, "montant_ht")
     with c4:
-        st.selectbox("Statut", list(statuts), key=key + "statut")
+        st.selectbox("Statut", list(statuts), key=key + "statut", placeholder="Choisissez")
         field_errors(errors, "statut")
-    st.file_uploader("Fichier PDF (10 Mo au plus)", type=["pdf"], key=key + "upload")
+    st.file_uploader(UPLOAD_LABEL, type=["pdf"], key=key + "upload")
+    upload_note(UPLOAD_LABEL, "PDF, 10 Mo au plus")
     field_errors(errors, "fichier")
     other_errors(errors, {"numero", "date_document", "montant_ht", "statut", "fichier"})
 
@@ -69,11 +71,13 @@ def _totals(frame: Any) -> None:
         (c1, TypeDocument.DEVIS.value, "Total des devis"),
         (c2, TypeDocument.FACTURE.value, "Total des factures"),
     ):
-        part = frame[frame["type"] == kind]
-        col.metric(
-            f"{label} ({len(part)})",
-            formatting.euro(round(float(part["montant_ht"].astype(float).sum()), 2)),
-        )
+        # A record has a handful of documents: summing in Python, exactly, beats pandas' masks.
+        amounts = [
+            Decimal(str(m))
+            for t, m in zip(frame["type"], frame["montant_ht"], strict=True)
+            if t == kind
+        ]
+        col.metric(f"{label} ({len(amounts)})", formatting.euro(sum(amounts, Decimal(0))))
 
 
 def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
@@ -84,8 +88,9 @@ def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     if frame.empty:
         st.caption("Aucun devis ni facture pour cette affaire.")
     else:
+        shown = frame.assign(fichier_nom=frame["fichier_nom"].astype(object).fillna(""))
         st.dataframe(
-            frame[["type", "numero", "date_document", "montant_ht", "statut", "fichier_nom"]],
+            shown[["type", "numero", "date_document", "montant_ht", "statut", "fichier_nom"]],
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
@@ -106,7 +111,7 @@ def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     key = form_key("document", affaire_id, None)
     init_once(
         key,
-        {"type": TypeDocument.DEVIS.value, "date_document": dt.date.today(), "montant_ht": None},
+        {"type": TypeDocument.DEVIS.value, "date_document": dt.date.today(), "montant_ht": ""},
     )
     with st.expander("Ajouter un devis ou une facture", expanded=frame.empty):
         st.segmented_control(
@@ -142,8 +147,7 @@ def file_at_click(con: Connection, actor: Actor, document_id: int) -> bytes:
 def _edit(con: Connection, actor: Actor, affaire_id: int, document_id: int) -> None:
     key = form_key("document", affaire_id, document_id)
     record = documents.get_document(con, actor, document_id)
-    amount = record["montant_ht"]
-    version = init_once(key, record | {"montant_ht": None if amount is None else float(amount)})
+    version = init_once(key, record | {"montant_ht": amount_text(record["montant_ht"])})
     if record["fichier_nom"]:
         name = str(record["fichier_nom"])
         st.download_button(

@@ -22,8 +22,11 @@ from crm_data.model import (
     TypeAffaire,
     ValidationError,
 )
+from crm_data.money import parse_percent
 from crm_data.store.db import Connection
-from crm_ui.fields import clear_keys, field_errors, other_errors, plain
+from crm_data.validation import default_reussite
+from crm_ui import formatting
+from crm_ui.fields import amount_input, amount_text, clear_keys, field_errors, other_errors, plain
 from crm_ui.formatting import date_fr
 from crm_ui.record.compte_picker import compte_picker
 from crm_ui.session import flash
@@ -31,6 +34,7 @@ from crm_ui.session import flash
 NEW = "nouvelle"
 _AMOUNTS = ("ca_potentiel", "ca_attendu", "total_ht")
 _CLOSING = ("code_cloture", "date_signature", "total_ht", "date_cloture")
+_CLOSED = (Statut.GAGNEE.value, Statut.PERDUE.value, Statut.ABANDONNEE.value)
 MIN_DATE = dt.date(1990, 1, 1)
 MAX_DATE = dt.date(2100, 12, 31)
 
@@ -41,8 +45,12 @@ def prefix(affaire_id: int | None) -> str:
 
 
 def _widget_value(name: str, value: Any) -> Any:
+    # Amounts and the réussite are typed as French text and parsed by crm_data on save, so
+    # that whatever was typed stays in its field when the save is refused.
     if name in _AMOUNTS:
-        return None if value is None else float(value)
+        return amount_text(value)
+    if name == "reussite":
+        return "" if value is None else str(value)
     return value
 
 
@@ -149,27 +157,45 @@ def _delete(con: Connection, actor: Actor, affaire_id: int, version: int) -> Non
     flash("Affaire supprimée.", icon="🗑️")
 
 
+def _rates(con: Connection) -> dict[str, int]:
+    return {e.nom: e.reussite_defaut for e in referentiels.list_etapes(con, active_only=False)}
+
+
+def _typed_reussite(key: str) -> int | None:
+    try:
+        return parse_percent(st.session_state.get(key + "reussite"))
+    except ValueError:
+        return -1
+
+
+def _follow_reussite(con: Connection, key: str) -> None:
+    """The réussite shown follows the statut and the étape as crm_data's rule will on save: a
+    closed affaire's is fixed, a default one takes the new default, a hand-typed one stays."""
+    rates = _rates(con)
+    draft: dict[str, Any] = st.session_state.get(key + "draft", {})
+    statut = st.session_state.get(key + "statut")
+    new = default_reussite(statut, st.session_state.get(key + "etape"), rates)
+    before = default_reussite(draft.get("statut"), draft.get("etape"), rates)
+    typed = _typed_reussite(key)
+    if new is not None and (statut in _CLOSED or typed is None or typed == before):
+        st.session_state[key + "reussite"] = str(new)
+
+
 def _on_statut(con: Connection, key: str) -> None:
     """A statut change fills what becomes required: the signing date and the signed amount for
-    a Gagnée (today, the CA potentiel), the closing date for a Perdue or Abandonnée."""
+    a Gagnée (today, the CA potentiel), the closing date for a Perdue or Abandonnée; the
+    réussite follows."""
+    _follow_reussite(con, key)
     statut = st.session_state.get(key + "statut")
     today = dt.date.today()
     if statut == Statut.GAGNEE.value:
         if st.session_state.get(key + "date_signature") is None:
             st.session_state[key + "date_signature"] = today
-        if st.session_state.get(key + "total_ht") is None:
+        if not str(st.session_state.get(key + "total_ht") or "").strip():
             st.session_state[key + "total_ht"] = st.session_state.get(key + "ca_potentiel")
     closed = statut in (Statut.PERDUE.value, Statut.ABANDONNEE.value)
     if closed and st.session_state.get(key + "date_cloture") is None:
         st.session_state[key + "date_cloture"] = today
-
-
-def _on_etape(con: Connection, key: str) -> None:
-    """On a new record, the réussite follows the chosen étape's default rate."""
-    etape = st.session_state.get(key + "etape")
-    rates = {e.nom: e.reussite_defaut for e in referentiels.list_etapes(con, active_only=False)}
-    if etape in rates:
-        st.session_state[key + "reussite"] = rates[etape]
 
 
 def _options(con: Connection, referentiel: str, current: str | None) -> list[str | None]:
@@ -187,7 +213,7 @@ def _date(label: str, key: str, errors: list[tuple[str, str]], name: str) -> Non
 
 
 def _amount(label: str, key: str, errors: list[tuple[str, str]], name: str) -> None:
-    st.number_input(label, key=key + name, min_value=0.0, step=100.0, format="%.2f")
+    amount_input(label, key + name)
     field_errors(errors, name)
 
 
@@ -199,6 +225,8 @@ def _select(
     name: str,
     **kwargs: Any,
 ) -> None:
+    # Streamlit's own placeholder is English ("Choose an option").
+    kwargs.setdefault("placeholder", "Choisissez")
     st.selectbox(label, options, key=key + name, **kwargs)
     field_errors(errors, name)
 
@@ -206,7 +234,8 @@ def _select(
 def _identity(con: Connection, actor: Actor, key: str, errors: list[tuple[str, str]]) -> None:
     c1, c2, c3 = st.columns([3, 1, 1])
     with c1:
-        st.text_input("Nom *", key=key + "nom", max_chars=200)
+        # No max_chars: the browser would silently cut what is typed; the rule says it in French.
+        st.text_input("Nom *", key=key + "nom")
         field_errors(errors, "nom")
     with c2:
         _date("Date de début *", key, errors, "date_debut")
@@ -272,7 +301,7 @@ def _progress(con: Connection, key: str, new: bool, errors: list[tuple[str, str]
             key,
             errors,
             "etape",
-            on_change=_on_etape if new else None,
+            on_change=_follow_reussite,
             args=(con, key),
         )
     with c3:
@@ -293,15 +322,36 @@ def _progress(con: Connection, key: str, new: bool, errors: list[tuple[str, str]
     return str(st.session_state.get(key + "statut"))
 
 
-def _money(key: str, errors: list[tuple[str, str]]) -> None:
+def _money(con: Connection, key: str, errors: list[tuple[str, str]]) -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         _amount("CA potentiel (€ HT)", key, errors, "ca_potentiel")
     with c2:
-        st.number_input("Réussite (%)", key=key + "reussite", min_value=0, max_value=100, step=5)
+        # A closed affaire's réussite is fixed (100 or 0): crm_data would replace a typed one.
+        closed = st.session_state.get(key + "statut") in _CLOSED
+        st.text_input("Réussite (%)", key=key + "reussite", placeholder="ex. 60 %", disabled=closed)
         field_errors(errors, "reussite")
+        _reussite_caption(con, key)
     with c3:
         _amount("CA attendu (€ HT, minimum)", key, errors, "ca_attendu")
+
+
+def _reussite_caption(con: Connection, key: str) -> None:
+    statut = st.session_state.get(key + "statut")
+    if statut in _CLOSED:
+        fixed = formatting.points(default_reussite(statut, None, {}))
+        st.caption(f"Fixée à {fixed} : affaire {str(statut).lower()}.")
+        return
+    etape = st.session_state.get(key + "etape")
+    default = default_reussite(statut, etape, _rates(con))
+    typed = _typed_reussite(key)
+    if default is None or typed is None or typed < 0:
+        return
+    if typed == default:
+        st.caption("Taux par défaut de l'étape : suit l'étape.")
+    else:
+        shown = formatting.points(default)
+        st.caption(f"Saisie à la main (défaut de l'étape : {shown}) : reste si l'étape change.")
 
 
 def _closing(con: Connection, key: str, statut: str, errors: list[tuple[str, str]]) -> None:
@@ -356,7 +406,7 @@ def affaire_form(con: Connection, actor: Actor, affaire_id: int | None) -> Affai
     with st.container(border=True):
         _identity(con, actor, key, errors)
         statut = _progress(con, key, affaire_id is None, errors)
-        _money(key, errors)
+        _money(con, key, errors)
         _closing(con, key, statut, errors)
         shown = set(AFFAIRE_FIELDS) - {f for f in _CLOSING if not _closing_shown(f, statut)}
         other_errors(errors, shown)

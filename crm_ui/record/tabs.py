@@ -54,7 +54,9 @@ def _projet_fields(key: str, names: dict[int, str], errors: list[tuple[str, str]
         st.date_input("Fin", key=key + "date_fin", format="DD/MM/YYYY")
         field_errors(errors, "date_fin")
     c1, c2 = st.columns(2)
-    c1.selectbox("Statut", [s.value for s in StatutProjet], key=key + "statut")
+    c1.selectbox(
+        "Statut", [s.value for s in StatutProjet], key=key + "statut", placeholder="Choisissez"
+    )
     c2.selectbox(
         "Responsable",
         list(names),
@@ -77,7 +79,9 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     else:
         shown = frame.assign(responsable=frame["responsable_id"].map(names))
         st.dataframe(
-            shown[["nom", "statut", "date_debut", "date_fin", "responsable", "notes"]],
+            formatting.blank_missing(
+                shown[["nom", "statut", "date_debut", "date_fin", "responsable", "notes"]]
+            ),
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
@@ -85,8 +89,8 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             column_config={
                 "nom": "Projet",
                 "statut": "Statut",
-                "date_debut": st.column_config.DateColumn("Début", format="DD/MM/YYYY"),
-                "date_fin": st.column_config.DateColumn("Fin", format="DD/MM/YYYY"),
+                "date_debut": "Début",
+                "date_fin": "Fin",
                 "responsable": "Responsable",
                 "notes": "Notes",
             },
@@ -137,7 +141,7 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
 
 def _action_fields(key: str, names: dict[int, str], errors: list[tuple[str, str]]) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.selectbox("Type", [t.value for t in TypeAction], key=key + "type")
+    c1.selectbox("Type", [t.value for t in TypeAction], key=key + "type", placeholder="Choisissez")
     c2.date_input("Date", key=key + "date_action", format="DD/MM/YYYY")
     with c3:
         st.text_input("Objet *", key=key + "objet")
@@ -150,6 +154,7 @@ def _action_fields(key: str, names: dict[int, str], errors: list[tuple[str, str]
         list(names),
         key=key + "utilisateur_id",
         format_func=lambda i: names.get(i, str(i)),
+        placeholder="Choisissez",
     )
     c3.checkbox("Fait", key=key + "fait")
     other_errors(errors, {"objet"})
@@ -175,16 +180,16 @@ def actions_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             ["type", "date_action", "objet", "echeance", "fait", "pour", "en_retard"]
         ]
         st.dataframe(
-            shown.style.apply(_overdue_style, axis=1),
+            formatting.blank_missing(shown).style.apply(_overdue_style, axis=1),
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
             key=table_key,
             column_config={
                 "type": "Type",
-                "date_action": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+                "date_action": "Date",
                 "objet": "Objet",
-                "echeance": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),
+                "echeance": "Échéance",
                 "fait": st.column_config.CheckboxColumn("Fait"),
                 "pour": "Pour",
                 "en_retard": st.column_config.CheckboxColumn("En retard"),
@@ -284,7 +289,7 @@ def history_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
         return
     shown: dict[str, Any] = {
         "Quand": frame["changed_at"].map(formatting.datetime_fr),
-        "Qui": frame["utilisateur"],
+        "Qui": frame["utilisateur"].astype(object).fillna(""),
         "Champ": frame["champ"],
         "Avant": [
             _history_value(c, v) for c, v in zip(frame["champ"], frame["ancien"], strict=True)
