@@ -1,5 +1,6 @@
 """The Affaires list's table: the columns a salesperson scans by default, a chooser for the
-others, late and dormant marks, and a click on any cell of a row (or its box) to open it."""
+others, late and dormant marks, and a click on any cell of a row (or its box) to open it; the
+same click reads the Comptes and Contacts tables (CLICK, clicked_id)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ DEFAULT: tuple[str, ...] = ("id", "alerte", "nom", "compte", "etape", "statut", 
 DEFAULT += ("reussite", "date_fin", "gestion_par")
 OPTIONAL = tuple(c for c in COLUMNS if c not in DEFAULT)
 ROW_PX = 35
+CLICK: Any = ["single-row", "single-cell"]
+"""The selection mode of a table whose rows open a record: its box, or any one of its cells."""
 
 
 def _label(column: str) -> str:
@@ -81,13 +84,20 @@ def affaires_table(frame: pd.DataFrame, shown: list[str], key: str) -> int | Non
         height=ROW_PX * (len(view) + 1) + 3,
         key=key,
         on_select="rerun",
-        selection_mode=["single-row", "single-cell"],
+        selection_mode=CLICK,
         column_config={c: COLUMNS[c] for c in shown},
     )
+    return clicked_id(event, frame)
+
+
+def clicked_id(event: Any, frame: pd.DataFrame) -> int | None:
+    """The id of the row of frame whose box or any cell was clicked in the st.dataframe that
+    returned event (drawn with selection_mode=CLICK), if any."""
     if event is None:
         return None
+    selection = event.get("selection", {}) if isinstance(event, dict) else event.selection
+    rows = list(selection.get("rows", [])) + [cell[0] for cell in selection.get("cells", [])]
     # Selection positions index the frame passed in, whatever the display order.
-    rows = list(event.selection.rows) + [cell[0] for cell in event.selection.cells]
-    if rows and 0 <= rows[0] < len(frame):
-        return int(frame["id"].iloc[rows[0]])
+    if rows and 0 <= int(rows[0]) < len(frame):
+        return int(frame["id"].iloc[int(rows[0])])
     return None
