@@ -106,7 +106,7 @@ def list_affaires(
     with read(con) as cur:
         page = cur.execute(sql, params).df()
         names = _page_names(cur, page)
-        marks = _page_marks(cur, page, today or dt.date.today())
+        marks = page_marks(cur, page, today or dt.date.today())
     page["en_retard"] = page["id"].map(lambda i: marks.get(int(i), (False, False))[0])
     page["dormante"] = page["id"].map(lambda i: marks.get(int(i), (False, False))[1])
     page.insert(2, "compte", page.pop("compte_id").map(names["compte"]))
@@ -151,9 +151,7 @@ def _page_names(cur: Connection, page: pd.DataFrame) -> dict[str, dict[Any, Any]
     return names
 
 
-def _page_marks(
-    cur: Connection, page: pd.DataFrame, today: dt.date
-) -> dict[int, tuple[bool, bool]]:
+def page_marks(cur: Connection, page: pd.DataFrame, today: dt.date) -> dict[int, tuple[bool, bool]]:
     """Whether each affaire of one page is late and dormant, computed for that page only."""
     ids = [int(i) for i in page["id"]]
     if not ids:

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pandas as pd
 
 from crm_data import affaires, referentiels
-from crm_data.affaires_list import where_clause
+from crm_data.affaires_list import page_marks, where_clause
 from crm_data.filters import Filters
 from crm_data.model import Actor, Affaire, Statut
 from crm_data.store.db import Connection, read
-from crm_data.store.sql import DORMANT, USER_LABELS, weighted_sum
+from crm_data.store.sql import USER_LABELS, weighted_sum
 
 CARD_COLUMNS = (
     "id",
@@ -75,52 +75,55 @@ def board(
             params,
         ).fetchall()
         figures = {str(r[0]): (int(r[1]), Decimal(r[2]), Decimal(r[3])) for r in sums}
-        columns = []
-        for etape in etapes:
-            nombre, potentiel, pondere = figures.get(etape, (0, Decimal(0), Decimal(0)))
-            cards = _cards(cur, where, params, etape, cards_per_column, today) if nombre else None
-            columns.append(
-                Column(
-                    etape,
-                    nombre,
-                    potentiel,
-                    pondere,
-                    cards if cards is not None else pd.DataFrame(columns=list(CARD_COLUMNS)),
-                )
-            )
+        ids = [
+            i
+            for e in etapes
+            if e in figures
+            for i in _card_ids(cur, where, params, e, cards_per_column)
+        ]
+        cards = _cards(cur, ids)
+        marks = page_marks(cur, cards, today or dt.date.today())
+    cards["en_retard"] = [marks.get(int(i), (False, False))[0] for i in cards["id"]]
+    cards["dormante"] = [marks.get(int(i), (False, False))[1] for i in cards["id"]]
+    columns = []
+    for etape in etapes:
+        nombre, potentiel, pondere = figures.get(etape, (0, Decimal(0), Decimal(0)))
+        frame = cards[cards["etape"] == etape][list(CARD_COLUMNS)].reset_index(drop=True)
+        columns.append(Column(etape, nombre, potentiel, pondere, frame))
     return columns
 
 
-def _cards(
-    cur: Connection,
-    where: str,
-    params: dict[str, object],
-    etape: str,
-    limit: int,
-    today: dt.date | None,
-) -> pd.DataFrame:
-    # The page is cut from the affaire table first; only its cards get names and marks.
+def _card_ids(
+    cur: Connection, where: str, params: dict[str, object], etape: str, limit: int
+) -> list[int]:
+    # Cut from the affaire table alone, one étape at a time (a top-N, a few ms at a million
+    # affaires); joining names before the cut costs ten times more.
+    rows = cur.execute(
+        f"""
+        SELECT a.id
+        FROM affaire AS a
+        {where}
+          AND a.etape = $etape
+        ORDER BY a.date_fin ASC NULLS LAST, a.id
+        LIMIT $limit
+        """,
+        params | {"etape": etape, "limit": max(1, limit)},
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _cards(cur: Connection, ids: list[int]) -> pd.DataFrame:
     return cur.execute(
         f"""
-        WITH page AS (
-            SELECT a.id
-            FROM affaire AS a
-            {where}
-              AND a.etape = $etape
-            ORDER BY a.date_fin ASC NULLS LAST, a.id
-            LIMIT $limit
-        )
         SELECT a.id, a.nom, c.nom AS compte, a.ca_potentiel, a.date_fin, u.nom AS gestion_par,
-               coalesce(a.date_fin < CAST($today AS DATE), FALSE) AS en_retard,
-               coalesce({DORMANT}, FALSE) AS dormante,
-               a.version
-        FROM page
-        JOIN affaire AS a ON a.id = page.id
+               a.version, a.etape
+        FROM affaire AS a
         JOIN compte AS c ON c.id = a.compte_id
         JOIN {USER_LABELS} AS u ON u.id = a.gestion_par
+        WHERE a.id = ANY($ids)
         ORDER BY a.date_fin ASC NULLS LAST, a.id
         """,
-        params | {"etape": etape, "limit": max(1, limit), "today": today or dt.date.today()},
+        {"ids": ids},
     ).df()
 
 
