@@ -14,7 +14,7 @@ from crm_data.filters import Filters
 from crm_data.model import Role
 from crm_data.store import db
 from crm_ui import formatting
-from tests.factories import admin, make_affaire, make_compte, make_user
+from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
 from tests.pages import run_app, texts, widget
 
 LIST = "app_pages/affaires.py"
@@ -180,3 +180,21 @@ def test_mes_actions_shows_a_newcomer_the_team_dormant_affaires(_isolated_base: 
     widget(at, f"mes_actions.relance.{aid}").click().run()
     assert not at.exception, at.exception
     assert list(actions.actions_of_affaire(con, admin(con), aid)["type"]) == ["Relance"]
+
+
+def test_empty_cells_are_blank_in_contacts_and_a_comptes_tables(_isolated_base: Path) -> None:
+    con = base(_isolated_base)
+    compte = make_compte(con, "Acme")
+    make_contact(con, compte, nom="Durand")  # no prénom, fonction, e-mail or téléphone
+    make_affaire(con, compte_id=compte, nom="Sans montant")
+    at = run_app("app_pages/contacts.py")
+    contacts_shown = at.dataframe[0].value
+    assert contacts_shown["fonction"].tolist() == [""]
+    assert contacts_shown["email"].tolist() == [""]
+    at = run_app("app_pages/comptes.py", compte=str(compte))
+    for table in at.dataframe:
+        frame = table.value
+        text_columns = [c for c in frame.columns if frame[c].dtype == object]
+        assert not frame[text_columns].isna().any().any(), frame
+    affaires_shown = at.dataframe[-1].value
+    assert affaires_shown["total_ht"].isna().all()  # a number column: blank in the grid
