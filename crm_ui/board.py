@@ -15,7 +15,7 @@ import streamlit as st
 from crm_data import actions
 from crm_data.board import Column, board, move_card
 from crm_data.filters import Filters
-from crm_data.model import Actor, CrmError
+from crm_data.model import Actor, CrmError, Statut
 from crm_data.store.db import Connection
 from crm_ui import formatting, session
 from crm_ui.fields import plain
@@ -97,6 +97,9 @@ def show_board(
     con: Connection, actor: Actor, filters: Filters, open_affaire: Callable[[int], None]
 ) -> None:
     """Draw the board of the open affaires matching the list's filters."""
+    if filters.statuts and Statut.EN_COURS.value not in filters.statuts:
+        st.info("Le tableau montre les affaires en cours : ajoutez « En cours » au filtre Statut.")
+        return
     caps: dict[str, int] = st.session_state.setdefault(_CAPS, {})
     shown: dict[int, int] = st.session_state.get(_SHOWN, {})
     columns = board(con, actor, filters, cards_per_column=max([CARDS_STEP, *caps.values()]))

@@ -198,3 +198,15 @@ def test_empty_cells_are_blank_in_contacts_and_a_comptes_tables(_isolated_base: 
         assert not frame[text_columns].isna().any().any(), frame
     affaires_shown = at.dataframe[-1].value
     assert affaires_shown["total_ht"].isna().all()  # a number column: blank in the grid
+
+
+def test_the_board_says_it_shows_open_affaires_when_the_statut_filter_excludes_them(
+    _isolated_base: Path,
+) -> None:
+    con = base(_isolated_base)
+    make_affaire(con, nom="Parc")
+    at = run_app()
+    widget(at, "affaires_statuts").select("Perdue").run()
+    at.session_state["affaires_view"] = "Tableau"
+    at.run()
+    assert any("affaires en cours" in i for i in texts(at, "info"))
