@@ -63,5 +63,11 @@ sections = {
     for section, entries in PAGES.items()
 }
 
+# The record has a page of its own, reached from the list, a link or `?affaire=ID`, never from
+# the menu: leaving it by the sidebar or the browser's Back then shows the list.
+sections["Commercial"].append(
+    st.Page("app_pages/fiche.py", title="Fiche affaire", url_path="fiche", visibility="hidden")
+)
+
 session.show_flashes()
 st.navigation(sections).run()

@@ -1,9 +1,8 @@
-"""Affaires: the default view. Search, filters, sort and server-side pages over every affaire;
-a selected row, `?affaire=ID` or "Nouvelle affaire" opens the record in place of the list."""
+"""Affaires: the default view. Search, filters, sort and server-side pages over every affaire,
+as a list or as a board by étape; a click on a row, `?affaire=ID` or "Nouvelle affaire" opens the
+record on the Fiche page."""
 
 from __future__ import annotations
-
-import re
 
 import streamlit as st
 
@@ -14,9 +13,9 @@ from crm_data.users import user_labels
 from crm_ui import formatting, session
 from crm_ui.admin.demo_offer import offer_demo
 from crm_ui.affaires_filters import filter_widgets
-from crm_ui.fields import plain
-from crm_ui.navigation import FILTERS_KEY, list_filters
-from crm_ui.record.fiche import show_fiche
+from crm_ui.affaires_table import affaires_table, column_chooser
+from crm_ui.board import show_board
+from crm_ui.navigation import FICHE_PAGE, FILTERS_KEY, list_filters, route_record
 from crm_ui.record.form import NEW
 
 PAGE_SIZE = 50
@@ -53,37 +52,22 @@ _HIDDEN_FILTERS = (
 
 con = session.connection()
 actor = session.current_actor()
-
-target = st.query_params.get("affaire")
-if target is not None:
-    st.session_state.pop("affaires_totals", None)
-    if target == NEW:
-        show_fiche(con, actor, None)
-    # ASCII digits only: "²".isdigit() is True and int("²") raises; 18 digits fit a BIGINT.
-    elif re.fullmatch(r"[0-9]{1,18}", target):
-        show_fiche(con, actor, int(target))
-    else:
-        st.error(f"« {plain(target)} » n'est pas un numéro d'affaire.")
-    st.stop()
+route_record()
 
 
 def _open(affaire_id: int | str) -> None:
-    st.query_params["affaire"] = str(affaire_id)
     # A new table key on every opening: the old selection must not reopen the record on return.
     st.session_state["affaires_table_n"] = st.session_state.get("affaires_table_n", 0) + 1
+    st.switch_page(FICHE_PAGE, query_params={"affaire": str(affaire_id)})
 
 
-head, new_col = st.columns([4, 1], vertical_alignment="bottom")
+head, view_col, new_col = st.columns([3, 1, 1], vertical_alignment="bottom")
 head.title("Affaires")
-new_col.button(
-    "Nouvelle affaire",
-    type="primary",
-    icon=":material/add:",
-    key="affaires_new",
-    on_click=_open,
-    args=(NEW,),
+view = view_col.segmented_control(
+    "Affichage", ["Liste", "Tableau"], default="Liste", key="affaires_view"
 )
-
+if new_col.button("Nouvelle affaire", type="primary", icon=":material/add:", key="affaires_new"):
+    _open(NEW)
 current = list_filters()
 filters = filter_widgets(con, current)
 if filters != current:
@@ -100,12 +84,18 @@ if extra:
         )
         st.rerun()
 
-sort_col, dir_col, _ = st.columns([2, 1, 3])
+if view == "Tableau":
+    show_board(con, actor, filters, _open)
+    st.stop()
+
+sort_col, dir_col, columns_col = st.columns([2, 1, 3], vertical_alignment="bottom")
 sort = sort_col.selectbox(
     "Trier par", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="affaires_sort"
 )
 descending = dir_col.toggle("Décroissant", value=True, key="affaires_desc")
 assert sort in SORTABLE
+with columns_col:
+    shown = column_chooser()
 
 # Counting runs only when the filters or the data change: sorting and paging reuse the count,
 # the slowest query of the list on a big base; anyone's save changes the base's state.
@@ -140,39 +130,12 @@ frame = list_affaires(
     limit=PAGE_SIZE,
     offset=page * PAGE_SIZE,
 )
-event = st.dataframe(
-    formatting.blank_missing(frame.drop(columns=["version"])),
-    hide_index=True,
-    width="stretch",
-    key=f"affaires_table_{st.session_state.get('affaires_table_n', 0)}",
-    on_select="rerun",
-    selection_mode="single-row",
-    column_config={
-        "id": st.column_config.NumberColumn("N°", format="%d"),
-        "nom": "Nom",
-        "compte": "Compte",
-        "contact": "Contact",
-        "gestion_par": "Gestion par",
-        "statut": "Statut",
-        "etape": "Etape",
-        "type": "Type",
-        "famille_article": "Famille d'article",
-        "date_debut": "Date de début",
-        "date_fin": "Date fin",
-        "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
-        "reussite": st.column_config.NumberColumn("Réussite", format="%d %%"),
-        "ca_pondere": st.column_config.NumberColumn("CA pondéré", format="euro"),
-        "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),
-        "date_signature": "Date de signature",
-        "code_cloture": "Code clôture",
-    },
+chosen = affaires_table(
+    frame, shown, f"affaires_table_{st.session_state.get('affaires_table_n', 0)}"
 )
-rows = event.selection.rows if event is not None else []
-if rows and rows[0] < len(frame):
-    # Selection positions index the frame passed in, whatever the display order.
-    _open(int(frame["id"].iloc[rows[0]]))
-    st.rerun()
-st.caption("Sélectionnez une ligne pour ouvrir sa fiche.")
+if chosen is not None:
+    _open(chosen)
+st.caption("Cliquez sur une affaire pour ouvrir sa fiche.")
 prev_col, info_col, next_col = st.columns([1, 3, 1])
 if prev_col.button("← Précédente", disabled=page == 0, key="affaires_prev"):
     st.session_state["affaires_page"] = page - 1

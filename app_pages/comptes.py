@@ -8,9 +8,10 @@ import streamlit as st
 
 from crm_data import comptes
 from crm_ui import formatting, session
+from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.compte_view import COMPTE_FIELDS, compte_fields, compte_record
 from crm_ui.fields import clear_keys
-from crm_ui.record.child_forms import errors_of, selected_id, submit
+from crm_ui.record.child_forms import errors_of, submit
 
 PAGE_SIZE = 50
 
@@ -35,12 +36,12 @@ page = int(st.session_state.get("comptes_page", 0))
 frame, total = comptes.list_comptes(con, actor, search, PAGE_SIZE, page * PAGE_SIZE)
 st.caption(f"{formatting.number(total)} compte(s)")
 if not frame.empty:
-    st.dataframe(
-        frame.drop(columns=["id"]),
+    event = st.dataframe(
+        formatting.blank_missing(frame.drop(columns=["id"])),
         hide_index=True,
         width="stretch",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=CLICK,
         key="comptes_table",
         column_config={
             "nom": "Nom",
@@ -52,7 +53,7 @@ if not frame.empty:
             "ca_signe": st.column_config.NumberColumn("CA signé", format="euro"),
         },
     )
-    chosen = selected_id("comptes_table", frame)
+    chosen = clicked_id(event, frame)
     if chosen is not None:
         del st.session_state["comptes_table"]
         st.query_params["compte"] = str(chosen)

@@ -9,9 +9,10 @@ import streamlit as st
 
 from crm_data import comptes, contacts
 from crm_ui import formatting, session
+from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.compte_view import CONTACT_FIELDS, contact_fields
 from crm_ui.fields import clear_keys, field_errors, plain
-from crm_ui.record.child_forms import errors_of, init_once, selected_id, submit
+from crm_ui.record.child_forms import errors_of, init_once, submit
 from crm_ui.record.compte_picker import compte_picker
 
 PAGE_SIZE = 50
@@ -67,12 +68,12 @@ page = int(st.session_state.get("contacts_page", 0))
 frame, total = contacts.list_contacts(con, search, PAGE_SIZE, page * PAGE_SIZE)
 st.caption(f"{formatting.number(total)} contact(s)")
 if not frame.empty:
-    st.dataframe(
-        frame.drop(columns=["id", "compte_id"]),
+    event = st.dataframe(
+        formatting.blank_missing(frame.drop(columns=["id", "compte_id"])),
         hide_index=True,
         width="stretch",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=CLICK,
         key="contacts_table",
         column_config={
             "nom_complet": "Nom",
@@ -82,7 +83,7 @@ if not frame.empty:
             "compte": "Compte",
         },
     )
-    chosen = selected_id("contacts_table", frame)
+    chosen = clicked_id(event, frame)
     if chosen is not None:
         del st.session_state["contacts_table"]
         st.query_params["contact"] = str(chosen)

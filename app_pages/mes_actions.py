@@ -1,5 +1,6 @@
 """Mes actions: the current user's actions overdue, due today and upcoming, each linking to its
-affaire and markable as done."""
+affaire and markable as done; then the dormant affaires to relaunch (the user's own, or the
+team's for a manager or admin who has none, so that a newcomer has something to start from)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from crm_data import actions
 from crm_data.model import CrmError
 from crm_ui import formatting, session
 from crm_ui.fields import plain
+from crm_ui.navigation import FICHE_PAGE
 
 HORIZON_DAYS = 14
+DORMANT_SHOWN = 10
 GROUPS = (
     ("En retard", ":material/alarm: En retard", "red"),
     ("Aujourd'hui", ":material/today: Aujourd'hui", "orange"),
@@ -31,12 +34,49 @@ def _done(action_id: int, version: int) -> None:
     session.flash("Action marquée comme faite.")
 
 
+def _dormant_section() -> None:
+    dormant = actions.dormant_affaires(con, actor, limit=DORMANT_SHOWN)
+    team = dormant.empty and actor.sees_everything
+    if team:
+        dormant = actions.dormant_affaires(con, actor, everyone=True, limit=DORMANT_SHOWN)
+    if dormant.empty:
+        return
+    st.subheader(
+        ":violet[:material/bedtime: Affaires dormantes" + (" de l'équipe]" if team else "]")
+    )
+    st.caption(
+        "Sans activité depuis plus longtemps que le seuil de leur étape (Paramètres). "
+        "« Relancer » crée une relance pour aujourd'hui."
+    )
+    for row in dormant.itertuples():
+        with st.container(border=True):
+            text, link, relance = st.columns([4, 2, 1], vertical_alignment="center")
+            text.markdown(
+                f"**{plain(str(row.nom))}**  \n{plain(str(row.compte))} · {plain(str(row.etape))}"
+            )
+            link.page_link(
+                FICHE_PAGE,
+                label="Ouvrir la fiche",
+                icon=":material/open_in_new:",
+                query_params={"affaire": str(row.id)},
+            )
+            if relance.button("Relancer", key=f"mes_actions.relance.{row.id}"):
+                try:
+                    actions.create_relance(con, actor, int(str(row.id)))
+                except CrmError as exc:
+                    st.error(plain(str(exc)), icon="⚠️")
+                else:
+                    session.flash("Relance créée pour aujourd'hui.")
+                    st.rerun()
+
+
 frame = actions.my_actions(con, actor, horizon_days=HORIZON_DAYS)
 if frame.empty:
     st.info(
         f"Aucune action à faire d'ici {HORIZON_DAYS} jours. Les actions se créent depuis "
         "l'onglet Action d'une fiche affaire."
     )
+    _dormant_section()
     st.stop()
 
 counts = st.columns(len(GROUPS))
@@ -56,7 +96,7 @@ for quand, title, colour in GROUPS:
                 f"Échéance : {formatting.date_fr(row.echeance)} · {plain(row.compte)}"
             )
             link.page_link(
-                "app_pages/affaires.py",
+                FICHE_PAGE,
                 label=f"{plain(row.affaire)}",
                 icon=":material/open_in_new:",
                 query_params={"affaire": str(row.affaire_id)},
@@ -68,3 +108,5 @@ for quand, title, colour in GROUPS:
                 on_click=_done,
                 args=(int(str(row.id)), int(str(row.version))),
             )
+
+_dormant_section()

@@ -14,7 +14,7 @@ from crm_data import children
 from crm_data.model import Actor, TypeAction, ValidationError
 from crm_data.records import as_date, as_int, as_text
 from crm_data.store.db import Connection, read
-from crm_data.store.sql import VISIBLE, visibility
+from crm_data.store.sql import DORMANT, VISIBLE, visibility
 
 ACTION_COLUMNS = (
     "type",
@@ -67,6 +67,59 @@ def create_action(con: Connection, actor: Actor, affaire_id: int, values: dict[s
     return children.insert_child(
         con, actor, "action", affaire_id, _clean(actor, values), owners=_OWNERS
     )
+
+
+def create_relance(
+    con: Connection, actor: Actor, affaire_id: int, *, today: dt.date | None = None
+) -> int:
+    """Add a relance to do today to an affaire (the « Relancer » of a dormant affaire), for the
+    actor; return its id."""
+    day = today or dt.date.today()
+    values = {
+        "type": TypeAction.RELANCE.value,
+        "date_action": day,
+        "echeance": day,
+        "objet": "Relancer l'affaire",
+    }
+    return create_action(con, actor, affaire_id, values)
+
+
+def dormant_affaires(
+    con: Connection,
+    actor: Actor,
+    *,
+    everyone: bool = False,
+    limit: int = 20,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """The actor's own open affaires that are dormant (SPEC §3, A14's section), or every one the
+    actor may see when everyone, oldest save first, without a relance left to do: id, nom,
+    compte, etape, gestion_par (the user's id), version (at most limit)."""
+    with read(con) as cur:
+        return cur.execute(
+            f"""
+            SELECT a.id, a.nom, c.nom AS compte, a.etape, a.gestion_par, a.version
+            FROM affaire AS a
+            JOIN compte AS c ON c.id = a.compte_id
+            WHERE (a.gestion_par = $me OR CAST($everyone AS BOOLEAN))
+              AND {VISIBLE}
+              AND {DORMANT}
+              AND NOT EXISTS (
+                  SELECT 1
+                  FROM action AS x
+                  WHERE x.affaire_id = a.id AND NOT x.fait AND x.type = 'Relance'
+              )
+            ORDER BY a.updated_at, a.id
+            LIMIT $limit
+            """,
+            {
+                **visibility(actor),
+                "me": actor.id,
+                "everyone": everyone,
+                "today": today or dt.date.today(),
+                "limit": max(1, limit),
+            },
+        ).df()
 
 
 def update_action(

@@ -6,6 +6,7 @@ condition is bound, and sort columns go through an allow-list.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ import pandas as pd
 from crm_data.filters import Filters, conditions
 from crm_data.model import Actor
 from crm_data.store.db import Connection, read
-from crm_data.store.sql import USER_LABELS, WEIGHTED, weighted_sum
+from crm_data.store.sql import DORMANT, USER_LABELS, WEIGHTED, weighted_sum
 
 SORTABLE = {
     "id": "a.id",
@@ -73,12 +74,14 @@ def list_affaires(
     descending: bool = True,
     limit: int = 50,
     offset: int = 0,
+    today: dt.date | None = None,
 ) -> pd.DataFrame:
     """One page of the affaires the actor may see that match filters, in the chosen order.
 
     Columns: id, nom, compte, contact, gestion_par (the user's name), statut, etape, type,
     famille_article, date_debut, date_fin, ca_potentiel, reussite, ca_pondere, total_ht,
-    date_signature, code_cloture, version. Unknown sort keys fall back to the last update.
+    date_signature, code_cloture, version, en_retard (open, date fin before today), dormante
+    (SPEC §3, A14's section). Unknown sort keys fall back to the last update.
     """
     where, params = where_clause(filters, actor)
     order = SORTABLE.get(sort, SORTABLE["updated_at"])
@@ -103,6 +106,9 @@ def list_affaires(
     with read(con) as cur:
         page = cur.execute(sql, params).df()
         names = _page_names(cur, page)
+        marks = page_marks(cur, page, today or dt.date.today())
+    page["en_retard"] = page["id"].map(lambda i: marks.get(int(i), (False, False))[0])
+    page["dormante"] = page["id"].map(lambda i: marks.get(int(i), (False, False))[1])
     page.insert(2, "compte", page.pop("compte_id").map(names["compte"]))
     page.insert(3, "contact", page.pop("contact_id").map(names["contact"]))
     page.insert(4, "gestion_par", page.pop("gestion_par").map(names["gestion_par"]))
@@ -143,6 +149,24 @@ def _page_names(cur: Connection, page: pd.DataFrame) -> dict[str, dict[Any, Any]
         rows = cur.execute(sql, {"ids": ids}).fetchall() if ids else []
         names[name] = {int(i): n for i, n in rows}
     return names
+
+
+def page_marks(cur: Connection, page: pd.DataFrame, today: dt.date) -> dict[int, tuple[bool, bool]]:
+    """Whether each affaire of one page is late and dormant, computed for that page only."""
+    ids = [int(i) for i in page["id"]]
+    if not ids:
+        return {}
+    rows = cur.execute(
+        f"""
+        SELECT a.id,
+               coalesce(a.statut = 'En cours' AND a.date_fin < CAST($today AS DATE), FALSE),
+               coalesce({DORMANT}, FALSE)
+        FROM affaire AS a
+        WHERE a.id = ANY($ids)
+        """,
+        {"ids": ids, "today": today},
+    ).fetchall()
+    return {int(i): (bool(late), bool(dormant)) for i, late, dormant in rows}
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
 from crm_ui import formatting
+from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.fields import field_errors, other_errors, plain
-from crm_ui.navigation import open_affaires_list
-from crm_ui.record.child_forms import errors_of, init_once, selected_id, submit
+from crm_ui.navigation import FICHE_PAGE, open_affaires_list
+from crm_ui.record.child_forms import errors_of, init_once, submit
 
 COMPTE_FIELDS = comptes.COMPTE_FIELDS
 CONTACT_FIELDS = ("prenom", "nom", "fonction", "email", "telephone")
@@ -65,7 +66,7 @@ def _contacts(con: Connection, actor: Actor, compte_id: int) -> None:
         st.caption("Aucun contact pour ce compte.")
     else:
         st.dataframe(
-            frame[["nom_complet", "fonction", "email", "telephone"]],
+            formatting.blank_missing(frame[["nom_complet", "fonction", "email", "telephone"]]),
             hide_index=True,
             column_config={
                 "nom_complet": "Nom",
@@ -101,25 +102,27 @@ def _affaires(con: Connection, actor: Actor, compte_id: int) -> None:
         return
     frame = list_affaires(con, actor, filters, sort="date_debut", limit=100)
     table_key = f"compte.{compte_id}.affaires"
-    st.dataframe(
-        frame[["id", "nom", "statut", "etape", "date_debut", "ca_potentiel", "total_ht"]],
+    event = st.dataframe(
+        formatting.blank_missing(
+            frame[["id", "nom", "statut", "etape", "date_debut", "ca_potentiel", "total_ht"]]
+        ),
         hide_index=True,
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=CLICK,
         key=table_key,
         column_config={
             "id": st.column_config.NumberColumn("N°", format="%d"),
             "nom": "Nom",
             "statut": "Statut",
             "etape": "Etape",
-            "date_debut": st.column_config.DateColumn("Date de début", format="DD/MM/YYYY"),
+            "date_debut": "Date de début",
             "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
             "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),
         },
     )
-    chosen = selected_id(table_key, frame)
+    chosen = clicked_id(event, frame)
     if chosen is not None:
-        st.switch_page("app_pages/affaires.py", query_params={"affaire": str(chosen)})
+        st.switch_page(FICHE_PAGE, query_params={"affaire": str(chosen)})
     if st.button("Voir ces affaires dans la liste", key=f"compte.{compte_id}.list"):
         open_affaires_list(filters)
 
