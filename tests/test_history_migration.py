@@ -153,7 +153,7 @@ def _by_instant(rows: list[list[str | None]]) -> list[tuple[str | None, list[lis
 def test_the_old_base_is_written_at_schema_3(
     migrated: tuple[Path, dict[str, list[list[str]]]],
 ) -> None:
-    base, before = migrated
+    _, before = migrated
     assert len(before) == 7
     assert sum(len(rows) for rows in before.values()) > 60
 
