@@ -59,6 +59,10 @@ def test_empty_base_has_no_problem() -> None:
             "1 affaire(s) dont « etape » diffère de sa dernière version (affaire n° 1).",
         ),
         (
+            "INSERT INTO affaire_version SELECT * FROM affaire_version WHERE affaire_id = 3",
+            "1 affaire(s) ayant deux versions du même numéro (affaire n° 3).",
+        ),
+        (
             "UPDATE affaire SET version = 7 WHERE id = 3",
             "1 affaire(s) dont « version » diffère de sa dernière version (affaire n° 3).",
         ),

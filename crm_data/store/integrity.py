@@ -132,6 +132,20 @@ def _history_problems(cur: Connection) -> list[str]:
         "affaire(s) sans version",
         "affaire n°",
     )
+    problems += _report(
+        _ids(
+            cur,
+            """
+            SELECT DISTINCT affaire_id
+            FROM affaire_version
+            GROUP BY affaire_id, version
+            HAVING count(*) > 1
+            ORDER BY affaire_id
+            """,
+        ),
+        "affaire(s) ayant deux versions du même numéro",
+        "affaire n°",
+    )
     # The latest version is the affaire as it stands (an affaire being deleted is left out).
     fields = ("version", *AFFAIRE_FIELDS)
     differs = ", ".join(

@@ -299,7 +299,9 @@ MIGRATION_3 = [
 # transaction. It is the one record of the past: the Historique is derived from consecutive
 # versions, and A8 and A10–A13 read it. A deleted affaire's versions go with it. Existing field
 # history folds into versions (_FOLD); affaire_historique keeps the child events (documents,
-# actions, projets added or removed).
+# actions, projets added or removed). No unique key on (affaire_id, version): two saves of one
+# affaire at once already clash on its row, and a key there turned that clash into a constraint
+# error raised before it (the integrity check looks for duplicates instead).
 # objectif: a target of CA signé for one commercial and one month (mois = the month's first
 # day); objectif_historique keeps every change of it (who, when, from what to what).
 _TYPES = {
@@ -455,8 +457,7 @@ MIGRATION_4 = [
         code_cloture VARCHAR,
         date_signature DATE,
         total_ht DECIMAL(14, 2),
-        date_cloture DATE,
-        PRIMARY KEY (affaire_id, version)
+        date_cloture DATE
     )
     """,
     *_FOLD,
