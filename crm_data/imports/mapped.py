@@ -25,7 +25,7 @@ from crm_data.imports.bulk import allocate_ids
 from crm_data.imports.canonical import ImportReport, RowError
 from crm_data.imports.reimport import (
     date_creation_versions,
-    insert_source_history,
+    insert_source_versions,
     update_existing,
 )
 from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply
@@ -249,7 +249,7 @@ def _run(
     report.rows_read = stats.rows
     report.skipped_lines = stats.skipped_lines
     report.dates_corrigees = stats.dates_corrigees
-    report.historique = insert_source_history(cur, actor, mapping, companions, created)
+    report.historique = insert_source_versions(cur, actor, mapping, companions, created)
     cur.execute("DROP TABLE import_seen")
 
 

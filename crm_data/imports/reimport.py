@@ -220,7 +220,7 @@ def date_creation_versions(cur: Connection, affaire_ids: list[int]) -> None:
         cur.unregister("created_ids")
 
 
-def insert_source_history(
+def insert_source_versions(
     cur: Connection,
     actor: Actor,
     mapping: Mapping,
