@@ -1,7 +1,8 @@
 """Affaires one at a time: read, create, update, delete, with rights, rules and history.
 
 Every write validates with crm_data.validation, checks the acting user's rights, bumps the
-version and appends to the history in the same transaction; a refused write writes nothing.
+version and appends the new state to affaire_version in the same transaction; a refused write
+writes nothing.
 DuckDB notices two transactions updating the same column of a row, not an update beside a
 delete: so a deletion starts with an update (a mark) and a reassignment is an update.
 """
@@ -96,18 +97,21 @@ def insert_affaire(
     ).fetchone()
     assert row is not None
     affaire_id = int(row[0])
-    history.record(cur, affaire_id, actor.id, at, history.changes(None, aff))
+    history.record_version(cur, affaire_id)
     return affaire_id
 
 
-def create_affaire(con: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
+def create_affaire(
+    con: Connection, actor: Actor, values: Mapping[str, Any], *, at: dt.datetime | None = None
+) -> int:
     """Create an affaire from values (defaults filled per SPEC §1) and return its id.
 
-    Raises ValidationError listing every problem; nothing is written then.
+    Raises ValidationError listing every problem; nothing is written then. at is the instant
+    recorded for the write (now by default; tests and imports pass their own).
     """
     with transaction(con) as cur:
         check_actor(cur, actor)
-        return insert_affaire(cur, actor, values)
+        return insert_affaire(cur, actor, values, at=at)
 
 
 def preview(
@@ -130,8 +134,11 @@ def update_affaire(
     affaire_id: int,
     values: Mapping[str, Any],
     expected_version: int,
+    *,
+    at: dt.datetime | None = None,
 ) -> Affaire:
-    """Apply values to the affaire read at expected_version and return it as saved.
+    """Apply values to the affaire read at expected_version and return it as saved; the save
+    appends the new state as a version, at the instant at (now by default).
 
     Refused with ConflictError when someone saved meanwhile, ValidationError when a rule fails.
     """
@@ -145,7 +152,7 @@ def update_affaire(
         rows = history.changes(old, aff)
         if not rows:
             return old
-        at = dt.datetime.now()
+        at = at or dt.datetime.now()
         changed = [champ for champ, _, _ in rows]
         cur.execute(
             f"""
@@ -156,12 +163,12 @@ def update_affaire(
             """,
             [*(getattr(aff, c) for c in changed), at, actor.id, affaire_id],
         )
-        history.record(cur, affaire_id, actor.id, at, rows)
+        history.record_version(cur, affaire_id)
         return fetch_affaire(cur, actor, affaire_id)
 
 
 def delete_affaire(con: Connection, actor: Actor, affaire_id: int, expected_version: int) -> None:
-    """Delete an affaire with its actions, documents, projets and history.
+    """Delete an affaire with its actions, documents, projets, history and versions.
 
     A commercial deletes only their own affaires; a stale version is refused like a stale save.
     The affaire is first marked deleted by an UPDATE of its version (so that a save at the same
@@ -192,14 +199,15 @@ def reassign_affaires(
     to_user_id: int,
     *,
     open_only: bool = False,
+    at: dt.datetime | None = None,
 ) -> int:
     """Give every affaire managed by from_user_id (only those En cours with open_only) to
     to_user_id, in one transaction; return how many moved.
 
-    Managers and admins only; the new user must be active. Each affaire gets its history row
-    and its audit columns, as a single save would give it. One UPDATE: a save of one of these
-    affaires at the same instant clashes with it (the reassignment is then tried again, from
-    the saved rows), so no save is undone.
+    Managers and admins only; the new user must be active. Each affaire gets a new version and
+    its audit columns, as a single save would give it (at the instant at, now by default). One
+    UPDATE: a save of one of these affaires at the same instant clashes with it (the
+    reassignment is then tried again, from the saved rows), so no save is undone.
     """
     if not actor.sees_everything:
         raise PermissionDeniedError(
@@ -208,18 +216,24 @@ def reassign_affaires(
     if from_user_id == to_user_id:
         raise ValidationError([("gestion_par", "Choisissez un autre utilisateur.")])
     return retry_clashes(
-        lambda: _reassign(con, actor, from_user_id, to_user_id, open_only=open_only)
+        lambda: _reassign(con, actor, from_user_id, to_user_id, open_only=open_only, at=at)
     )
 
 
 def _reassign(
-    con: Connection, actor: Actor, from_user_id: int, to_user_id: int, *, open_only: bool
+    con: Connection,
+    actor: Actor,
+    from_user_id: int,
+    to_user_id: int,
+    *,
+    open_only: bool,
+    at: dt.datetime | None,
 ) -> int:
     params = {
         "from": from_user_id,
         "to": to_user_id,
         "open_only": open_only,
-        "at": dt.datetime.now(),
+        "at": at or dt.datetime.now(),
         "actor": actor.id,
     }
     with transaction(con) as cur:
@@ -238,17 +252,23 @@ def _reassign(
             raise NotFoundError("Utilisateur introuvable.")
         if not users.get(to_user_id):
             raise ValidationError([("gestion_par", "Utilisateur introuvable ou désactivé.")])
-        # The history first, from the same snapshot as the update that follows: both see the
+        # The versions first, from the same snapshot as the update that follows: both see the
         # same rows, and a save committed meanwhile makes the update clash.
         cur.execute(
-            """
-            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
-                                            nouveau)
-            SELECT id, $at, $actor, 'gestion_par', CAST($from AS VARCHAR), CAST($to AS VARCHAR)
-            FROM affaire
-            WHERE gestion_par = $from
-              AND deleted_at IS NULL
-              AND (NOT $open_only OR statut = 'En cours')
+            f"""
+            {history.VERSION_INSERT}
+            SELECT {
+                history.version_select(
+                    version="a.version + 1",
+                    valid_from="$at",
+                    written_by="$actor",
+                    gestion_par="$to",
+                )
+            }
+            FROM affaire AS a
+            WHERE a.gestion_par = $from
+              AND a.deleted_at IS NULL
+              AND (NOT $open_only OR a.statut = 'En cours')
             """,
             params,
         )

@@ -2,15 +2,18 @@
 
 Rights follow the affaire: whoever may see an affaire may read and edit what hangs on it. Each
 entity module validates its own fields and calls these with an allow-listed table name. Every
-write bumps its affaire's children_version, so that it clashes with the affaire's deletion.
+write bumps its affaire's children_version, so that it clashes with the affaire's deletion;
+adding or removing one is noted in the affaire's Historique (crm_data.history.record_event).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 
+from crm_data import history
 from crm_data.affaires import fetch_affaire
 from crm_data.model import Actor, NotFoundError, ValidationError
 from crm_data.records import check_version, retry_clashes
@@ -124,7 +127,15 @@ def insert_child(
                 """,
                 [affaire_id, *values.values(), actor.id, actor.id],
             ).fetchone()
-        assert row is not None
+            assert row is not None
+            history.record_event(
+                cur,
+                affaire_id,
+                actor.id,
+                dt.datetime.now(),
+                table,
+                added=history.describe_child(table, values),
+            )
         return int(row[0])
 
     return retry_clashes(write)
@@ -186,12 +197,24 @@ def delete_child(
             affaire_id = owning_affaire(cur, actor, table, record_id)
             check_version(cur, table, record_id, expected_version)
             _hold_affaire(cur, affaire_id)
-            cur.execute(
+            removed = cur.execute(
                 f"""
                 DELETE FROM {_table(table)}
                 WHERE id = ?
+                RETURNING *
                 """,
                 [record_id],
+            )
+            names = [d[0] for d in removed.description]
+            row = removed.fetchone()
+            assert row is not None
+            history.record_event(
+                cur,
+                affaire_id,
+                actor.id,
+                dt.datetime.now(),
+                table,
+                removed=history.describe_child(table, dict(zip(names, row, strict=True))),
             )
 
     retry_clashes(write)

@@ -203,7 +203,7 @@ def save_value(
     actif: bool = True,
     **attrs: object,
 ) -> None:
-    """Create a value (old_nom None) or change one; a rename updates the affaires and history.
+    """Create a value (old_nom None) or change one; a rename updates the affaires and versions.
 
     attrs: ordre and reussite_defaut for étapes, categorie for codes clôture.
     """
@@ -235,7 +235,7 @@ def save_value(
                 raise NotFoundError(f"« {old_nom} » introuvable.")
             if nom != old_nom:
                 # No foreign key ties affaires to the list (the primary key could not change while
-                # referenced): the affaires and their history follow the rename here.
+                # referenced): the affaires and their versions follow the rename here.
                 cur.execute(
                     f"""
                     DELETE FROM {referentiel}
@@ -252,16 +252,15 @@ def save_value(
                     """,
                     [nom, old_nom],
                 )
-                for column in ("ancien", "nouveau"):
-                    cur.execute(
-                        f"""
-                        UPDATE affaire_historique
-                        SET {column} = ?
-                        WHERE champ = ?
-                          AND {column} = ?
-                        """,
-                        [nom, referentiel, old_nom],
-                    )
+                # A rename relabels the past too: the one change ever made to written versions.
+                cur.execute(
+                    f"""
+                    UPDATE affaire_version
+                    SET {referentiel} = ?
+                    WHERE {referentiel} = ?
+                    """,
+                    [nom, old_nom],
+                )
                 return
             assignments = "".join(f", {c} = ?" for c in columns)
             cur.execute(

@@ -45,7 +45,7 @@ _COMPTE = make_compte(_CON, "Compte hypothèse")
 
 def _count() -> int:
     row = _CON.execute("SELECT count(*) FROM affaire").fetchone()
-    history = _CON.execute("SELECT count(*) FROM affaire_historique").fetchone()
+    history = _CON.execute("SELECT count(*) FROM affaire_version").fetchone()
     assert row is not None and history is not None
     return int(row[0]) * 1_000_000 + int(history[0])
 

@@ -217,13 +217,13 @@ def test_backup_while_writers_run_holds_whole_saves_only(tmp_path: Path) -> None
     assert not failures
     for info in copies:
         copy = duckdb.connect(str(info.path), read_only=True)
-        # A creation writes the affaire and one history row per field set, in one transaction.
+        # A creation writes the affaire and its first version, in one transaction.
         row = copy.execute(
             """
             SELECT
                 (SELECT count(*) FROM affaire),
-                (SELECT count(*) FROM affaire_historique WHERE champ = 'ca_potentiel'),
-                (SELECT count(*) FROM affaire_historique WHERE champ = 'nom')
+                (SELECT count(*) FROM affaire_version WHERE ca_potentiel = 5),
+                (SELECT count(DISTINCT affaire_id) FROM affaire_version)
             """
         ).fetchone()
         copy.close()

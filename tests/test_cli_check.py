@@ -27,10 +27,10 @@ def test_check_lists_a_problem_in_french_and_exits_1(
     base = tmp_path / "crm.duckdb"
     con = db.open_base(base)
     make_affaire(con)
-    # A change that bypassed crm_data: the stored name no longer matches its history.
+    # A change that bypassed crm_data: the stored name no longer matches its last version.
     con.execute("UPDATE affaire SET nom = 'Changée en douce' WHERE id = 1")
     con.close()
     assert main(["--db", str(base), "check"]) == 1
     err = capsys.readouterr().err
     assert "1 problème(s) trouvé(s)" in err
-    assert "historique" in err
+    assert "dernière version" in err

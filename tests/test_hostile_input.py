@@ -47,7 +47,7 @@ def _counts(con: db.Connection) -> tuple[int, ...]:
         row = cur.execute(
             """
             SELECT (SELECT count(*) FROM affaire),
-                   (SELECT count(*) FROM affaire_historique),
+                   (SELECT count(*) FROM affaire_version),
                    (SELECT count(*) FROM compte)
             """
         ).fetchone()

@@ -15,7 +15,7 @@ from crm_data.affaires import get_affaire
 from crm_data.comptes import create_compte
 from crm_data.files.canonical import FileFormatError, read_canonical_bytes
 from crm_data.imports.canonical import ImportReport, import_file, import_rows
-from crm_data.model import Actor
+from crm_data.model import AFFAIRE_FIELDS, Actor
 from crm_data.store.db import Connection
 from tests.files_helpers import HEADER, add_commercial, csv_bytes, new_base, table_digest
 
@@ -191,7 +191,7 @@ def test_skip_invalid_writes_the_valid_rows_and_reports_the_others() -> None:
     assert con.execute("SELECT nom FROM compte ORDER BY id").fetchall() == [("Acme",), ("Nouveau",)]
 
 
-def test_a_creation_writes_the_same_history_as_a_single_save() -> None:
+def test_an_imported_affaire_has_one_version_equal_to_its_row() -> None:
     con, admin = new_base()
     lines = (
         ROW.format(debut="01/02/2026", ca="10", r=""),
@@ -204,15 +204,20 @@ def test_a_creation_writes_the_same_history_as_a_single_save() -> None:
     expected = []
     for affaire_id in report.affaire_ids:
         aff = get_affaire(con, admin, affaire_id)
-        expected += [(affaire_id, c, a, n, admin.id) for c, a, n in history.changes(None, aff)]
+        expected.append(
+            (affaire_id, 1, aff.updated_at, admin.id, *(getattr(aff, f) for f in AFFAIRE_FIELDS))
+        )
     stored = con.execute(
-        """
-        SELECT affaire_id, champ, ancien, nouveau, changed_by
-        FROM affaire_historique
-        ORDER BY id
+        f"""
+        SELECT affaire_id, version, valid_from, written_by, {", ".join(AFFAIRE_FIELDS)}
+        FROM affaire_version
+        ORDER BY affaire_id
         """
     ).fetchall()
     assert stored == expected
+    assert con.execute("SELECT count(*) FROM affaire_historique").fetchone() == (0,)
+    creation = history.affaire_history(con, admin, report.affaire_ids[0])
+    assert set(creation["ancien"].dropna()) == set()
 
 
 def test_a_commercial_imports_only_affaires_of_their_own() -> None:

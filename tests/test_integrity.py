@@ -48,15 +48,23 @@ def test_empty_base_has_no_problem() -> None:
         ),
         (
             "UPDATE affaire SET ca_potentiel = 1 WHERE id = 1",
-            "1 affaire(s) dont « ca_potentiel » diffère de son dernier historique (affaire n° 1).",
+            "1 affaire(s) dont « ca_potentiel » diffère de sa dernière version (affaire n° 1).",
         ),
         (
-            "DELETE FROM affaire_historique WHERE affaire_id = 2 AND champ = 'nom'",
-            "1 affaire(s) sans historique de création (affaire n° 2).",
+            "DELETE FROM affaire_version WHERE affaire_id = 2",
+            "1 affaire(s) sans version (affaire n° 2).",
         ),
         (
-            "DELETE FROM affaire_historique WHERE affaire_id = 3",
-            "affaire(s) dont « total_ht » diffère de son dernier historique",
+            "DELETE FROM affaire_version WHERE affaire_id = 1 AND version = 2",
+            "1 affaire(s) dont « etape » diffère de sa dernière version (affaire n° 1).",
+        ),
+        (
+            "INSERT INTO affaire_version SELECT * FROM affaire_version WHERE affaire_id = 3",
+            "1 affaire(s) ayant deux versions du même numéro (affaire n° 3).",
+        ),
+        (
+            "UPDATE affaire SET version = 7 WHERE id = 3",
+            "1 affaire(s) dont « version » diffère de sa dernière version (affaire n° 3).",
         ),
     ],
 )
@@ -71,7 +79,7 @@ def _orphan_behind_the_foreign_key(con: db.Connection, table: str, values: str) 
     """A row inserted under affaire 2 while another transaction deletes it: DuckDB's foreign
     key lets both commit when neither has committed at the other's statement."""
     child, parent = con.cursor(), con.cursor()
-    for hanging in ("action", "document", "projet", "affaire_historique"):
+    for hanging in ("action", "document", "projet", "affaire_historique", "affaire_version"):
         con.execute(f"DELETE FROM {hanging} WHERE affaire_id = 2")
     child.execute("BEGIN TRANSACTION")
     child.execute(f"INSERT INTO {table} {values}")
@@ -90,8 +98,13 @@ def _orphan_behind_the_foreign_key(con: db.Connection, table: str, values: str) 
         ),
         (
             "affaire_historique",
-            "(affaire_id, changed_at, champ, nouveau) VALUES (2, now(), 'nom', 'x')",
-            "ligne(s) d'historique d'une affaire qui n'existe pas",
+            "(affaire_id, changed_at, champ, nouveau) VALUES (2, now(), 'document', 'x')",
+            "événement(s) d'historique d'une affaire qui n'existe pas",
+        ),
+        (
+            "affaire_version",
+            "BY NAME SELECT * REPLACE (2 AS affaire_id) FROM affaire_version WHERE affaire_id = 1",
+            "version(s) d'une affaire qui n'existe pas (affaire n° 2)",
         ),
     ],
 )
@@ -117,7 +130,7 @@ def test_examples_are_capped() -> None:
     compte = make_compte(con)
     for _ in range(7):
         make_affaire(con, compte_id=compte)
-    con.execute("UPDATE affaire SET notes = 'sans historique'")
+    con.execute("UPDATE affaire SET notes = 'sans version'")
     [problem] = integrity.check(con)
     assert problem.startswith("7 affaire(s) dont « notes »")
     assert problem.endswith("affaire n° 5 ...).")

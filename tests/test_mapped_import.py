@@ -16,11 +16,22 @@ from crm_data.imports.mapped import MappedImportReport, import_mapped_file
 from crm_data.mapping.model import Mapping
 from crm_data.mapping.store import load_mapping
 from crm_data.model import PermissionDeniedError, Role
+from crm_data.store import integrity
 from crm_data.store.db import Connection
 from tests.factories import admin, make_user, new_base
 
 DATA = Path("/work/shared/data")
 SALESFORCE = ["gen_ai_demo", "data_cloud_workshop", "devorg_powerbi"]
+
+
+CONSECUTIVE = """
+    SELECT affaire_id, statut, etape,
+           lag(statut) OVER w AS avant_statut,
+           lag(etape) OVER w AS avant_etape
+    FROM affaire_version
+    WINDOW w AS (PARTITION BY affaire_id ORDER BY version)
+"""
+"""Each version beside the one before it (statut and étape)."""
 
 
 def copy(folder: str, tmp_path: Path) -> Path:
@@ -161,13 +172,12 @@ def test_opportunity_history_feeds_the_affaire_history(tmp_path: Path) -> None:
     report = run(con, folder / "Opportunity.csv", "salesforce")
     assert report.historique > 0
     won_then_lost = con.execute(
-        """
+        f"""
         SELECT a.source_id
-        FROM affaire_historique AS h
-        JOIN affaire AS a ON a.id = h.affaire_id
-        WHERE h.champ = 'statut'
-          AND h.ancien = 'Gagnée'
-          AND h.nouveau = 'Perdue'
+        FROM ({CONSECUTIVE}) AS v
+        JOIN affaire AS a ON a.id = v.affaire_id
+        WHERE v.avant_statut = 'Gagnée'
+          AND v.statut = 'Perdue'
         """
     ).fetchall()
     history = sorted(
@@ -182,10 +192,41 @@ def test_opportunity_history_feeds_the_affaire_history(tmp_path: Path) -> None:
     assert {str(s) for (s,) in won_then_lost} == expected
     dated = one(
         con,
-        "SELECT count(*) FROM affaire_historique WHERE champ = 'etape' "
-        "AND CAST(changed_at AS DATE) = DATE '2026-02-23'",
+        "SELECT count(*) FROM affaire_version WHERE CAST(valid_from AS DATE) = DATE '2026-02-23'",
     )
     assert dated[0] > 0
+    assert one(con, "SELECT count(*) FROM affaire_historique") == (0,)
+
+
+def test_opportunity_history_gives_amount_probability_and_close_date(tmp_path: Path) -> None:
+    folder = copy("salesforce_opportunities/devorg_powerbi", tmp_path)
+    con = new_base()
+    run(con, folder / "Opportunity.csv", "salesforce")
+    rows = raw(folder / "OpportunityHistory.csv")
+    first = {}
+    for h in sorted(
+        rows, key=lambda h: dt.datetime.strptime(h["CreatedDate"], "%m/%d/%y %I:%M %p")
+    ):
+        first.setdefault(h["OpportunityId"], h)
+    versions = {
+        str(src): (ca, reussite, fin)
+        for src, ca, reussite, fin in con.execute(
+            """
+            SELECT a.source_id, v.ca_potentiel, v.reussite, v.date_fin
+            FROM affaire_version AS v
+            JOIN affaire AS a ON a.id = v.affaire_id
+            WHERE v.version = 1
+            """
+        ).fetchall()
+    }
+    checked = 0
+    for src, h in first.items():
+        if src in versions and h["Amount"] and h["Probability"]:
+            close = dt.datetime.strptime(h["CloseDate"], "%m/%d/%y").date()
+            assert versions[src] == (Decimal(h["Amount"]), int(h["Probability"]), close)
+            checked += 1
+    assert checked > 10
+    assert integrity.check(con) == []
 
 
 def test_reimport_updates_instead_of_duplicating(tmp_path: Path) -> None:
@@ -205,8 +246,8 @@ def test_reimport_updates_instead_of_duplicating(tmp_path: Path) -> None:
     assert f"{changed} mises à jour (déjà importées)" in second.summary()[0]
     assert one(
         con,
-        "SELECT count(*) FROM affaire_historique WHERE champ = 'etape' AND nouveau = 'Négociation'"
-        " AND ancien = 'Qualification'",
+        f"SELECT count(*) FROM ({CONSECUTIVE}) AS v "
+        "WHERE v.etape = 'Négociation' AND v.avant_etape = 'Qualification'",
     ) == (changed,)
 
 
@@ -293,18 +334,25 @@ def test_imported_history_is_dated_at_start_and_close(tmp_path: Path) -> None:
     run(con, path, "maven")
     rows = con.execute(
         """
-        SELECT a.source_id, CAST(h.changed_at AS DATE), h.ancien, h.nouveau
-        FROM affaire_historique AS h
-        JOIN affaire AS a ON a.id = h.affaire_id
-        WHERE h.champ = 'statut'
-        ORDER BY a.source_id, h.changed_at
+        SELECT a.source_id, v.version, CAST(v.valid_from AS DATE), v.statut, v.total_ht,
+               v.date_cloture
+        FROM affaire_version AS v
+        JOIN affaire AS a ON a.id = v.affaire_id
+        ORDER BY a.source_id, v.version
         """
     ).fetchall()
     assert rows == [
-        ("E1", dt.date(2016, 11, 2), None, "En cours"),
-        ("W1", dt.date(2016, 10, 20), None, "En cours"),
-        ("W1", dt.date(2017, 3, 1), "En cours", "Gagnée"),
+        ("E1", 1, dt.date(2016, 11, 2), "En cours", None, None),
+        ("W1", 1, dt.date(2016, 10, 20), "En cours", None, None),
+        ("W1", 2, dt.date(2017, 3, 1), "Gagnée", Decimal("1054.00"), dt.date(2017, 3, 1)),
     ]
+    # While open, the won deal had the réussite of its étape (Analyse des besoins).
+    assert one(
+        con,
+        "SELECT reussite FROM affaire_version WHERE version = 1 AND total_ht IS NULL "
+        "AND affaire_id = (SELECT id FROM affaire WHERE source_id = 'W1')",
+    ) == (40,)
+    assert integrity.check(con) == []
 
 
 def small_maven(tmp_path: Path, lines: int = 150) -> Path:

@@ -74,7 +74,7 @@ def test_a_failed_swap_leaves_a_working_base_and_a_french_message(
 def _history(con: db.Connection) -> set[str]:
     with db.read(con) as cur:
         rows = cur.execute(
-            "SELECT nouveau FROM affaire_historique WHERE champ = 'notes' AND nouveau LIKE 't%'"
+            "SELECT DISTINCT notes FROM affaire_version WHERE notes LIKE 't%'"
         ).fetchall()
     return {str(value) for (value,) in rows}
 

@@ -100,7 +100,7 @@ def cmd_demo(con: Connection, args: argparse.Namespace) -> int:
         "action": "actions",
         "document": "documents",
         "projet": "projets",
-        "affaire_historique": "lignes d'historique",
+        "affaire_version": "versions d'affaires",
     }
     summary = ", ".join(
         f"{counts[t]:,} {label}".replace(",", " ") for t, label in labels.items() if t in counts

@@ -1,7 +1,7 @@
-"""One chunk of demo affaires with their history, actions, documents and projets.
+"""One chunk of demo affaires with their versions, actions, documents and projets.
 
 Columns are drawn with numpy and inserted with INSERT ... SELECT from registered frames; the
-history is unpivoted in DuckDB from the affaires just inserted, so it stores exactly their values.
+versions are derived in DuckDB from the affaires just inserted, the last one being the row.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ TABLES = (
     "compte_cle",
     "contact",
     "affaire",
-    "affaire_historique",
+    "affaire_version",
     "action",
     "document",
     "projet",
@@ -129,7 +129,9 @@ class Chunk:
         cur, rng, ids, today = self.cur, self.rng, self.ids, self.today
         return {
             "affaire": demo_children.load(cur, _INSERT_AFFAIRE, frame),
-            "affaire_historique": demo_children.history(cur, ids, frame, self.refs.etapes),
+            "affaire_version": demo_children.versions(
+                cur, frame, self.refs.etapes, [int(r) for r in self.refs.reussite]
+            ),
             "action": demo_children.actions(cur, rng, ids, frame, self.team.commerciaux, today),
             "document": demo_children.documents(cur, rng, ids, frame, today),
             "projet": demo_children.projets(cur, rng, ids, frame, users, today),
@@ -233,7 +235,7 @@ class Chunk:
     ) -> dict[str, np.ndarray]:
         """Epoch seconds of creation (t0), of closing or of the last move of an open affaire
         (t_end), and of the last change (t_updated); the étape moves fall in between, spread by
-        jitter (the same formula as in demo_children.history)."""
+        jitter (the same formula as in demo_children.versions)."""
         rng, n = self.rng, len(debut)
         t0 = debut * DAY + 8 * 3600 + rng.integers(0, 9 * 3600, n)
         open_end = debut * DAY + (age * DAY * rng.uniform(0.2, 0.95, n)).astype(np.int64)

@@ -1,4 +1,4 @@
-"""What hangs on a chunk of demo affaires: history, actions, documents and projets.
+"""What hangs on a chunk of demo affaires: versions, actions, documents and projets.
 
 Also the id allocation shared by every demo table. Bulk inserts only: INSERT ... SELECT from
 registered frames, or from the affaires just inserted.
@@ -26,9 +26,6 @@ SEQUENCES = (
     "document_id_seq",
     "projet_id_seq",
 )
-# A demo affaire is created open: every field up to ca_attendu, the closing ones come later.
-CREATION_FIELDS = list(AFFAIRE_FIELDS[: AFFAIRE_FIELDS.index("ca_attendu") + 1])
-CLOSING_FIELDS = ["statut", "code_cloture", "date_signature", "total_ht", "date_cloture"]
 
 
 @dataclass
@@ -93,84 +90,77 @@ def load(cur: Connection, sql: str, frame: pd.DataFrame, params: object = None) 
     return int(row[0]) if row else 0
 
 
-def history(cur: Connection, ids: Ids, frame: pd.DataFrame, etapes: list[str]) -> int:
-    """Each affaire's history: its creation (En cours, first étape), one row per étape passed,
-    then its closing; return the rows inserted. Values are read back from the affaire table so
-    they are written exactly as crm_data.history writes them."""
-    first = ids.next_id("historique_id_seq")
-    inserted = load(
+def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> int:
+    """Each affaire's versions, one per write: its creation (En cours, first étape), one per
+    étape passed, then its closing; return the rows inserted.
+
+    Early versions carry a first estimate of the amounts (revised to their final value on
+    reaching the third étape) and, for about a quarter of the affaires, an earlier date fin
+    that slips by 15 days at each write. The last version is the affaire's row itself.
+    """
+    # A second uniform draw derived from jitter, so the random stream stays as it was.
+    second = "((f.jitter * 1000) - floor(f.jitter * 1000))"
+    last = "s.k + 1 = a.version"
+    moved = (
+        "make_timestamp(CAST(f.t0 + floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5))"
+        " / (f.etape_index + 1)) AS BIGINT) * 1000000)"
+    )
+    early: dict[str, str] = {
+        "statut": "'En cours'",
+        "etape": "$etapes[s.k + 1]",
+        "reussite": "$reussite[s.k + 1]",
+        "code_cloture": "NULL",
+        "date_signature": "NULL",
+        "total_ht": "NULL",
+        "date_cloture": "NULL",
+        **{
+            name: f"""CASE
+                WHEN s.k >= 2 THEN a.{name}
+                ELSE CAST(round(a.{name} * (0.75 + 0.5 * {second}), -2) AS DECIMAL(14, 2))
+            END"""
+            for name in ("ca_potentiel", "ca_attendu")
+        },
+        "date_fin": f"""CASE
+            WHEN {second} < 0.25
+                THEN greatest(a.date_debut, a.date_fin - 15 * CAST(a.version - 1 - s.k AS INTEGER))
+            ELSE a.date_fin
+        END""",
+    }
+    columns = ", ".join(
+        f"CASE WHEN {last} THEN a.{name} ELSE {early[name]} END" if name in early else f"a.{name}"
+        for name in AFFAIRE_FIELDS
+    )
+    return load(
         cur,
-        """
-        INSERT INTO affaire_historique (id, affaire_id, changed_at, changed_by, champ, ancien,
-                                        nouveau)
-        SELECT $first + row_number() OVER (ORDER BY affaire_id, changed_at, pos) - 1,
-               affaire_id, make_timestamp(changed_at * 1000000), changed_by, champ, ancien,
-               nouveau
-        FROM (
-            SELECT id AS affaire_id, t0 AS changed_at, actor AS changed_by, champ,
-                   NULL AS ancien, nouveau, list_position($creation, champ) AS pos
-            FROM (
-                UNPIVOT (
-                    SELECT a.id, a.gestion_par AS actor, f.t0, a.nom,
-                           CAST(a.date_debut AS VARCHAR) AS date_debut,
-                           CAST(a.date_fin AS VARCHAR) AS date_fin,
-                           CAST(a.compte_id AS VARCHAR) AS compte_id,
-                           CAST(a.contact_id AS VARCHAR) AS contact_id,
-                           CAST(a.gestion_par AS VARCHAR) AS gestion_par,
-                           'En cours' AS statut,
-                           CAST($etapes[1] AS VARCHAR) AS etape,
-                           a.type, a.famille_article, a.notes,
-                           CAST(a.ca_potentiel AS VARCHAR) AS ca_potentiel,
-                           CAST(a.reussite AS VARCHAR) AS reussite,
-                           CAST(a.ca_attendu AS VARCHAR) AS ca_attendu
-                    FROM affaire AS a
-                    JOIN demo_frame AS f
-                        ON f.id = a.id
-                    WHERE a.id BETWEEN $lo AND $hi
-                )
-                ON COLUMNS(* EXCLUDE (id, actor, t0))
-                INTO NAME champ VALUE nouveau
-            )
-            UNION ALL
-            SELECT f.id, f.t0 + CAST(floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5))
-                                          / (f.etape_index + 1)) AS BIGINT),
-                   f.gestion_par, 'etape', $etapes[s.k], $etapes[s.k + 1], 100 + s.k
-            FROM demo_frame AS f
-            JOIN range(1, $n_etapes) AS s (k)
-                ON s.k <= f.etape_index
-            UNION ALL
-            SELECT id, t_end, actor, champ, CASE WHEN champ = 'statut' THEN 'En cours' END,
-                   nouveau, 200 + list_position($closing, champ)
-            FROM (
-                UNPIVOT (
-                    SELECT a.id, a.gestion_par AS actor, f.t_end, a.statut, a.code_cloture,
-                           CAST(a.date_signature AS VARCHAR) AS date_signature,
-                           CAST(a.total_ht AS VARCHAR) AS total_ht,
-                           CAST(a.date_cloture AS VARCHAR) AS date_cloture
-                    FROM affaire AS a
-                    JOIN demo_frame AS f
-                        ON f.id = a.id
-                    WHERE a.id BETWEEN $lo AND $hi
-                      AND a.statut <> 'En cours'
-                )
-                ON COLUMNS(* EXCLUDE (id, actor, t_end))
-                INTO NAME champ VALUE nouveau
-            )
-        )
+        f"""
+        INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
+                                     {", ".join(AFFAIRE_FIELDS)})
+        SELECT a.id,
+               s.k + 1,
+               CASE
+                   WHEN {last} THEN a.updated_at
+                   WHEN s.k = 0 THEN make_timestamp(f.t0 * 1000000)
+                   ELSE {moved}
+               END,
+               a.gestion_par,
+               {columns}
+        FROM affaire AS a
+        JOIN demo_frame AS f
+            ON f.id = a.id
+        JOIN range(0, $n_etapes + 1) AS s (k)
+            ON s.k < a.version
+        WHERE a.id BETWEEN $lo AND $hi
+        ORDER BY a.id, s.k
         """,
         frame,
         {
-            "first": first,
-            "creation": CREATION_FIELDS,
-            "closing": CLOSING_FIELDS,
             "etapes": etapes,
+            "reussite": reussite,
             "n_etapes": len(etapes),
             "lo": int(frame["id"].iloc[0]),
             "hi": int(frame["id"].iloc[-1]),
         },
     )
-    ids.take("historique_id_seq", inserted)
-    return inserted
 
 
 def actions(

@@ -1,6 +1,6 @@
 """Bulk inserts of validated affaires in the caller's transaction, through Arrow frames.
 
-One INSERT ... SELECT per table (contacts, affaires, creation history), never one INSERT per
+One INSERT ... SELECT per table (contacts, affaires, first versions), never one INSERT per
 row; comptes go through crm_data.comptes.insert_comptes, their one rule. Validation is the
 caller's job (crm_data.imports.canonical).
 """
@@ -12,6 +12,7 @@ import secrets
 
 import pyarrow as pa
 
+from crm_data import history
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire
 from crm_data.store.db import Connection
 
@@ -122,7 +123,7 @@ def insert_affaires(
     source_ids: list[str | None],
     now: dt.datetime,
 ) -> None:
-    """Insert validated affaires (their id set) with source ids, and their creation history."""
+    """Insert validated affaires (their id set) with source ids, and their first versions."""
     columns: dict[str, pa.Array] = {"id": pa.array([a.id for a in affaires], pa.int64())}
     for name in AFFAIRE_FIELDS:
         kind = ARROW_TYPES.get(name, pa.string())
@@ -139,32 +140,19 @@ def insert_affaires(
             """,
             {"now": now, "actor": actor.id},
         )
-        _insert_history(cur, actor, now)
+        _insert_versions(cur)
     finally:
         cur.unregister("import_frame")
 
 
-def _insert_history(cur: Connection, actor: Actor, now: dt.datetime) -> None:
-    """The creation history of the affaires just inserted from import_frame, written in SQL.
-
-    Same rows as history.changes(None, affaire): each non-empty field, ISO dates, plain
-    decimals and ids as text (checked against it by the tests).
-    """
-    champs = ", ".join(f"'{name}'" for name in AFFAIRE_FIELDS)
-    nouveaux = ", ".join(f"CAST({name} AS VARCHAR)" for name in AFFAIRE_FIELDS)
+def _insert_versions(cur: Connection) -> None:
+    """The first version of each affaire just inserted from import_frame: one INSERT ... SELECT
+    of the rows as stored (their version 1, at the import's instant)."""
     cur.execute(
         f"""
-        INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien, nouveau)
-        SELECT id, $now, $actor, champ, NULL, nouveau
-        FROM (
-            SELECT id,
-                   unnest([{champs}]) AS champ,
-                   unnest([{nouveaux}]) AS nouveau,
-                   unnest(range({len(AFFAIRE_FIELDS)})) AS ordre
-            FROM import_frame
-        )
-        WHERE nouveau IS NOT NULL
-        ORDER BY id, ordre
-        """,
-        {"now": now, "actor": actor.id},
+        {history.VERSION_INSERT}
+        SELECT {history.version_select()}
+        FROM affaire AS a
+        WHERE a.id IN (SELECT id FROM import_frame)
+        """
     )

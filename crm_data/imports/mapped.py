@@ -24,8 +24,8 @@ from crm_data.imports import canonical as importer
 from crm_data.imports.bulk import allocate_ids
 from crm_data.imports.canonical import ImportReport, RowError
 from crm_data.imports.reimport import (
-    date_creation_history,
-    insert_source_history,
+    date_creation_versions,
+    insert_source_versions,
     update_existing,
 )
 from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply
@@ -98,7 +98,10 @@ class MappedImportReport:
                 "à la date de fin."
             )
         if self.historique:
-            lines.append(f"{self.historique} changements d'étape repris de l'historique source.")
+            lines.append(
+                f"{self.historique} états passés (étape, montant, probabilité, date fin) repris "
+                "de l'historique source."
+            )
         lines.extend(self.notes)
         if self.errors:
             lines.append(
@@ -223,12 +226,12 @@ def _run(
         valid, names = importer.validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
             ids = importer.write_affaires(cur, actor, valid, names, None, dry_run=report.dry_run)
-            date_creation_history(cur, actor, ids)
+            date_creation_versions(cur, ids)
             created.update(
                 {
                     src: i
                     for (_, src), i in zip(valid, ids, strict=True)
-                    if src is not None and src in companions.history
+                    if src is not None and src in companions.states
                 }
             )
             report.created += len(ids)
@@ -246,7 +249,7 @@ def _run(
     report.rows_read = stats.rows
     report.skipped_lines = stats.skipped_lines
     report.dates_corrigees = stats.dates_corrigees
-    report.historique = insert_source_history(cur, actor, mapping, companions, created)
+    report.historique = insert_source_versions(cur, actor, mapping, companions, created)
     cur.execute("DROP TABLE import_seen")
 
 

@@ -1,11 +1,13 @@
 """The re-import side of a mapped import: updating affaires already imported, and writing the
-source's stage history. Runs inside the caller's transaction; validation is crm_data.validation's.
+versions a source's past gives (its own history, or its dates). Runs inside the caller's
+transaction; validation is crm_data.validation's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import fields
+from dataclasses import fields, replace
+from decimal import Decimal
 
 import pyarrow as pa
 
@@ -16,7 +18,7 @@ from crm_data.imports import canonical as importer
 from crm_data.imports.bulk import ARROW_TYPES, allocate_ids, insert_contacts
 from crm_data.imports.canonical import RowError
 from crm_data.mapping.model import Mapping
-from crm_data.mapping.shipped import Companions
+from crm_data.mapping.shipped import CODE_NON_RENSEIGNE, Companions, SourceState
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, Statut
 from crm_data.store.db import Connection
 from crm_data.text import fold
@@ -38,7 +40,7 @@ def update_existing(
 ) -> tuple[int, int]:
     """Apply each row to the affaire it names (by source id); (updated, unchanged) counts.
 
-    Only the fields the row carries change; every change goes to the history. An invalid row
+    Only the fields the row carries change; each changed affaire gets a new version. An invalid row
     adds its problems to errors and changes nothing.
     """
     if not rows:
@@ -142,108 +144,205 @@ def _write(cur: Connection, actor: Actor, changed: list[tuple[Affaire, Affaire]]
             """,
             {"now": now, "actor": actor.id},
         )
+        history.append_versions(cur, "a.id IN (SELECT id FROM update_frame)", {})
     finally:
         cur.unregister("update_frame")
-    for old, new in changed:
-        assert new.id is not None
-        history.record(cur, new.id, actor.id, now, history.changes(old, new))
 
 
-def date_creation_history(cur: Connection, actor: Actor, affaire_ids: list[int]) -> None:
-    """Date the creation history of affaires just imported from another CRM as it happened:
-    created En cours on their date de début, then closed on their closing date.
+def date_creation_versions(cur: Connection, affaire_ids: list[int]) -> None:
+    """Date the versions of affaires just imported from another CRM as their dates tell (SPEC
+    §3): open from the start of their date de début, then, when closed, closed from the start
+    of their closing date (never later than now).
 
-    The conversion and velocity analyses read the history; dated at the import, every imported
-    affaire would seem created and closed in the same second.
+    The open version has the file's values with the closing fields empty and the réussite of its
+    étape; the closed one is the affaire as stored. The analyses through time read them: dated
+    at the import, every imported affaire would seem created and closed in the same second.
     """
     if not affaire_ids:
         return
+    now = dt.datetime.now()
+    opened = "least(CAST(a.date_debut AS TIMESTAMP), CAST($now AS TIMESTAMP))"
     cur.register("created_ids", pa.table({"id": pa.array(affaire_ids, pa.int64())}))
     try:
         cur.execute(
             """
-            UPDATE affaire_historique
-            SET changed_at = CASE
-                    WHEN affaire_historique.champ IN ('date_cloture', 'date_signature',
-                                                      'total_ht', 'code_cloture')
-                        THEN CAST(coalesce(a.date_cloture, a.date_debut) AS TIMESTAMP)
-                    ELSE CAST(a.date_debut AS TIMESTAMP)
-                END,
-                nouveau = CASE
-                    WHEN affaire_historique.champ = 'statut' THEN 'En cours'
-                    ELSE affaire_historique.nouveau
-                END
-            FROM affaire AS a
-            WHERE a.id = affaire_historique.affaire_id
-              AND a.id IN (SELECT id FROM created_ids)
-              AND affaire_historique.ancien IS NULL
+            DELETE FROM affaire_version
+            WHERE affaire_id IN (SELECT id FROM created_ids)
             """
         )
+        closed = "a.statut <> 'En cours'"
         cur.execute(
-            """
-            INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, ancien,
-                                            nouveau)
-            SELECT a.id, CAST(a.date_cloture AS TIMESTAMP), $actor, 'statut', 'En cours',
-                   a.statut
+            f"""
+            {history.VERSION_INSERT}
+            SELECT {
+                history.version_select(
+                    version="1",
+                    valid_from=opened,
+                    statut="'En cours'",
+                    reussite=f"CASE WHEN {closed} THEN e.reussite_defaut ELSE a.reussite END",
+                    code_cloture="NULL",
+                    date_signature="NULL",
+                    total_ht="NULL",
+                    date_cloture="NULL",
+                )
+            }
             FROM affaire AS a
             JOIN created_ids AS c ON c.id = a.id
-            WHERE a.statut <> 'En cours'
+            LEFT JOIN etape AS e ON e.nom = a.etape
             """,
-            {"actor": actor.id},
+            {"now": now},
+        )
+        closing = "CAST(coalesce(a.date_cloture, a.date_signature, a.date_debut) AS TIMESTAMP)"
+        cur.execute(
+            f"""
+            {history.VERSION_INSERT}
+            SELECT {
+                history.version_select(
+                    version="2",
+                    valid_from=f"greatest({opened}, least({closing}, CAST($now AS TIMESTAMP)))",
+                )
+            }
+            FROM affaire AS a
+            JOIN created_ids AS c ON c.id = a.id
+            WHERE {closed}
+            """,
+            {"now": now},
+        )
+        cur.execute(
+            f"""
+            UPDATE affaire
+            SET version = 2
+            WHERE id IN (SELECT id FROM created_ids)
+              AND {closed.replace("a.", "")}
+            """
         )
     finally:
         cur.unregister("created_ids")
 
 
-def insert_source_history(
+def insert_source_versions(
     cur: Connection,
     actor: Actor,
     mapping: Mapping,
     companions: Companions,
     created: dict[str, int],
 ) -> int:
-    """Replace the étape and statut creation rows of the affaires just created from a source
-    with a stage history (Salesforce's OpportunityHistory) by the source's own changes, with
-    their dates; a last row brings the history to the affaire's state when the source's
-    history stops short of it. Returns the number of rows written."""
-    targets = {src: created[src] for src in companions.history if src in created}
+    """Replace the versions of the affaires just created from a source with a history of its
+    own (Salesforce's OpportunityHistory) by the source's states, each at its instant: its
+    stage (étape or outcome), amount, probability and close date over the file's other values;
+    a last version, now, brings them to the affaire as imported when the source's history
+    stops short of it. One INSERT for all of them; returns the number of source states kept.
+    """
+    targets = {src: created[src] for src in companions.states if src in created}
     if not targets:
         return 0
-    ids = pa.table({"id": pa.array(list(targets.values()), pa.int64())})
-    cur.register("history_ids", ids)
+    current = _load(cur, list(targets.values()))
+    etapes = {fold(e): e for e in _etape_names(cur)}
+    now = dt.datetime.now()
+    versions: list[tuple[int, dt.datetime, Affaire]] = []
+    kept = 0
+    for src, affaire_id in targets.items():
+        final = current[affaire_id]
+        state: Affaire | None = None
+        for row in companions.states[src]:
+            new = _source_state(mapping, row, state, final, etapes)
+            if new is not None:
+                versions.append((affaire_id, row.when, new))
+                kept += 1
+                state = new
+        if state is None or history.changes(state, final):
+            versions.append((affaire_id, now, final))
+    _replace_versions(cur, actor, versions)
+    return kept
+
+
+def _source_state(
+    mapping: Mapping,
+    row: SourceState,
+    previous: Affaire | None,
+    final: Affaire,
+    etapes: dict[str, str],
+) -> Affaire | None:
+    """The affaire as one source history row leaves it; None for a stage we cannot place."""
+    mapped = mapping.value_for("etape", row.stage)
+    outcome = _OUTCOMES.get(fold(mapped))
+    etape = etapes.get(fold(mapped))
+    if outcome is None and etape is None:
+        return None
+    base = previous or final
+    state = replace(
+        final,
+        statut=outcome or Statut.EN_COURS.value,
+        etape=etape or base.etape or final.etape,
+        ca_potentiel=row.amount if row.amount is not None else base.ca_potentiel,
+        reussite=row.probability if row.probability is not None else base.reussite,
+        date_fin=row.close_date or base.date_fin,
+    )
+    if outcome is None:
+        return replace(
+            state, code_cloture=None, date_signature=None, total_ht=None, date_cloture=None
+        )
+    if outcome == final.statut:
+        return state
+    day = row.when.date()
+    won = outcome == Statut.GAGNEE.value
+    return replace(
+        state,
+        date_cloture=day,
+        date_signature=day if won else None,
+        total_ht=(state.ca_potentiel or Decimal(0)) if won else None,
+        code_cloture=None if won else (final.code_cloture or CODE_NON_RENSEIGNE),
+    )
+
+
+def _replace_versions(
+    cur: Connection, actor: Actor, versions: list[tuple[int, dt.datetime, Affaire]]
+) -> None:
+    """Write these versions (numbered 1, 2... per affaire, in order) in place of the affaires'
+    own, and set each affaire's version to its last one's number."""
+    numbers: dict[int, int] = {}
+    numbered = []
+    for affaire_id, when, state in versions:
+        numbers[affaire_id] = numbers.get(affaire_id, 0) + 1
+        numbered.append((affaire_id, numbers[affaire_id], when, state))
+    columns: dict[str, pa.Array] = {
+        "affaire_id": pa.array([v[0] for v in numbered], pa.int64()),
+        "version": pa.array([v[1] for v in numbered], pa.int32()),
+        "valid_from": pa.array([v[2] for v in numbered], pa.timestamp("us")),
+        "written_by": pa.array([actor.id for _ in numbered], pa.int64()),
+    }
+    for name in AFFAIRE_FIELDS:
+        kind = ARROW_TYPES.get(name, pa.string())
+        columns[name] = pa.array([getattr(v[3], name) for v in numbered], kind)
+    cur.register("source_versions", pa.table(columns))
     try:
-        current = {
-            int(i): (str(s), str(e))
-            for i, s, e in cur.execute(
-                """
-                SELECT a.id, a.statut, a.etape
-                FROM affaire AS a
-                JOIN history_ids AS h ON h.id = a.id
-                """
-            ).fetchall()
-        }
         cur.execute(
             """
-            DELETE FROM affaire_historique
-            WHERE affaire_id IN (SELECT id FROM history_ids)
-              AND champ IN ('statut', 'etape')
+            DELETE FROM affaire_version
+            WHERE affaire_id IN (SELECT affaire_id FROM source_versions)
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO affaire_version BY NAME
+            SELECT *
+            FROM source_versions
+            """
+        )
+        cur.execute(
+            """
+            UPDATE affaire
+            SET version = n.version
+            FROM (
+                SELECT affaire_id, max(version) AS version
+                FROM source_versions
+                GROUP BY affaire_id
+            ) AS n
+            WHERE affaire.id = n.affaire_id
             """
         )
     finally:
-        cur.unregister("history_ids")
-    etapes = {fold(e): e for e in _etape_names(cur)}
-    written = 0
-    now = dt.datetime.now()
-    for src, affaire_id in targets.items():
-        statut_now, etape_now = current[affaire_id]
-        state: tuple[str | None, str | None] = (None, None)
-        for when, stage in companions.history[src]:
-            new = _state(mapping.value_for("etape", stage), state, etapes, etape_now)
-            if new is not None:
-                written += _record_state(cur, affaire_id, actor.id, when, state, new)
-                state = new
-        written += _record_state(cur, affaire_id, actor.id, now, state, (statut_now, etape_now))
-    return written
+        cur.unregister("source_versions")
 
 
 def _etape_names(cur: Connection) -> list[str]:
@@ -257,34 +356,3 @@ def _etape_names(cur: Connection) -> list[str]:
             """
         ).fetchall()
     ]
-
-
-def _state(
-    mapped: str,
-    previous: tuple[str | None, str | None],
-    etapes: dict[str, str],
-    etape_now: str,
-) -> tuple[str, str] | None:
-    outcome = _OUTCOMES.get(fold(mapped))
-    if outcome is not None:
-        return outcome, previous[1] or etape_now
-    if fold(mapped) in etapes:
-        return Statut.EN_COURS.value, etapes[fold(mapped)]
-    return None
-
-
-def _record_state(
-    cur: Connection,
-    affaire_id: int,
-    actor_id: int,
-    when: dt.datetime,
-    before: tuple[str | None, str | None],
-    after: tuple[str, str],
-) -> int:
-    pairs: list[tuple[str, str | None, str | None]] = [
-        ("statut", before[0], after[0]),
-        ("etape", before[1], after[1]),
-    ]
-    rows = [(champ, old, new) for champ, old, new in pairs if old != new]
-    history.record(cur, affaire_id, actor_id, when, rows)
-    return len(rows)

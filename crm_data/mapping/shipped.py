@@ -1,9 +1,10 @@
 """The shipped mappings (maven, salesforce) and the companion files read beside an export.
 
 Companions bring what the main file only names: comptes with their secteur (accounts.csv,
-Account.csv), users and their roles (sales_teams.csv), familles (products.csv), stage history
-(OpportunityHistory.csv), list prices (products.csv). They only add to a mapping and to what
-the import creates; a companion missing on a re-import leaves what it had set alone (KEPT_WITHOUT).
+Account.csv), users and their roles (sales_teams.csv), familles and list prices (products.csv),
+the deals' past states (OpportunityHistory.csv: stage, amount, probability, close date). They
+only add to a mapping and to what the import creates; a companion missing on a re-import leaves
+what it had set alone (KEPT_WITHOUT).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from crm_data.files.reader import open_source
 from crm_data.mapping.model import Mapping, convert_date
 from crm_data.mapping.suggest import suggest_values
 from crm_data.model import Role, Statut, TypeAffaire
+from crm_data.money import parse_amount
 from crm_data.text import fold
 
 COMPTE_SANS_NOM = "Compte non renseigné"
@@ -143,6 +146,18 @@ class CompteSource:
     source_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """One row of a source's history (Salesforce's OpportunityHistory): the deal's stage,
+    amount, probability and close date as they stood from that instant on (None: not given)."""
+
+    when: dt.datetime
+    stage: str
+    amount: Decimal | None = None
+    probability: int | None = None
+    close_date: dt.date | None = None
+
+
 @dataclass
 class Companions:
     """What companion files add: comptes, users (nom, role), familles, stage history."""
@@ -151,6 +166,8 @@ class Companions:
     users: list[tuple[str, str]] = field(default_factory=list)
     familles: list[str] = field(default_factory=list)
     history: dict[str, list[tuple[dt.datetime, str]]] = field(default_factory=dict)
+    states: dict[str, list[SourceState]] = field(default_factory=dict)
+    """Source id → its history rows in time order, each a version of the affaire imported."""
     list_prices: dict[str, str] = field(default_factory=dict)
     """Folded famille name → its list price, the CA potentiel of an open deal without amount."""
     files: list[str] = field(default_factory=list)
@@ -235,8 +252,44 @@ def _historique_salesforce(path: Path, found: Companions, mapping: Mapping) -> N
         if when is None or not rec.get("OpportunityId") or not rec.get("StageName"):
             continue
         found.history.setdefault(rec["OpportunityId"], []).append((when, rec["StageName"]))
+        found.states.setdefault(rec["OpportunityId"], []).append(
+            SourceState(
+                when,
+                rec["StageName"],
+                _amount(rec.get("Amount", "")),
+                _probability(rec.get("Probability", "")),
+                _day(rec.get("CloseDate", ""), mapping.format_date),
+            )
+        )
     for events in found.history.values():
         events.sort(key=lambda e: e[0])
+    for states in found.states.values():
+        states.sort(key=lambda e: e.when)
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        amount = parse_amount(text)
+    except ValueError:
+        return None
+    return amount if amount is None or amount >= 0 else None
+
+
+def _probability(text: str) -> int | None:
+    try:
+        rate = round(float(text.strip().rstrip("%").replace(",", ".")))
+    except (ValueError, OverflowError):
+        return None
+    return rate if 0 <= rate <= 100 else None
+
+
+def _day(text: str, format_date: str) -> dt.date | None:
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(convert_date(text, format_date))
+    except ValueError:
+        return None
 
 
 def parse_timestamp(text: str, format_date: str) -> dt.datetime | None:

@@ -1,4 +1,4 @@
-"""The integrity check of a base: orphans, affaires breaking SPEC §1, history out of step.
+"""The integrity check of a base: orphans, affaires breaking SPEC §1, versions out of step.
 
 Read-only and set-based (one query per check), so it runs after a crash or a restore on a base
 of a million affaires. The database constraints come first; this finds what they cannot.
@@ -15,7 +15,7 @@ _ORPHANS = [
     ("action", "action(s) rattachée(s) à une affaire qui n'existe pas"),
     ("document", "document(s) rattaché(s) à une affaire qui n'existe pas"),
     ("projet", "projet(s) rattaché(s) à une affaire qui n'existe pas"),
-    ("affaire_historique", "ligne(s) d'historique d'une affaire qui n'existe pas"),
+    ("affaire_historique", "événement(s) d'historique d'une affaire qui n'existe pas"),
 ]
 
 _AFFAIRE_RULES = [
@@ -55,8 +55,9 @@ def check(con: Connection) -> list[str]:
     Checks: records hanging on a missing affaire (the foreign keys refuse them since schema 3;
     a base copied in by other means could hold some), affaires whose deletion was left
     half-done (marked deleted, not yet purged), affaires breaking the rules of SPEC §1,
-    affaires without a creation history, and fields whose latest history entry differs from the
-    stored value (a save that reached the affaire but not its history, or the reverse).
+    versions of a missing affaire, affaires without a version, and affaires whose latest
+    version differs from the stored row in a field or its number (a save that reached the
+    affaire but not its versions, or the reverse).
     """
     problems: list[str] = []
     with read(con) as cur:
@@ -105,46 +106,72 @@ def check(con: Connection) -> list[str]:
 
 
 def _history_problems(cur: Connection) -> list[str]:
-    missing = _ids(
-        cur,
-        """
-        SELECT a.id
-        FROM affaire AS a
-        WHERE NOT EXISTS (
-            SELECT 1
-            FROM affaire_historique AS h
-            WHERE h.affaire_id = a.id
-              AND h.champ = 'nom'
-              AND h.ancien IS NULL
-        )
-        ORDER BY a.id
-        """,
+    problems = _report(
+        _ids(
+            cur,
+            """
+            SELECT DISTINCT v.affaire_id
+            FROM affaire_version AS v
+            WHERE NOT EXISTS (SELECT 1 FROM affaire AS a WHERE a.id = v.affaire_id)
+            ORDER BY v.affaire_id
+            """,
+        ),
+        "version(s) d'une affaire qui n'existe pas",
+        "affaire n°",
     )
-    problems = _report(missing, "affaire(s) sans historique de création", "affaire n°")
-    # The history keeps ISO dates, plain decimals and ids: DuckDB's own text form of each column.
-    current = " UNION ALL ".join(
-        f"SELECT id, '{name}' AS champ, CAST({name} AS VARCHAR) AS valeur FROM affaire"
-        for name in AFFAIRE_FIELDS
+    problems += _report(
+        _ids(
+            cur,
+            """
+            SELECT a.id
+            FROM affaire AS a
+            WHERE NOT EXISTS (SELECT 1 FROM affaire_version AS v WHERE v.affaire_id = a.id)
+            ORDER BY a.id
+            """,
+        ),
+        "affaire(s) sans version",
+        "affaire n°",
+    )
+    problems += _report(
+        _ids(
+            cur,
+            """
+            SELECT DISTINCT affaire_id
+            FROM affaire_version
+            GROUP BY affaire_id, version
+            HAVING count(*) > 1
+            ORDER BY affaire_id
+            """,
+        ),
+        "affaire(s) ayant deux versions du même numéro",
+        "affaire n°",
+    )
+    # The latest version is the affaire as it stands (an affaire being deleted is left out).
+    fields = ("version", *AFFAIRE_FIELDS)
+    differs = ", ".join(
+        f"CASE WHEN a.{name} IS DISTINCT FROM l.{name} THEN '{name}' END" for name in fields
     )
     for champ, ids in _grouped(
         cur,
         f"""
         WITH latest AS (
-            SELECT affaire_id, champ, nouveau
-            FROM affaire_historique
-            QUALIFY row_number() OVER (PARTITION BY affaire_id, champ ORDER BY id DESC) = 1
-        ),
-        current AS ({current})
-        SELECT c.champ, c.id
-        FROM current AS c
-        LEFT JOIN latest AS l ON l.affaire_id = c.id AND l.champ = c.champ
-        WHERE c.valeur IS DISTINCT FROM l.nouveau
-          AND (l.affaire_id IS NOT NULL OR c.valeur IS NOT NULL)
-        ORDER BY c.champ, c.id
+            SELECT *
+            FROM affaire_version
+            QUALIFY row_number() OVER (PARTITION BY affaire_id ORDER BY version DESC) = 1
+        )
+        SELECT champ, id
+        FROM (
+            SELECT a.id, unnest([{differs}]) AS champ
+            FROM affaire AS a
+            JOIN latest AS l ON l.affaire_id = a.id
+            WHERE a.deleted_at IS NULL
+        )
+        WHERE champ IS NOT NULL
+        ORDER BY champ, id
         """,
     ).items():
         problems += _report(
-            ids, f"affaire(s) dont « {champ} » diffère de son dernier historique", "affaire n°"
+            ids, f"affaire(s) dont « {champ} » diffère de sa dernière version", "affaire n°"
         )
     return problems
 

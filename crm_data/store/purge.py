@@ -14,7 +14,7 @@ import duckdb
 
 from crm_data.model import CrmError
 
-CHILD_TABLES = ("action", "document", "projet", "affaire_historique")
+CHILD_TABLES = ("action", "document", "projet", "affaire_historique", "affaire_version")
 _ATTEMPTS = 3
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 import duckdb
 
+from crm_data.model import AFFAIRE_FIELDS
 from crm_data.store.purge import purge_marked
 
 # DuckDB runs an UPDATE of an indexed column (a foreign key's column is indexed) as a delete
@@ -296,9 +297,142 @@ MIGRATION_3 = [
 # affaire_version is append-only: each write of an affaire adds the affaire's whole state after
 # the write (valid_from: the write's instant; written_by: its author), in the write's own
 # transaction. It is the one record of the past: the Historique is derived from consecutive
-# versions, and A8 and A10–A13 read it. A deleted affaire's versions go with it.
+# versions, and A8 and A10–A13 read it. A deleted affaire's versions go with it. Existing field
+# history folds into versions (_FOLD); affaire_historique keeps the child events (documents,
+# actions, projets added or removed). No unique key on (affaire_id, version): two saves of one
+# affaire at once already clash on its row, and a key there turned that clash into a constraint
+# error raised before it (the integrity check looks for duplicates instead).
 # objectif: a target of CA signé for one commercial and one month (mois = the month's first
 # day); objectif_historique keeps every change of it (who, when, from what to what).
+_TYPES = {
+    **dict.fromkeys(("date_debut", "date_fin", "date_signature", "date_cloture"), "DATE"),
+    **dict.fromkeys(("ca_potentiel", "ca_attendu", "total_ht"), "DECIMAL(14, 2)"),
+    **dict.fromkeys(("compte_id", "contact_id", "gestion_par"), "BIGINT"),
+    "reussite": "INTEGER",
+}
+_REQUIRED = ("nom", "date_debut", "compte_id", "gestion_par", "statut", "etape", "type")
+_FIELD_LIST = ", ".join(f"'{f}'" for f in AFFAIRE_FIELDS)
+
+
+def _encoded(column: str) -> str:
+    """A history value as a marker that is never NULL: '' for an empty value, '=' + the text
+    otherwise; NULL then means "not written here" to last_value(... IGNORE NULLS)."""
+    return f"CASE WHEN {column} IS NULL THEN '' ELSE '=' || {column} END"
+
+
+def _decoded(name: str, marker: str) -> str:
+    """The field's value from a marker of _encoded, typed as its column; a value the type
+    refuses falls back to the affaire's current one where the column is required."""
+    value = f"TRY_CAST(substr({marker}, 2) AS {_TYPES.get(name, 'VARCHAR')})"
+    value = f"CASE WHEN {marker} = '' THEN NULL ELSE {value} END"
+    return f"coalesce({value}, a.{name})" if name in _REQUIRED else value
+
+
+# The fold of the field history (schema 3) into versions. Each instant of an affaire's history
+# is one write, so one version: each field as last written at or before that instant; before
+# a field's first change, the value that change started from; a field never changed keeps its
+# current value. The latest instant's version is the current row itself. Versions are numbered
+# so that the latest one carries affaire.version (which grows to the count of versions when an
+# import wrote more instants than saves). An affaire without history gets one version, its
+# current state at its creation. Then affaire_historique keeps only the child events.
+_FOLD = [
+    f"""
+    CREATE TEMP TABLE fold_write AS
+    SELECT h.affaire_id,
+           h.changed_at,
+           max(h.changed_by) AS changed_by,
+           {
+        ", ".join(
+            f"arg_max({_encoded('h.nouveau')}, h.id) FILTER (WHERE h.champ = '{f}') AS {f}"
+            for f in AFFAIRE_FIELDS
+        )
+    }
+    FROM affaire_historique AS h
+    WHERE h.champ IN ({_FIELD_LIST})
+      AND h.affaire_id IN (SELECT id FROM affaire)
+    GROUP BY h.affaire_id, h.changed_at
+    """,
+    f"""
+    CREATE TEMP TABLE fold_first AS
+    SELECT h.affaire_id,
+           {
+        ", ".join(
+            f"arg_min({_encoded('h.ancien')}, (h.changed_at, h.id)) "
+            f"FILTER (WHERE h.champ = '{f}') AS {f}"
+            for f in AFFAIRE_FIELDS
+        )
+    }
+    FROM affaire_historique AS h
+    WHERE h.champ IN ({_FIELD_LIST})
+    GROUP BY h.affaire_id
+    """,
+    f"""
+    CREATE TEMP TABLE fold_state AS
+    SELECT w.affaire_id,
+           w.changed_at,
+           w.changed_by,
+           row_number() OVER ordre AS n,
+           count(*) OVER (PARTITION BY w.affaire_id) AS total,
+           {
+        ", ".join(
+            f"coalesce(last_value(w.{f} IGNORE NULLS) OVER ordre, ff.{f}) AS {f}"
+            for f in AFFAIRE_FIELDS
+        )
+    }
+    FROM fold_write AS w
+    JOIN fold_first AS ff ON ff.affaire_id = w.affaire_id
+    WINDOW ordre AS (
+        PARTITION BY w.affaire_id
+        ORDER BY w.changed_at
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+    """,
+    f"""
+    INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
+                                 {", ".join(AFFAIRE_FIELDS)})
+    SELECT s.affaire_id,
+           s.n + greatest(a.version - s.total, 0),
+           s.changed_at,
+           s.changed_by,
+           {
+        ", ".join(
+            f"CASE WHEN s.n = s.total THEN a.{f} "
+            f"ELSE coalesce({_decoded(f, 's.' + f)}, "
+            f"CASE WHEN s.{f} IS NULL THEN a.{f} END) END"
+            for f in AFFAIRE_FIELDS
+        )
+    }
+    FROM fold_state AS s
+    JOIN affaire AS a ON a.id = s.affaire_id
+    """,
+    f"""
+    INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
+                                 {", ".join(AFFAIRE_FIELDS)})
+    SELECT a.id, a.version, a.created_at, a.created_by,
+           {", ".join(f"a.{f}" for f in AFFAIRE_FIELDS)}
+    FROM affaire AS a
+    WHERE a.id NOT IN (SELECT affaire_id FROM fold_write)
+    """,
+    """
+    UPDATE affaire
+    SET version = t.total
+    FROM (
+        SELECT affaire_id, max(total) AS total
+        FROM fold_state
+        GROUP BY affaire_id
+    ) AS t
+    WHERE affaire.id = t.affaire_id
+      AND affaire.version < t.total
+    """,
+    f"""
+    DELETE FROM affaire_historique
+    WHERE champ IN ({_FIELD_LIST})
+    """,
+    "DROP TABLE fold_write",
+    "DROP TABLE fold_first",
+    "DROP TABLE fold_state",
+]
+
 MIGRATION_4 = [
     """
     CREATE TABLE affaire_version (
@@ -326,6 +460,7 @@ MIGRATION_4 = [
         date_cloture DATE
     )
     """,
+    *_FOLD,
     "ALTER TABLE etape ADD COLUMN jours_sans_activite INTEGER",
     """
     UPDATE etape
