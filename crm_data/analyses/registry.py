@@ -27,6 +27,7 @@ from crm_data.analyses.timeline import (
     forecast_reliability,
     movement_affaires,
     movements,
+    open_ids_at,
     slipping,
 )
 from crm_data.analyses.ventes import (
@@ -91,6 +92,7 @@ __all__ = [
     "movement_affaires",
     "movements",
     "objective",
+    "open_ids_at",
     "pipe_by_etape",
     "results_by_type",
     "sales_summary",

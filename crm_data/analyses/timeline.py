@@ -18,8 +18,10 @@ from crm_data.analyses.common import (
     query,
     ratio,
     scope,
+    source,
     states_at,
 )
+from crm_data.analyses.pipe import EN_RETARD, SANS_DATE
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor, CrmError
 from crm_data.store.db import Connection
@@ -335,3 +337,47 @@ def slipping(
     for column in ("date_fin", "premiere_date_fin"):
         frame[column] = pd.to_datetime(frame[column])
     return frame.reset_index(drop=True)
+
+
+def open_ids_at(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    *,
+    etape: str | None = None,
+    mois: str | None = None,
+    user_id: int | None = None,
+) -> list[int]:
+    """The ids of the affaires behind a figure of the pipe on filters.le (A10's drill-down; the
+    live pipe without le): open at the end of that day, in that étape, that A2 month (AAAA-MM,
+    EN_RETARD or SANS_DATE, as forecast names them) or managed by that user when given."""
+    month = (
+        "TRUE"
+        if mois is None
+        else """CASE
+                   WHEN a.date_fin IS NULL THEN $sans_date
+                   WHEN a.date_fin < $today THEN $en_retard
+                   ELSE strftime(a.date_fin, '%Y-%m')
+               END = $mois"""
+    )
+    sql = f"""
+        SELECT a.id
+        FROM {source(filters)} AS a
+        WHERE a.statut = 'En cours'
+          AND {scope(actor, filters)}
+          AND ($etape IS NULL OR a.etape = $etape)
+          AND (CAST($user_id AS BIGINT) IS NULL OR a.gestion_par = $user_id)
+          AND {month}
+        ORDER BY a.id
+    """
+    values = params(
+        actor,
+        filters,
+        etape=etape,
+        user_id=user_id,
+        mois=mois,
+        today=filters.le or filters.day(),
+        sans_date=SANS_DATE,
+        en_retard=EN_RETARD,
+    )
+    return [int(i) for i in query(con, sql, values)["id"]]
