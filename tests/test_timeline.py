@@ -22,6 +22,7 @@ from crm_data.analyses.registry import (
     movements,
     pipe_by_etape,
     slipping,
+    velocity,
 )
 from crm_data.model import Actor, CrmError
 from crm_data.store.db import Connection
@@ -308,3 +309,17 @@ def test_quality_counts_dates_fin_pushed_three_times_and_drills_to_them() -> Non
     assert figures["date_fin_repoussee_3_fois"] == 1
     target = drill.quality_check(Filters(), "date_fin_repoussee_3_fois")
     assert affaire_ids(con, admin, target) == [often]
+
+
+def test_velocity_multiplies_its_four_levers(scenario: Scenario) -> None:
+    con, admin, _ = scenario
+    frame = velocity(con, admin, Filters(du=D("2026-04-01"), au=D("2026-04-30")))
+    # 9 open on 30/04 × 1 won of 2 closed × 1 900 € ÷ 44 days (02/03 → 15/04).
+    assert rows(frame) == [(9, 0.5, 1900.0, 44.0, 194.32)]
+
+
+def test_velocity_is_empty_without_a_won_affaire(scenario: Scenario) -> None:
+    con, admin, _ = scenario
+    frame = velocity(con, admin, Filters(du=D("2026-03-01"), au=D("2026-03-31")))
+    assert frame.loc[0, "affaires_ouvertes"] == 10
+    assert pd.isna(frame.loc[0, "velocite"])

@@ -101,3 +101,12 @@ def test_reliability_and_slipping_tabs_run(history: dict[str, int]) -> None:
     assert not at.exception
     table = _table(at, "reports")
     assert table[["id", "reports"]].values.tolist() == [[history["slipping"], 2]]
+
+
+def test_ventes_shows_the_sales_velocity(history: dict[str, int]) -> None:
+    at = open_page("app_pages/ventes.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (
+        metrics["Vélocité des ventes"].endswith("€ / jour") or metrics["Vélocité des ventes"] == "—"
+    )
+    assert any(c.value.startswith("Leviers : ") for c in at.caption)

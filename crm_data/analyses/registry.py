@@ -39,6 +39,7 @@ from crm_data.analyses.ventes import (
     objective,
     results_by_type,
     sales_summary,
+    velocity,
 )
 from crm_data.filters import Filters
 from crm_data.model import Actor
@@ -101,4 +102,5 @@ __all__ = [
     "slipping",
     "stuck_affaires",
     "user_labels",
+    "velocity",
 ]

@@ -20,6 +20,7 @@ from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_ui import formatting, session
 from crm_ui.analysis import charts
+from crm_ui.analysis.period import Period
 from crm_ui.navigation import open_affaires_list
 
 CATEGORY_LABELS = {
@@ -77,6 +78,8 @@ def _cached(name: str, state: str, actor: Actor, filters: Filters, extra: Any) -
         return analyses.movements(con, actor, filters, *extra)
     if name == "mouvements-affaires":
         return analyses.movement_affaires(con, actor, filters, *extra)
+    if name == "velocite":
+        return analyses.velocity(con, actor, filters)
     if name == "fiabilite":
         return analyses.forecast_reliability(con, actor, filters, by=extra)
     return analyses.slipping(con, actor, filters, limit=extra)
@@ -334,3 +337,40 @@ def history_sections(con: object, actor: Actor, filters: Filters) -> None:
     if slipping.open:
         with slipping:
             slipping_section(actor, filters)
+
+
+def _per_day(value: float) -> str:
+    return "—" if value != value else f"{formatting.euro(value)} / jour"
+
+
+def velocity_headline(actor: Actor, filters: Filters, period: Period) -> None:
+    """Vélocité (SPEC §3) over the period beside the previous period and a year earlier, with
+    its four levers: affaires ouvertes × taux de réussite × panier moyen ÷ cycle moyen."""
+    rows = [
+        _run("velocite", actor, replace(filters, du=du, au=au)).iloc[0]
+        for du, au in ((period.du, period.au), period.previous, period.year_before)
+    ]
+    now, before, year = rows
+    value, previous = float(now["velocite"]), float(before["velocite"])
+    delta = None
+    if value == value and previous == previous and previous != 0:
+        delta = formatting.percent((value - previous) / previous)
+    c1, c2 = st.columns([1, 3])
+    c1.metric(
+        "Vélocité des ventes",
+        _per_day(value),
+        delta=delta,
+        help="Affaires ouvertes en fin de période × taux de réussite × panier moyen ÷ cycle "
+        "moyen. Comparée à la période précédente.",
+    )
+    c1.caption(
+        f"Précédente : {_per_day(previous)}  \nUn an plus tôt : {_per_day(float(year['velocite']))}"
+    )
+    levers = [
+        f"{formatting.number(int(now['affaires_ouvertes']))} affaires ouvertes",
+        f"{formatting.percent(now['taux_reussite']) or '—'} de réussite",
+        f"{formatting.euro(now['panier_moyen'], 0) or '—'} de panier moyen",
+    ]
+    cycle = now["cycle_moyen_jours"]
+    days = "—" if cycle != cycle else f"{formatting.number(cycle, 1)} j"
+    c2.caption(f"Leviers : {' × '.join(levers)} ÷ {days} de cycle moyen")
