@@ -33,17 +33,16 @@ def states_at(instant: str) -> str:
     its latest version written strictly before that instant. An affaire without such a version
     did not exist then and has no row; a deleted affaire has no versions."""
     columns = ", ".join(f"v.{c.strip()}" for c in STATE_COLUMNS.split(","))
+    # Hard-deleted affaires have no versions (the foreign key); those being deleted are few:
+    # leaving them out by an anti-join on that small set spares a join over every state.
     return f"""(
-        SELECT v.affaire_id AS id, f.deleted_at, {columns}
-        FROM (
-            SELECT *
-            FROM affaire_version
-            WHERE valid_from < ${instant}
-            QUALIFY row_number() OVER (
-                PARTITION BY affaire_id ORDER BY valid_from DESC, version DESC
-            ) = 1
-        ) AS v
-        JOIN affaire AS f ON f.id = v.affaire_id
+        SELECT v.affaire_id AS id, CAST(NULL AS TIMESTAMP) AS deleted_at, {columns}
+        FROM affaire_version AS v
+        WHERE v.valid_from < ${instant}
+          AND v.affaire_id NOT IN (SELECT id FROM affaire WHERE deleted_at IS NOT NULL)
+        QUALIFY row_number() OVER (
+            PARTITION BY v.affaire_id ORDER BY v.valid_from DESC, v.version DESC
+        ) = 1
     )"""
 
 
