@@ -122,11 +122,14 @@ class Filters:
 
     def describe_analysis(self) -> dict[str, str]:
         """An analysis's filters in French, for the sheet that records them beside an export:
-        the period, then the type, famille and étape lists ("Tous"/"Toutes" when empty)."""
+        the period, the « Pipe au » day when one is set, then the type, famille and étape lists
+        ("Tous"/"Toutes" when empty)."""
         du, au = self.period()
+        day = {} if self.le is None else {"Pipe au": self.le.strftime("%d/%m/%Y")}
         return {
             "Période du": du.strftime("%d/%m/%Y"),
             "Période au": au.strftime("%d/%m/%Y"),
+            **day,
             "Type": ", ".join(self.types) or "Tous",
             "Famille d'article": ", ".join(self.familles) or "Toutes",
             "Etape": ", ".join(self.etapes) or "Toutes",

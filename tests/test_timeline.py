@@ -323,3 +323,8 @@ def test_velocity_is_empty_without_a_won_affaire(scenario: Scenario) -> None:
     frame = velocity(con, admin, Filters(du=D("2026-03-01"), au=D("2026-03-31")))
     assert frame.loc[0, "affaires_ouvertes"] == 10
     assert pd.isna(frame.loc[0, "velocite"])
+
+
+def test_an_export_records_the_day_of_the_pipe() -> None:
+    assert Filters(le=D1).describe_analysis()["Pipe au"] == "31/03/2026"
+    assert "Pipe au" not in Filters().describe_analysis()
