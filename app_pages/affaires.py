@@ -48,6 +48,8 @@ _HIDDEN_FILTERS = (
     "sans_ca_potentiel",
     "sans_code_cloture",
     "sans_action_depuis_jours",
+    "affaire_ids",
+    "reports_min",
 )
 
 con = session.connection()

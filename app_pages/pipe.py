@@ -8,11 +8,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm_data.analyses import drill
 from crm_data.filters import Filters
 from crm_ui import formatting, session
 from crm_ui.access import Area, require
-from crm_ui.analysis import cached, charts, objectifs_view
+from crm_ui.analysis import cached, charts, objectifs_view, timeline_view
 from crm_ui.analysis import widgets as ui
 from crm_ui.analysis.period import picker
 from crm_ui.navigation import open_affaires_list
@@ -30,6 +29,7 @@ st.caption(
 with st.container(border=True):
     gestion, types, familles = ui.affaire_filters(con, actor, "pipe")
     period = picker("pipe")
+    day = timeline_view.pipe_day("pipe_le")
 filters = Filters(
     du=period.du,
     au=period.au,
@@ -37,8 +37,11 @@ filters = Filters(
     types=types,
     familles=familles,
     today=dt.date.today(),
+    le=day,
 )
 state = cached.state()
+if day is not None:
+    st.info(f"Pipe tel qu'il était le {formatting.date_fr(day)} au soir.")
 
 pipe = cached.analysis("pipe", state, actor, filters)
 totals = pipe[["nombre", "ca_potentiel", "ca_pondere", "ca_attendu"]].sum()
@@ -53,7 +56,7 @@ ui.chart(
     charts.pipe_chart(pipe, "CA potentiel et CA pondéré des affaires en cours, par étape"),
     "pipe_chart",
     "Aucune affaire en cours : le pipe est vide.",
-    lambda etape, _: drill.open_at_etape(filters, etape),
+    lambda etape, _: timeline_view.open_drill(con, actor, filters, etape=etape),
 )
 total_row = pd.DataFrame([{"etape": "Total", **totals.to_dict()}])
 ui.table(pd.concat([pipe, total_row], ignore_index=True), "pipe_table", "pipe-par-etape")
@@ -66,7 +69,7 @@ ui.chart(
     ),
     "prevision_chart",
     "Aucune affaire en cours : rien à prévoir.",
-    lambda mois, _: drill.forecast_bucket(filters, mois),
+    lambda mois, _: timeline_view.open_drill(con, actor, filters, mois=mois),
 )
 ui.table(forecast, "prevision_table", "prevision")
 
@@ -86,7 +89,13 @@ else:
     st.caption("Sélectionnez une ligne pour voir les affaires en cours de ce commercial.")
     selected = getattr(getattr(event, "selection", None), "rows", [])
     if selected and selected[0] < len(commercial_ids):
-        open_affaires_list(drill.open_of_user(filters, int(commercial_ids[selected[0]])))
+        user_id = int(commercial_ids[selected[0]])
+        target = timeline_view.open_drill(con, actor, filters, user_id=user_id)
+        if target is not None:
+            open_affaires_list(target)
+
+st.subheader("Le pipe dans le temps")
+timeline_view.history_sections(con, actor, filters)
 
 st.subheader("Couverture des objectifs")
 objectifs_view.coverage_block(state, actor, filters)

@@ -13,7 +13,7 @@ from crm_data.analyses.registry import BREAKDOWNS, QUALITY_CHECKS, STUCK_DAYS, a
 from crm_data.filters import Filters
 from crm_ui import formatting, session
 from crm_ui.access import Area, require
-from crm_ui.analysis import cached, charts, objectifs_view
+from crm_ui.analysis import cached, charts, objectifs_view, timeline_view
 from crm_ui.analysis import widgets as ui
 from crm_ui.analysis.period import picker
 from crm_ui.analysis.sales_headline import headline
@@ -40,6 +40,7 @@ when = period.label()
 st.caption(f"Affaires clôturées {when}.")
 
 headline(state, actor, filters, period)
+timeline_view.velocity_headline(actor, filters, period)
 TABS = ["Résultats par type", "Pertes", "CA signé", "Conversion", "Qualité des données"]
 # Only the open tab's analyses run: A8 reads the whole history and is the slowest of all.
 tab_results, tab_losses, tab_monthly, tab_conversion, tab_quality = st.tabs(

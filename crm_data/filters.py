@@ -15,7 +15,21 @@ from crm_data.model import Actor
 from crm_data.store.sql import CLOSING_DATE, VISIBLE, visibility
 from crm_data.text import storable
 
-_LISTS = ("statuts", "etapes", "types", "gestion_par", "familles", "codes_cloture")
+_LISTS = ("statuts", "etapes", "types", "gestion_par", "familles", "codes_cloture", "affaire_ids")
+
+REPORTS_BY_AFFAIRE = """(
+    SELECT affaire_id, count(*) FILTER (WHERE later) AS reports
+    FROM (
+        SELECT affaire_id,
+               date_fin > lag(date_fin) OVER (PARTITION BY affaire_id ORDER BY valid_from, version)
+                   AS later
+        FROM affaire_version
+    )
+    GROUP BY affaire_id
+)"""
+"""SPEC §3 A13: each affaire's `reports`, how many of its versions moved date_fin to a later date
+than the version before (columns affaire_id, reports; affaires without versions have no row).
+Join it as a table, e.g. to sort the list by reports (coalesce(r.reports, 0))."""
 
 
 @dataclass
@@ -52,9 +66,15 @@ class Filters:
     sans_code_cloture: bool = False
     sans_action_depuis_jours: int | None = None
     """Only affaires without any action dated within that many days."""
+    affaire_ids: list[int] = field(default_factory=list)
+    """Only these affaires (a drill-down into the affaires behind a movement of the pipe)."""
+    reports_min: int | None = None
+    """Only affaires whose date fin was pushed later at least that many times (A13)."""
     du: dt.date | None = None
     au: dt.date | None = None
     today: dt.date | None = None
+    le: dt.date | None = None
+    """The day the pipe's analyses are computed as on (A10), from the versions; None: now."""
 
     def __post_init__(self) -> None:
         for name in _LISTS:
@@ -65,7 +85,7 @@ class Filters:
 
     def affaires_only(self) -> Filters:
         """These filters without the analyses' period and day: what selects affaires."""
-        return replace(self, du=None, au=None, today=None)
+        return replace(self, du=None, au=None, today=None, le=None)
 
     def day(self) -> dt.date:
         """The day the analyses take as today."""
@@ -90,6 +110,8 @@ class Filters:
                 continue
             if name == "gestion_par":
                 out[label] = ", ".join(names.get(int(v), f"n° {v}") for v in value)
+            elif name == "affaire_ids":
+                out[label] = f"{len(value)} affaire{'s' if len(value) > 1 else ''}"
             elif isinstance(value, list):
                 out[label] = ", ".join(str(v) for v in value)
             elif isinstance(value, dt.date):
@@ -100,11 +122,14 @@ class Filters:
 
     def describe_analysis(self) -> dict[str, str]:
         """An analysis's filters in French, for the sheet that records them beside an export:
-        the period, then the type, famille and étape lists ("Tous"/"Toutes" when empty)."""
+        the period, the « Pipe au » day when one is set, then the type, famille and étape lists
+        ("Tous"/"Toutes" when empty)."""
         du, au = self.period()
+        day = {} if self.le is None else {"Pipe au": self.le.strftime("%d/%m/%Y")}
         return {
             "Période du": du.strftime("%d/%m/%Y"),
             "Période au": au.strftime("%d/%m/%Y"),
+            **day,
             "Type": ", ".join(self.types) or "Tous",
             "Famille d'article": ", ".join(self.familles) or "Toutes",
             "Etape": ", ".join(self.etapes) or "Toutes",
@@ -132,6 +157,8 @@ LABELS = {
     "sans_ca_potentiel": "Sans CA potentiel",
     "sans_code_cloture": "Sans code clôture",
     "sans_action_depuis_jours": "Sans action depuis (jours)",
+    "affaire_ids": "Affaires choisies",
+    "reports_min": "Date fin repoussée au moins (fois)",
 }
 """Each filter that selects affaires → its French label, as the banners and export sheets show
 it (the analyses' du, au and today are not such filters)."""
@@ -205,4 +232,12 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
             "AND x.date_action >= current_date - CAST($jours AS INTEGER))"
         )
         params["jours"] = filters.sans_action_depuis_jours
+    if filters.affaire_ids:
+        where.append("list_contains($affaire_ids, a.id)")
+        params["affaire_ids"] = [int(i) for i in filters.affaire_ids]
+    if filters.reports_min is not None:
+        where.append(
+            f"a.id IN (SELECT affaire_id FROM {REPORTS_BY_AFFAIRE} WHERE reports >= $reports_min)"
+        )
+        params["reports_min"] = filters.reports_min
     return where, params

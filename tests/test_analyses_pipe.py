@@ -172,7 +172,7 @@ def test_data_quality_counts_each_problem_of_open_affaires() -> None:
     new_affaire(con, statut="Perdue", code_cloture="Prix", date_fin=D("2026-02-01"))
     frame = data_quality(con, manager, YEAR_2026)
     assert frame["controle"].tolist() == list(QUALITY_CHECKS.values())
-    assert frame["nombre"].tolist() == [1, 1, 1, 1, 0]
+    assert frame["nombre"].tolist() == [1, 1, 1, 1, 0, 0]
     assert data_quality(con, admin, Filters(types=("Récurrent",)))["nombre"].sum() == 0
 
 

@@ -81,7 +81,7 @@ def test_every_ventes_tab_runs_on_empty_and_filled_bases(
     assert not at.exception
     columns = {str(d.value.columns[0]) for d in at.dataframe}
     if tab == "Qualité des données":
-        assert len([b for b in at.button if b.key and b.key.startswith("qualite_")]) == 5
+        assert len([b for b in at.button if b.key and b.key.startswith("qualite_")]) == 6
     elif tab == "Pertes" and not filled_base:
         assert any("Aucune affaire perdue" in i.value for i in at.info)
     else:

@@ -59,6 +59,8 @@ def test_csv_output_equals_the_analysis(
     con.close()
     printed = pd.read_csv(io.StringIO(out), keep_default_na=False, na_values=[""])
     assert list(printed.columns) == list(expected.columns)
+    for column in expected.select_dtypes("datetime").columns:
+        printed[column] = pd.to_datetime(printed[column]).astype(expected[column].dtype)
     pd.testing.assert_frame_equal(printed, expected, check_dtype=False, check_exact=False)
 
 

@@ -19,6 +19,44 @@ IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
 """A closed affaire whose closing date lies in [du, au], both bounds included."""
 
 
+STATE_COLUMNS = (
+    "nom, date_debut, date_fin, compte_id, contact_id, gestion_par, statut, etape, type,"
+    " famille_article, ca_potentiel, reussite, ca_attendu, code_cloture, date_signature,"
+    " total_ht, date_cloture"
+)
+"""The columns of an affaire's state that affaire_version keeps, as the affaire spells them."""
+
+
+def states_at(instant: str) -> str:
+    """SPEC §3 A10: each affaire's state at the bound timestamp $instant, as a table with the
+    affaire's columns (id, deleted_at and STATE_COLUMNS), to alias `a` so that scope applies:
+    its latest version written strictly before that instant. An affaire without such a version
+    did not exist then and has no row; a deleted affaire has no versions."""
+    columns = ", ".join(f"v.{c.strip()}" for c in STATE_COLUMNS.split(","))
+    # Hard-deleted affaires have no versions (the foreign key); those being deleted are few:
+    # leaving them out by an anti-join on that small set spares a join over every state.
+    return f"""(
+        SELECT v.affaire_id AS id, CAST(NULL AS TIMESTAMP) AS deleted_at, {columns}
+        FROM affaire_version AS v
+        WHERE v.valid_from < ${instant}
+          AND v.affaire_id NOT IN (SELECT id FROM affaire WHERE deleted_at IS NOT NULL)
+        QUALIFY row_number() OVER (
+            PARTITION BY v.affaire_id ORDER BY v.valid_from DESC, v.version DESC
+        ) = 1
+    )"""
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The instant a day's state is read at: the next day at 00:00 (written before it counts)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+
+
+def source(filters: Filters) -> str:
+    """The affaires an analysis of the pipe reads (to alias `a`): the live table, or with
+    filters.le their states at the end of that day (A10; bind params' etat_fin)."""
+    return "affaire" if filters.le is None else states_at("etat_fin")
+
+
 def scope(actor: Actor, filters: Filters) -> str:
     """The condition on the affaires (alias `a`) the actor may see that match filters, the
     period aside (filters.conditions, the list's own); bind it with params."""
@@ -45,6 +83,7 @@ def params(actor: Actor, filters: Filters, **more: object) -> dict[str, object]:
         **conditions(filters, actor)[1],
         "du": du,
         "au": au,
+        **({"etat_fin": end_of_day(filters.le)} if filters.le is not None else {}),
         **more,
     }
 
@@ -107,6 +146,8 @@ def base_state(con: Connection) -> tuple[object, ...]:
                 (SELECT max(updated_at) FROM affaire),
                 (SELECT count(*) FROM affaire_historique),
                 (SELECT max(id) FROM affaire_historique),
+                (SELECT count(*) FROM affaire_version),
+                (SELECT max(valid_from) FROM affaire_version),
                 (SELECT count(*) FROM action),
                 (SELECT max(updated_at) FROM action),
                 (SELECT sum(version) FROM action),

@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 from dataclasses import replace
 
-from crm_data.analyses.pipe import EN_RETARD, SANS_DATE, STALE_DAYS
+from crm_data.analyses.pipe import EN_RETARD, SANS_DATE, SLIPPED_TIMES, STALE_DAYS
 from crm_data.filters import Filters
 from crm_data.model import Statut
 
@@ -120,6 +120,15 @@ def quality_check(filters: Filters, check: str) -> Filters:
         return replace(start, sans_action_depuis_jours=STALE_DAYS)
     if check == "sans_ca_potentiel":
         return replace(start, sans_ca_potentiel=True)
+    if check == "date_fin_repoussee_3_fois":
+        return replace(start, reports_min=SLIPPED_TIMES)
     if check == "perdue_sans_code":
         return replace(start, statuts=[Statut.PERDUE.value], sans_code_cloture=True)
     raise ValueError(f"unknown check {check!r}")
+
+
+def affaires(ids: list[int]) -> Filters | None:
+    """A10, A11: exactly these affaires (those behind a bar of a past pipe or of a movement),
+    whatever their state today, no other condition but who may see them; None when there are
+    none (nothing to open)."""
+    return Filters(affaire_ids=sorted(int(i) for i in ids)) if ids else None

@@ -9,8 +9,16 @@ import datetime as dt
 
 import pandas as pd
 
-from crm_data.analyses.common import IN_PERIOD, params, query, ratio, scope, unfiltered
-from crm_data.filters import Filters
+from crm_data.analyses.common import (
+    IN_PERIOD,
+    params,
+    query,
+    ratio,
+    scope,
+    source,
+    unfiltered,
+)
+from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
 from crm_data.store.sql import USER_LABELS, weighted_sum
@@ -18,6 +26,8 @@ from crm_data.store.sql import USER_LABELS, weighted_sum
 EN_RETARD = "En retard"
 SANS_DATE = "Sans date"
 STALE_DAYS = 30
+SLIPPED_TIMES = 3
+"""A9: an open affaire whose date fin was pushed later this many times or more stands out."""
 
 
 def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
@@ -33,7 +43,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
                    sum(a.ca_potentiel) AS ca_potentiel,
                    {weighted_sum()} AS ca_pondere,
                    sum(a.ca_attendu) AS ca_attendu
-            FROM affaire AS a
+            FROM {source(filters)} AS a
             WHERE a.statut = 'En cours'
               AND {scope(actor, filters)}
             GROUP BY a.etape
@@ -71,12 +81,13 @@ def forecast(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                round(coalesce(sum(a.ca_attendu), 0), 2) AS bas,
                {weighted_sum()} AS pondere,
                round(coalesce(sum(a.ca_potentiel), 0), 2) AS haut
-        FROM affaire AS a
+        FROM {source(filters)} AS a
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
         GROUP BY 1
     """
-    values = params(actor, filters, today=filters.day(), sans_date=SANS_DATE, en_retard=EN_RETARD)
+    today = filters.le or filters.day()
+    values = params(actor, filters, today=today, sans_date=SANS_DATE, en_retard=EN_RETARD)
     frame = query(con, sql, values)
     rank = frame["mois"].map({EN_RETARD: "0", SANS_DATE: "2"}).fillna("1") + frame["mois"]
     frame = frame.loc[rank.sort_values().index].reset_index(drop=True)
@@ -100,7 +111,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
     on_affaires = (
         ""
         if unfiltered(actor, filters)
-        else f"JOIN affaire AS a ON a.id = t.affaire_id AND {scope(actor, filters)}"
+        else f"JOIN {source(filters)} AS a ON a.id = t.affaire_id AND {scope(actor, filters)}"
     )
     sql = f"""
         WITH affaires AS (
@@ -110,7 +121,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
                    count(*) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS gagnees,
                    count(*) FILTER (WHERE a.statut = 'Perdue' AND {IN_PERIOD}) AS perdues,
                    sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS ca_signe
-            FROM affaire AS a
+            FROM {source(filters)} AS a
             WHERE {scope(actor, filters)}
             GROUP BY a.gestion_par
         ),
@@ -162,6 +173,9 @@ QUALITY_CHECKS: dict[str, str] = {
     "sans_action": f"Affaires en cours sans action depuis {STALE_DAYS} jours",
     "sans_ca_potentiel": "Affaires en cours sans CA potentiel",
     "perdue_sans_code": "Affaires perdues sans code clôture",
+    "date_fin_repoussee_3_fois": (
+        "Affaires en cours dont la date fin a été repoussée 3 fois ou plus"
+    ),
 }
 """Each A9 check's key (used by drill-downs) and its French label (the `controle` column)."""
 
@@ -171,7 +185,8 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
 
     "Without action for 30 days": an open affaire with no action dated within the last 30 days,
     as the Affaires list's `sans_action_depuis_jours` filter counts them, so that a drill-down
-    lists exactly the affaires counted. The period does not apply: these are today's problems.
+    lists exactly the affaires counted. "Date fin repoussée 3 fois": A13's reports ≥ 3.
+    The period does not apply: these are today's problems.
     """
     sql = f"""
         SELECT
@@ -187,18 +202,21 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
             count(*) FILTER (WHERE a.ca_potentiel IS NULL) AS sans_ca_potentiel,
             (
                 SELECT count(*)
-                FROM affaire AS a
+                FROM {source(filters)} AS a
                 WHERE a.statut = 'Perdue'
                   AND a.code_cloture IS NULL
                   AND {scope(actor, filters)}
-            ) AS perdue_sans_code
-        FROM affaire AS a
+            ) AS perdue_sans_code,
+            count(*) FILTER (WHERE r.reports >= $reports_min) AS date_fin_repoussee_3_fois
+        FROM {source(filters)} AS a
+        LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """
     today = filters.day()
     since = today - dt.timedelta(days=STALE_DAYS)
-    counts = query(con, sql, params(actor, filters, today=today, since=since))
+    values = params(actor, filters, today=today, since=since, reports_min=SLIPPED_TIMES)
+    counts = query(con, sql, values)
     return pd.DataFrame(
         {
             "controle": list(QUALITY_CHECKS.values()),

@@ -22,6 +22,15 @@ from crm_data.analyses.pipe import (
     forecast,
     pipe_by_etape,
 )
+from crm_data.analyses.timeline import (
+    CATEGORIES,
+    VALEURS,
+    forecast_reliability,
+    movement_affaires,
+    movements,
+    open_ids_at,
+    slipping,
+)
 from crm_data.analyses.ventes import (
     BREAKDOWNS,
     avoidable_share,
@@ -31,6 +40,7 @@ from crm_data.analyses.ventes import (
     objective,
     results_by_type,
     sales_summary,
+    velocity,
 )
 from crm_data.filters import Filters
 from crm_data.model import Actor
@@ -49,17 +59,26 @@ REGISTRY: dict[str, Analysis] = {
     "commerciaux": by_commercial,
     "conversion": conversion,
     "qualite": data_quality,
+    "mouvements": movements,
+    "fiabilite": forecast_reliability,
+    "glissements": slipping,
     "objectifs": objectifs,
 }
-"""A1–A9 in SPEC order, keyed by the name `python -m crm_data analyse NAME` takes."""
+"""A1–A14 in SPEC order, keyed by the name `python -m crm_data analyse NAME` takes."""
+
+AS_ON_DAY = ("pipe", "prevision", "commerciaux")
+"""The analyses that can be computed as on a past day (filters.le, A10)."""
 
 __all__ = [
+    "AS_ON_DAY",
     "BREAKDOWNS",
+    "CATEGORIES",
     "EN_RETARD",
     "QUALITY_CHECKS",
     "REGISTRY",
     "SANS_DATE",
     "STUCK_DAYS",
+    "VALEURS",
     "Analysis",
     "Filters",
     "avoidable_share",
@@ -69,15 +88,21 @@ __all__ = [
     "conversion",
     "data_quality",
     "forecast",
+    "forecast_reliability",
     "losses_by_code",
     "losses_matrix",
     "monthly_revenue",
+    "movement_affaires",
+    "movements",
     "objective",
+    "open_ids_at",
     "pipe_by_etape",
     "results_by_type",
     "sales_summary",
     "shift_months",
     "shift_period",
+    "slipping",
     "stuck_affaires",
     "user_labels",
+    "velocity",
 ]

@@ -1,5 +1,5 @@
 """Sales over a period for the direction (SPEC §3 A3–A6): results by type, losses by code clôture,
-signed revenue per month against the year before, the objective.
+signed revenue per month against the year before, the objective, and the sales velocity.
 
 Grouping and summing run in DuckDB; pandas only orders the small results and computes ratios.
 """
@@ -10,12 +10,14 @@ import pandas as pd
 
 from crm_data.analyses.common import (
     IN_PERIOD,
+    end_of_day,
     month_labels,
     params,
     query,
     ratio,
     scope,
     shift_period,
+    states_at,
 )
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
@@ -264,3 +266,31 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         "cycle_moyen_jours",
     ]
     return frame[columns]
+
+
+def velocity(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+    """SPEC §3 Vélocité over the period, one row: affaires_ouvertes (open at the end of the
+    period's last day, from the versions), taux_reussite, panier_moyen, cycle_moyen_jours (the
+    headline's figures) and velocite = affaires_ouvertes × taux_reussite × panier_moyen ÷
+    cycle_moyen_jours in € per day, rounded to the cent; empty when a factor is empty (or the
+    cycle is 0)."""
+    _, au = filters.period()
+    sql = f"""
+        SELECT count(*) AS affaires_ouvertes
+        FROM {states_at("ouvertes_fin")} AS a
+        WHERE a.statut = 'En cours'
+          AND {scope(actor, filters)}
+    """
+    opened = query(con, sql, params(actor, filters, ouvertes_fin=end_of_day(au)))
+    summary = sales_summary(con, actor, filters)
+    frame = pd.DataFrame(
+        {
+            "affaires_ouvertes": opened["affaires_ouvertes"].astype("int64"),
+            "taux_reussite": summary["taux_reussite"],
+            "panier_moyen": summary["panier_moyen"],
+            "cycle_moyen_jours": summary["cycle_moyen_jours"],
+        }
+    )
+    product = frame["affaires_ouvertes"] * frame["taux_reussite"] * frame["panier_moyen"]
+    frame["velocite"] = ratio(product, frame["cycle_moyen_jours"]).round(2)
+    return frame

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from crm_data import referentiels
-from crm_data.analyses.registry import REGISTRY, Filters
+from crm_data.analyses.registry import AS_ON_DAY, REGISTRY, VALEURS, Filters, movements
 from crm_data.model import CrmError, TypeAffaire
 from crm_data.store import db
 from crm_data.text import fold
@@ -40,6 +41,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--du", type=_iso_date, help="début de période (AAAA-MM-JJ), inclus")
     parser.add_argument("--au", type=_iso_date, help="fin de période (AAAA-MM-JJ), incluse")
     parser.add_argument("--format", choices=("csv", "json"), default="csv")
+    parser.add_argument(
+        "--le", type=_iso_date, help="pipe, prevision, commerciaux : tels qu'à la fin de ce jour"
+    )
+    parser.add_argument(
+        "--valeur", choices=list(VALEURS), help="mouvements : valeur mesurée (ca_potentiel)"
+    )
+    parser.add_argument("--fenetre-du", dest="fenetre_du", type=_iso_date, metavar="AAAA-MM-JJ")
+    parser.add_argument("--fenetre-au", dest="fenetre_au", type=_iso_date, metavar="AAAA-MM-JJ")
     parser.add_argument("--gestion-par", dest="gestion_par", metavar="NOM", action="append")
     parser.add_argument("--type", dest="type", metavar="TYPE", action="append")
     parser.add_argument("--famille", dest="famille", metavar="FAMILLE", action="append")
@@ -101,7 +110,24 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
 def handle(con: db.Connection, args: argparse.Namespace) -> int:
     """Print the analysis named args.name on the open base; 0 when done. Raises CrmError with a
     French message for refused input (the command line prints it and exits 1)."""
-    frame = REGISTRY[args.name](con, local_admin(con), filters_from_args(con, args))
+    filters = filters_from_args(con, args)
+    actor = local_admin(con)
+    if args.le is not None:
+        if args.name not in AS_ON_DAY:
+            raise CrmError("L'option --le ne vaut que pour pipe, prevision et commerciaux.")
+        filters = replace(filters, le=args.le)
+    if args.name != "mouvements" and (args.valeur or args.fenetre_du or args.fenetre_au):
+        raise CrmError("Les options --valeur et --fenetre-* ne valent que pour mouvements.")
+    if args.name == "mouvements":
+        if (args.fenetre_du is None) != (args.fenetre_au is None):
+            raise CrmError("La fenêtre demande --fenetre-du et --fenetre-au ensemble.")
+        if args.fenetre_du and args.fenetre_au and args.fenetre_du > args.fenetre_au:
+            raise CrmError("La date --fenetre-du doit précéder la date --fenetre-au.")
+        valeur = args.valeur or "ca_potentiel"
+        window = (args.fenetre_du, args.fenetre_au) if args.fenetre_du else None
+        frame = movements(con, actor, filters, valeur, window)
+    else:
+        frame = REGISTRY[args.name](con, actor, filters)
     sys.stdout.write(render(frame, args.format))
     return 0
 

@@ -1,0 +1,383 @@
+"""The pipe through time (SPEC §3 A10–A13), read from affaire_version: the movements of the pipe
+between two days, the reliability of the forecast month by month, the slipping close dates.
+
+A10 itself is the pipe's analyses over the states of a day (common.source); one query each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from crm_data.analyses.common import (
+    STATE_COLUMNS,
+    end_of_day,
+    month_labels,
+    params,
+    query,
+    ratio,
+    scope,
+    source,
+    states_at,
+)
+from crm_data.analyses.pipe import EN_RETARD, SANS_DATE
+from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
+from crm_data.model import Actor, CrmError
+from crm_data.store.db import Connection
+from crm_data.store.sql import USER_LABELS, WEIGHTED
+
+VALEURS = {"ca_potentiel": "coalesce(a.ca_potentiel, 0)", "ca_pondere": WEIGHTED}
+"""The value of a state (SPEC §3, `--valeur`): its CA potentiel or its CA pondéré, exact."""
+
+CATEGORIES = (
+    "debut",
+    "nouvelles",
+    "entrees",
+    "hausses",
+    "baisses",
+    "gagnees",
+    "perdues",
+    "abandonnees",
+    "sorties",
+    "fin",
+)
+"""A11's rows, in SPEC order: the start, every movement, the end."""
+
+MOVEMENTS = CATEGORIES[1:-1]
+
+Window = tuple[dt.date, dt.date] | None
+
+
+def _movement_rows(actor: Actor, filters: Filters, valeur: str, fenetre: Window) -> str:
+    """One row per affaire in the pipe on D1 or on D2 (alias-free columns id, gestion_par,
+    statut_debut, valeur_debut, statut_fin, valeur_fin, categorie, montant), exact amounts."""
+    if valeur not in VALEURS:
+        raise CrmError(f"Valeur inconnue « {valeur} » : ca_potentiel ou ca_pondere.")
+    window = "a.date_fin BETWEEN $fenetre_du AND $fenetre_au" if fenetre else "TRUE"
+    where = scope(actor, filters)
+
+    def day(instant: str) -> str:
+        return f"""
+            SELECT a.id, a.gestion_par, a.statut, {VALEURS[valeur]} AS valeur,
+                   (a.statut = 'En cours' AND {window} AND {where}) AS dans_pipe
+            FROM {states_at(instant)} AS a
+        """
+
+    return f"""
+        WITH d1 AS ({day("debut_fin")}),
+        d2 AS ({day("fin_fin")}),
+        j AS (
+            SELECT coalesce(d2.id, d1.id) AS id,
+                   coalesce(d2.gestion_par, d1.gestion_par) AS gestion_par,
+                   d1.id IS NOT NULL AS existait,
+                   coalesce(d1.dans_pipe, FALSE) AS p1,
+                   coalesce(d2.dans_pipe, FALSE) AS p2,
+                   d1.statut AS statut_debut,
+                   d1.valeur AS valeur_debut,
+                   d2.statut AS statut_fin,
+                   d2.valeur AS valeur_fin
+            FROM d1
+            FULL JOIN d2 ON d2.id = d1.id
+        )
+        SELECT *,
+               CASE
+                   WHEN p1 AND p2 AND valeur_fin > valeur_debut THEN 'hausses'
+                   WHEN p1 AND p2 AND valeur_fin < valeur_debut THEN 'baisses'
+                   WHEN p1 AND p2 THEN NULL
+                   WHEN p1 AND statut_fin = 'Gagnée' THEN 'gagnees'
+                   WHEN p1 AND statut_fin = 'Perdue' THEN 'perdues'
+                   WHEN p1 AND statut_fin = 'Abandonnée' THEN 'abandonnees'
+                   WHEN p1 THEN 'sorties'
+                   WHEN existait THEN 'entrees'
+                   ELSE 'nouvelles'
+               END AS categorie,
+               CASE
+                   WHEN p1 AND p2 THEN valeur_fin - valeur_debut
+                   WHEN p1 THEN -valeur_debut
+                   ELSE valeur_fin
+               END AS montant
+        FROM j
+        WHERE p1 OR p2
+    """
+
+
+def _movement_values(
+    actor: Actor, filters: Filters, fenetre: Window, **more: object
+) -> dict[str, object]:
+    du, au = filters.period()
+    if not du < au:
+        raise CrmError("Les mouvements du pipe demandent une date --du avant la date --au.")
+    window = {"fenetre_du": fenetre[0], "fenetre_au": fenetre[1]} if fenetre else {}
+    return params(
+        actor,
+        filters,
+        debut_fin=end_of_day(du),
+        fin_fin=end_of_day(au),
+        **window,
+        **more,
+    )
+
+
+def movements(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    valeur: str = "ca_potentiel",
+    fenetre: Window = None,
+) -> pd.DataFrame:
+    """A11 between filters' du (D1) and au (D2): one row per CATEGORIES entry, in order, with
+    categorie, nombre (affaires) and montant (signed, what it adds to the pipe's value).
+
+    In the pipe on a day: En cours at its end, date_fin in the window when one is given, and
+    matching the filters (gestion par, type, famille of that day's state); an affaire still open
+    on D2 but no longer in the pipe (date_fin moved out, or reassigned outside the filters) is
+    in `sorties`, one that was not in it on D1 but existed is in `entrees`. Each movement's
+    montant is the difference of the rounded running totals from debut, so that debut plus
+    every movement equals fin to the cent, and debut and fin are the exact sums rounded once.
+    """
+    sql = f"""
+        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre)}),
+        totals AS (
+            SELECT coalesce(sum(valeur_debut) FILTER (WHERE p1), 0) AS debut,
+                   coalesce(sum(valeur_fin) FILTER (WHERE p2), 0) AS fin,
+                   count(*) FILTER (WHERE p1) AS nombre_debut,
+                   count(*) FILTER (WHERE p2) AS nombre_fin
+            FROM m
+        ),
+        categories AS (
+            SELECT ordre, categorie
+            FROM (VALUES {", ".join(f"({i}, '{c}')" for i, c in enumerate(MOVEMENTS))})
+                AS c (ordre, categorie)
+        ),
+        moves AS (
+            SELECT c.ordre, c.categorie,
+                   count(m.id) AS nombre,
+                   coalesce(sum(m.montant), 0) AS exact
+            FROM categories AS c
+            LEFT JOIN m ON m.categorie = c.categorie
+            GROUP BY c.ordre, c.categorie
+        ),
+        running AS (
+            SELECT ordre, categorie, nombre, exact,
+                   t.debut + sum(exact) OVER (ORDER BY ordre ROWS UNBOUNDED PRECEDING) AS cumul
+            FROM moves, totals AS t
+        )
+        SELECT -1 AS ordre, 'debut' AS categorie, nombre_debut AS nombre,
+               round(debut, 2) AS montant
+        FROM totals
+        UNION ALL
+        SELECT ordre, categorie, nombre, round(cumul, 2) - round(cumul - exact, 2)
+        FROM running
+        UNION ALL
+        SELECT 99, 'fin', nombre_fin, round(fin, 2)
+        FROM totals
+        ORDER BY ordre
+    """
+    frame = query(con, sql, _movement_values(actor, filters, fenetre))
+    frame["nombre"] = frame["nombre"].astype("int64")
+    frame["montant"] = frame["montant"].astype("float64")
+    return frame[["categorie", "nombre", "montant"]].reset_index(drop=True)
+
+
+def movement_affaires(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    categorie: str | None = None,
+    valeur: str = "ca_potentiel",
+    fenetre: Window = None,
+) -> pd.DataFrame:
+    """The affaires behind A11's rows (of one categorie when given; debut and fin are those in
+    the pipe on D1, on D2), by id: id, nom (today's), gestion_par (name, state at D2 else D1),
+    categorie, statut_debut, valeur_debut, statut_fin, valeur_fin (values rounded to the cent;
+    empty when the affaire did not exist on that day)."""
+    if categorie is not None and categorie not in CATEGORIES:
+        raise CrmError(f"Catégorie inconnue « {categorie} ».")
+    only = {
+        None: "TRUE",
+        "debut": "m.p1",
+        "fin": "m.p2",
+    }.get(categorie, "m.categorie = $categorie")
+    sql = f"""
+        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre)})
+        SELECT m.id, f.nom, u.nom AS gestion_par, m.categorie,
+               m.statut_debut, round(m.valeur_debut, 2) AS valeur_debut,
+               m.statut_fin, round(m.valeur_fin, 2) AS valeur_fin
+        FROM m
+        JOIN affaire AS f ON f.id = m.id
+        LEFT JOIN {USER_LABELS} AS u ON u.id = m.gestion_par
+        WHERE {only}
+        ORDER BY m.id
+    """
+    values = _movement_values(actor, filters, fenetre, categorie=categorie)
+    frame = query(con, sql, values)
+    frame["id"] = frame["id"].astype("int64")
+    return frame.reset_index(drop=True)
+
+
+def forecast_reliability(
+    con: Connection, actor: Actor, filters: Filters, by: str | None = None
+) -> pd.DataFrame:
+    """A12 over the months of the period: mois, prevu (Σ ca_pondere, at the end of the day
+    before the month's first day, of the affaires then in the pipe with date_fin in that month),
+    prevu_haut (Σ ca_potentiel of the same), signe (A5's ca_signe of the month), realisation =
+    signe / prevu. With by="gestion_par" or a gestion par filter, the same per commercial
+    (gestion_par first: the commercial of that state, and of the gagnée for signe), commercials
+    with a figure only.
+    """
+    per_user = by == "gestion_par" or bool(filters.gestion_par)
+    columns = ", ".join(f"v.{c.strip()}" for c in STATE_COLUMNS.split(","))
+    user_key = "a.gestion_par" if per_user else "0"
+    sql = f"""
+        WITH mois AS (
+            SELECT CAST(m AS DATE) AS debut, CAST(m + INTERVAL 1 MONTH AS DATE) AS suivant
+            FROM generate_series(
+                CAST(date_trunc('month', CAST($du AS DATE)) AS TIMESTAMP),
+                CAST(date_trunc('month', CAST($au AS DATE)) AS TIMESTAMP),
+                INTERVAL 1 MONTH
+            ) AS t (m)
+        ),
+        versions AS (
+            SELECT *,
+                   lead(valid_from) OVER (
+                       PARTITION BY affaire_id ORDER BY valid_from, version
+                   ) AS jusqu_a
+            FROM affaire_version
+        ),
+        prevus AS (
+            SELECT mo.debut, {user_key} AS user_id,
+                   sum({WEIGHTED}) AS prevu,
+                   sum(coalesce(a.ca_potentiel, 0)) AS prevu_haut
+            FROM (
+                SELECT v.affaire_id AS id, f.deleted_at, {columns}, v.valid_from, v.jusqu_a
+                FROM versions AS v
+                JOIN affaire AS f ON f.id = v.affaire_id
+                WHERE v.statut = 'En cours'
+                  AND v.date_fin >= CAST(date_trunc('month', CAST($du AS DATE)) AS DATE)
+            ) AS a
+            JOIN mois AS mo
+              ON a.date_fin >= mo.debut
+             AND a.date_fin < mo.suivant
+             AND a.valid_from < mo.debut
+             AND (a.jusqu_a IS NULL OR a.jusqu_a >= mo.debut)
+            WHERE {scope(actor, filters)}
+            GROUP BY 1, 2
+        ),
+        signes AS (
+            SELECT CAST(date_trunc('month', a.date_signature) AS DATE) AS debut,
+                   {user_key} AS user_id,
+                   sum(a.total_ht) AS signe
+            FROM affaire AS a
+            WHERE a.statut = 'Gagnée'
+              AND a.date_signature BETWEEN $du AND $au
+              AND {scope(actor, filters)}
+            GROUP BY 1, 2
+        ),
+        figures AS (
+            SELECT coalesce(p.debut, s.debut) AS debut,
+                   coalesce(p.user_id, s.user_id) AS user_id,
+                   p.prevu, p.prevu_haut, s.signe
+            FROM prevus AS p
+            FULL JOIN signes AS s ON s.debut = p.debut AND s.user_id = p.user_id
+        )
+        SELECT strftime(f.debut, '%Y-%m') AS mois, f.user_id, u.nom AS gestion_par,
+               round(coalesce(f.prevu, 0), 2) AS prevu,
+               round(coalesce(f.prevu_haut, 0), 2) AS prevu_haut,
+               round(coalesce(f.signe, 0), 2) AS signe
+        FROM figures AS f
+        LEFT JOIN {USER_LABELS} AS u ON u.id = f.user_id
+    """
+    frame = query(con, sql, params(actor, filters))
+    du, au = filters.period()
+    if per_user:
+        frame = frame.sort_values(["gestion_par", "user_id", "mois"]).reset_index(drop=True)
+        frame = frame[["gestion_par", "mois", "prevu", "prevu_haut", "signe"]]
+    else:
+        months = pd.DataFrame({"mois": month_labels(du, au)})
+        frame = months.merge(frame.drop(columns=["user_id", "gestion_par"]), "left", on="mois")
+        for column in ("prevu", "prevu_haut", "signe"):
+            frame[column] = frame[column].astype("float64").fillna(0.0)
+    frame = frame.reset_index(drop=True)
+    frame["realisation"] = ratio(frame["signe"], frame["prevu"])
+    return frame
+
+
+def slipping(
+    con: Connection, actor: Actor, filters: Filters, limit: int | None = None
+) -> pd.DataFrame:
+    """A13: the open affaires today with id, nom, gestion_par (name), date_fin, reports (how
+    many versions moved date_fin later than the version before) and premiere_date_fin (the
+    date_fin of the first version that had one); by reports descending, then id (the first
+    `limit` rows when given)."""
+    sql = f"""
+        WITH premieres AS (
+            SELECT affaire_id,
+                   arg_min(date_fin, (valid_from, version)) AS premiere_date_fin
+            FROM affaire_version
+            WHERE date_fin IS NOT NULL
+            GROUP BY affaire_id
+        )
+        SELECT a.id, a.nom, u.nom AS gestion_par, a.date_fin,
+               coalesce(r.reports, 0) AS reports,
+               p.premiere_date_fin
+        FROM affaire AS a
+        LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id
+        LEFT JOIN premieres AS p ON p.affaire_id = a.id
+        LEFT JOIN {USER_LABELS} AS u ON u.id = a.gestion_par
+        WHERE a.statut = 'En cours'
+          AND {scope(actor, filters)}
+        ORDER BY reports DESC, a.id
+        {"LIMIT $limit" if limit is not None else ""}
+    """
+    values = params(actor, filters, limit=limit)
+    frame = query(con, sql, values)
+    frame["id"] = frame["id"].astype("int64")
+    frame["reports"] = frame["reports"].astype("int64")
+    for column in ("date_fin", "premiere_date_fin"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame.reset_index(drop=True)
+
+
+def open_ids_at(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    *,
+    etape: str | None = None,
+    mois: str | None = None,
+    user_id: int | None = None,
+) -> list[int]:
+    """The ids of the affaires behind a figure of the pipe on filters.le (A10's drill-down; the
+    live pipe without le): open at the end of that day, in that étape, that A2 month (AAAA-MM,
+    EN_RETARD or SANS_DATE, as forecast names them) or managed by that user when given."""
+    month = (
+        "TRUE"
+        if mois is None
+        else """CASE
+                   WHEN a.date_fin IS NULL THEN $sans_date
+                   WHEN a.date_fin < $today THEN $en_retard
+                   ELSE strftime(a.date_fin, '%Y-%m')
+               END = $mois"""
+    )
+    sql = f"""
+        SELECT a.id
+        FROM {source(filters)} AS a
+        WHERE a.statut = 'En cours'
+          AND {scope(actor, filters)}
+          AND ($etape IS NULL OR a.etape = $etape)
+          AND (CAST($user_id AS BIGINT) IS NULL OR a.gestion_par = $user_id)
+          AND {month}
+        ORDER BY a.id
+    """
+    values = params(
+        actor,
+        filters,
+        etape=etape,
+        user_id=user_id,
+        mois=mois,
+        today=filters.le or filters.day(),
+        sans_date=SANS_DATE,
+        en_retard=EN_RETARD,
+    )
+    return [int(i) for i in query(con, sql, values)["id"]]
