@@ -15,47 +15,8 @@ from crm_data import referentiels
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 from crm_data.users import user_labels
-from crm_ui.analysis import charts, excel
+from crm_ui.analysis import charts, columns, excel
 from crm_ui.navigation import open_affaires_list
-
-LABELS = {
-    "etape": "Etape",
-    "mois": "Mois",
-    "type": "Type",
-    "code_cloture": "Code clôture",
-    "categorie": "Catégorie",
-    "gestion_par": "Gestion par",
-    "famille_article": "Famille d'article",
-    "nombre": "Nombre",
-    "nombre_ouvertes": "Ouvertes",
-    "ca_potentiel": "CA potentiel",
-    "ca_pondere": "CA pondéré",
-    "ca_attendu": "CA attendu",
-    "bas": "Bas",
-    "pondere": "Pondéré",
-    "haut": "Haut",
-    "gagnees": "Gagnées",
-    "perdues": "Perdues",
-    "abandonnees": "Abandonnées",
-    "taux_reussite": "Taux de réussite",
-    "ca_signe": "CA signé",
-    "ca_signe_annee_precedente": "CA signé un an plus tôt",
-    "panier_moyen": "Panier moyen",
-    "cycle_moyen_jours": "Cycle moyen (jours)",
-    "part": "Part",
-    "realisation": "Réalisation",
-    "remise": "Remise",
-    "actions_faites": "Actions faites",
-    "entrees": "Entrées",
-    "passees_suivante": "Passées à la suite",
-    "taux_passage": "Taux de passage",
-    "jours_median": "Jours (médiane)",
-    "controle": "Contrôle",
-    "id": "N°",
-    "nom": "Nom",
-    "depuis": "Dans l'étape depuis",
-    "jours": "Jours",
-}
 
 
 def user_names(con: object) -> dict[int, str]:
@@ -91,42 +52,28 @@ def affaire_filters(
     return tuple(gestion), tuple(types), tuple(familles)
 
 
-def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for column in frame.columns:
-        label = LABELS.get(str(column), str(column))
-        if column in excel.AMOUNT_COLUMNS:
-            config[column] = st.column_config.NumberColumn(label, format="euro")
-        elif column in excel.RATE_COLUMNS:
-            config[column] = st.column_config.NumberColumn(label, format="percent")
-        elif str(column).startswith("date") or column == "depuis":
-            config[column] = st.column_config.DateColumn(label, format="DD/MM/YYYY")
-        else:
-            config[column] = label
-    return config
-
-
 def table(
     frame: pd.DataFrame,
     key: str,
     title: str,
     selection: Literal["single-row", "single-cell"] | None = None,
 ) -> Any:
-    """The frame with French headers and formats, and a button downloading it as CSV.
+    """The frame with French headers and formats (crm_ui.analysis.columns.display), and a
+    button downloading it as CSV.
 
-    With a selection mode, returns the selection event (positions in frame).
+    With a selection mode, returns the selection event (positions in frame; a cell's column is
+    named by its French header).
     """
-    config = _column_config(frame)
+    shown = columns.display(frame)
     event = None
     if selection is None:
-        st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
+        st.dataframe(shown, hide_index=True, width="stretch", key=key)
     else:
         event = st.dataframe(
-            frame,
+            shown,
             hide_index=True,
             width="stretch",
             key=key,
-            column_config=config,
             on_select="rerun",
             selection_mode=selection,
         )
