@@ -1,5 +1,6 @@
 """Reference lists an admin edits: étapes (order, default réussite, days without activity before
-an affaire is dormant), codes clôture (category), familles d'article. A value in use is deactivated, never deleted; a rename carries the affaires.
+an affaire is dormant), codes clôture (category), familles d'article. A value in use is
+deactivated, never deleted; a rename carries the affaires.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _EXTRA_COLUMNS = {
     "famille_article": (),
 }
 _OPTIONAL = ("jours_sans_activite",)
-"""Columns a caller may leave out: an insert leaves them empty, an update leaves them as they are."""
+"""Columns a caller may leave out: an insert leaves them empty, an update as they are."""
 MAX_JOURS_SANS_ACTIVITE = 3650
 _ORDER = {"etape": "ordre", "code_cloture": "nom", "famille_article": "nom"}
 
