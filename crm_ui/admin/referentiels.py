@@ -22,10 +22,11 @@ from crm_ui.fields import field_errors, other_errors, plain
 from crm_ui.record.child_forms import delete_button, errors_of, init_once, selected_id, submit
 
 LABELS = {
-    "etape": ("Étapes", "étape"),
-    "code_cloture": ("Codes clôture", "code clôture"),
-    "famille_article": ("Familles d'article", "famille d'article"),
+    "etape": ("Étapes", "une étape"),
+    "code_cloture": ("Codes clôture", "un code clôture"),
+    "famille_article": ("Familles d'article", "une famille d'article"),
 }
+"""Reference list → (its title, one of its values with its article)."""
 _EXTRA = {
     "etape": ("ordre", "reussite_defaut", "jours_sans_activite"),
     "code_cloture": ("categorie",),
@@ -135,7 +136,7 @@ def referentiel_editor(con: Connection, actor: Actor, referentiel: str) -> None:
             "utilisations": "Affaires",
         },
     )
-    st.caption(f"Sélectionnez une ligne pour renommer, désactiver ou supprimer une {one}.")
+    st.caption(f"Sélectionnez une ligne pour renommer, désactiver ou supprimer {one}.")
     position = selected_id(table_key, frame.assign(id=range(len(frame))))
     if position is not None:
         row = frame.iloc[position].to_dict()
@@ -153,8 +154,8 @@ def referentiel_editor(con: Connection, actor: Actor, referentiel: str) -> None:
         if int(row["utilisations"]):
             count = int(row["utilisations"])
             st.caption(
-                f"Utilisé par {formatting.number(count)} affaire{'s' if count > 1 else ''} : "
-                "désactivez-le."
+                f"Valeur utilisée par {formatting.number(count)} "
+                f"affaire{'s' if count > 1 else ''} : désactivez-la plutôt que de la supprimer."
             )
         delete_button(
             key,
