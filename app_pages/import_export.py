@@ -20,6 +20,7 @@ from crm_ui.access import Area, require
 from crm_ui.admin import import_wizard as wizard
 from crm_ui.fields import plain
 from crm_ui.navigation import list_filters
+from crm_ui.uploads import french_uploaders
 
 EXPORTS = {
     "Toutes les affaires": "affaires",
@@ -77,8 +78,9 @@ with tab_export:
         )
 
 with tab_import:
+    french_uploaders()
     upload = st.file_uploader(
-        "Fichier d'un autre CRM ou d'un tableur (CSV ou XLSX)",
+        "Fichier d'un autre CRM ou d'un tableur (CSV ou XLSX, 50 Mo au plus)",
         type=["csv", "xlsx"],
         key="import_file",
     )

@@ -19,6 +19,7 @@ from crm_data.store.db import Connection
 from crm_data.text import datetime_fr
 from crm_ui import formatting, session
 from crm_ui.fields import plain
+from crm_ui.uploads import french_uploaders
 
 RESTORE_MAX_MB = 2048
 _CHECKED_KEY = "backup_restore_checked"
@@ -65,8 +66,11 @@ def _render_restore() -> None:
         "Remplace toute la base par une sauvegarde. La base actuelle est d'abord sauvegardée "
         "à côté d'elle (fichier « avant-restauration »)."
     )
+    french_uploaders()
     uploaded = st.file_uploader(
-        "Fichier de sauvegarde", key="backup_restore_file", max_upload_size=RESTORE_MAX_MB
+        f"Fichier de sauvegarde ({RESTORE_MAX_MB:,} Mo au plus)".replace(",", "\u00a0"),
+        key="backup_restore_file",
+        max_upload_size=RESTORE_MAX_MB,
     )
     if uploaded is None:
         st.session_state.pop(_CHECKED_KEY, None)
