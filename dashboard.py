@@ -11,6 +11,7 @@ import streamlit as st
 from crm_data.model import CrmError
 from crm_ui import session, sign_in
 from crm_ui.access import Area, page
+from crm_ui.analysis.warmup import preload_charts
 from crm_ui.fields import plain
 
 st.set_page_config(
@@ -61,4 +62,5 @@ sections = {
 }
 
 session.show_flashes()
+preload_charts()
 st.navigation(sections).run()

@@ -52,3 +52,10 @@ def test_the_empty_base_is_said_once_with_its_commas() -> None:
     assert "importez un fichier (Administration → Import / export), ou découvrez" in said[0]
     assert "5\u00a0000 affaires fictives sur trois ans, avec leurs comptes" in said[0]
     assert not any("Aucune affaire pour l'instant" in i.value for i in at.info)
+
+
+def test_the_plotly_bundle_is_preloaded_once_per_session() -> None:
+    at = run_app()
+    assert len(at.sidebar.get("plotly_chart")) == 1
+    at.run()
+    assert len(at.sidebar.get("plotly_chart")) == 0
