@@ -18,6 +18,10 @@ from crm_data.users import user_labels
 from crm_ui.analysis import charts, columns, excel
 from crm_ui.navigation import open_affaires_list
 
+CHART_CONFIG = {"displaylogo": False, "displayModeBar": False}
+"""Plotly's tool bar speaks English (« Zoom », « Autoscale », « Download plot as a png ») and
+Streamlit ships no French for it: the charts go without it (the Excel export keeps the data)."""
+
 
 def user_names(con: object) -> dict[int, str]:
     """Every user's id → the name shown for them, told apart by the login when two share one."""
@@ -100,10 +104,10 @@ def chart(
         st.info(empty)
         return
     if drill is None:
-        st.plotly_chart(fig, key=key, config={"displaylogo": False})
+        st.plotly_chart(fig, key=key, config=CHART_CONFIG)
         return
     event = st.plotly_chart(
-        fig, key=key, on_select="rerun", selection_mode="points", config={"displaylogo": False}
+        fig, key=key, on_select="rerun", selection_mode="points", config=CHART_CONFIG
     )
     hit = charts.clicked(event, fig)
     if hit is not None:

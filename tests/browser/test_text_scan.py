@@ -76,6 +76,8 @@ def test_a_page_shows_no_english_none_or_code_name(
             texts.append(_text(page))
     found = [bad for text in texts for bad in _bad(text)]
     assert not found, found
+    # Plotly's tool bar has English tooltips (« Autoscale », « Download plot as a png »).
+    assert page.locator(".modebar-btn").count() == 0
 
 
 @pytest.mark.xfail(strict=True, reason=KNOWN["fiche"])
