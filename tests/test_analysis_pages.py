@@ -242,3 +242,16 @@ def test_ventes_figures_each_say_what_they_are_and_this_year_shows_one_compariso
     at.segmented_control(key="ventes_preset").set_value("Ce trimestre").run()
     assert any("Précédente" in c.value for c in at.caption)
     assert not any(m.value == "None" for m in at.metric)
+
+
+def test_an_unchanged_figure_gets_a_neutral_mark(_isolated_base: Path) -> None:
+    con = db.open_base(_isolated_base)
+    today = dt.date.today()
+    for year in (today.year - 1, today.year):
+        day = dt.date(year, 1, 1)
+        new_affaire(con, statut="Gagnée", date_debut=day, date_signature=day, total_ht=1000)
+    con.close()
+    at = open_page("app_pages/ventes.py")
+    metric = next(m for m in at.metric if m.label == "CA signé")
+    assert metric.delta == "stable"
+    assert metric.proto.color == metric.proto.GRAY
