@@ -11,6 +11,7 @@ import streamlit as st
 from crm_data.model import CrmError
 from crm_ui import session, sign_in
 from crm_ui.access import Area, page
+from crm_ui.analysis.warmup import preload_charts
 from crm_ui.chrome import cover_chrome
 from crm_ui.fields import plain
 
@@ -70,4 +71,5 @@ sections["Commercial"].append(
 )
 
 session.show_flashes()
+preload_charts()
 st.navigation(sections).run()

@@ -115,8 +115,10 @@ m3.metric("CA pondéré", formatting.euro(totals.ca_pondere, 0))
 
 if totals.nombre == 0:
     if filters.is_empty():
-        st.info("Aucune affaire pour l'instant. Importez un fichier ou créez la première affaire.")
-        offer_demo(con, actor)
+        if not offer_demo(con, actor):
+            st.info(
+                "Aucune affaire pour l'instant. Importez un fichier ou créez la première affaire."
+            )
     else:
         st.info("Aucune affaire ne correspond à ces filtres. Élargissez la recherche.")
     st.stop()

@@ -78,7 +78,7 @@ with tab_export:
 
 with tab_import:
     upload = st.file_uploader(
-        "Fichier d'un autre CRM ou d'un tableur (CSV ou XLSX)",
+        "Fichier d'un autre CRM ou d'un tableur (CSV ou XLSX, 50 Mo au plus)",
         type=["csv", "xlsx"],
         key="import_file",
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -28,16 +29,12 @@ st.caption(
 
 with st.container(border=True):
     gestion, types, familles = ui.affaire_filters(con, actor, "pipe")
-    period = picker("pipe")
     day = timeline_view.pipe_day("pipe_le")
+# The pipe and the forecast are the open affaires (today, or at the end of the « Pipe au » day):
+# a period only matters for the figures per commercial (gagnées, perdues, actions), so its picker
+# sits there.
 filters = Filters(
-    du=period.du,
-    au=period.au,
-    gestion_par=gestion,
-    types=types,
-    familles=familles,
-    today=dt.date.today(),
-    le=day,
+    gestion_par=gestion, types=types, familles=familles, today=dt.date.today(), le=day
 )
 state = cached.state()
 if day is not None:
@@ -46,10 +43,27 @@ if day is not None:
 pipe = cached.analysis("pipe", state, actor, filters)
 totals = pipe[["nombre", "ca_potentiel", "ca_pondere", "ca_attendu"]].sum()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Affaires en cours", formatting.number(totals["nombre"]))
-m2.metric("CA potentiel", formatting.euro(totals["ca_potentiel"], 0))
-m3.metric("CA pondéré", formatting.euro(totals["ca_pondere"], 0))
-m4.metric("CA attendu", formatting.euro(totals["ca_attendu"], 0))
+m1.metric(
+    "Affaires en cours",
+    formatting.number(totals["nombre"]),
+    help="Affaires au statut En cours, quelle que soit leur date.",
+)
+m2.metric(
+    "CA potentiel",
+    formatting.euro(totals["ca_potentiel"], 0),
+    help="Somme des CA potentiels des affaires en cours : ce qui serait signé si toutes l'étaient.",
+)
+m3.metric(
+    "CA pondéré",
+    formatting.euro(totals["ca_pondere"], 0),
+    help="Somme de CA potentiel × réussite / 100 des affaires en cours.",
+)
+m4.metric(
+    "CA attendu",
+    formatting.euro(totals["ca_attendu"], 0),
+    help="Somme des CA attendus saisis par les commerciaux sur les affaires en cours : leur "
+    "propre estimation, qui peut dépasser le CA pondéré.",
+)
 
 st.subheader("Pipe par étape")
 ui.chart(
@@ -62,11 +76,14 @@ total_row = pd.DataFrame([{"etape": "Total", **totals.to_dict()}])
 ui.table(pd.concat([pipe, total_row], ignore_index=True), "pipe_table", "pipe-par-etape")
 
 st.subheader("Prévision")
+st.caption(
+    "Par mois de date fin, trois scénarios : le CA attendu (l'estimation des commerciaux), "
+    "le CA pondéré (potentiel × réussite) et le CA potentiel (tout signé, le plafond). "
+    "Le CA attendu n'est pas un minimum : il dépasse souvent le CA pondéré."
+)
 forecast = cached.analysis("prevision", state, actor, filters)
 ui.chart(
-    charts.forecast_chart(
-        forecast, "Prévision des affaires en cours par mois de date fin : bas, pondéré, haut"
-    ),
+    charts.forecast_chart(forecast, "Prévision des affaires en cours par mois de date fin"),
     "prevision_chart",
     "Aucune affaire en cours : rien à prévoir.",
     lambda mois, _: timeline_view.open_drill(con, actor, filters, mois=mois),
@@ -74,8 +91,13 @@ ui.chart(
 ui.table(forecast, "prevision_table", "prevision")
 
 st.subheader("Par commercial")
-st.caption(f"Affaires en cours aujourd'hui ; gagnées, perdues et actions {period.label()}.")
-commerciaux = cached.analysis("commerciaux-ids", state, actor, filters)
+period = picker("pipe")
+by_period = replace(filters, du=period.du, au=period.au)
+st.caption(
+    "Ouvertes et CA pondéré : affaires en cours aujourd'hui. Gagnées, perdues, CA signé, taux "
+    f"de réussite et actions faites : {period.label()}."
+)
+commerciaux = cached.analysis("commerciaux-ids", state, actor, by_period)
 commercial_ids = commerciaux.pop("gestion_par_id").tolist()
 if commerciaux.empty:
     st.info("Aucune affaire ni action pour ces filtres.")
@@ -103,7 +125,7 @@ objectifs_view.coverage_block(state, actor, filters)
 ui.export_button(
     lambda: {"Pipe par étape": pipe, "Prévision": forecast, "Par commercial": commerciaux},
     {
-        **filters.describe_analysis(),
+        **by_period.describe_analysis(),
         "Gestion par": ", ".join(ui.user_names(con).get(i, str(i)) for i in gestion) or "Tous",
     },
     "pipe",

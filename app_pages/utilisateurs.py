@@ -36,8 +36,15 @@ def show_errors(exc: ValidationError, slots: dict[str, DeltaGenerator]) -> None:
 team = users.users_with_affaires(con, actor)
 names = dict(zip(team["id"].astype(int), team["nom"].astype(str), strict=True))
 counts = dict(zip(team["id"].astype(int), team["affaires"].astype(int), strict=True))
+# Text cells: Streamlit writes "None" in an empty cell (a user without e-mail) and "%d" drops
+# the thousands separator of « 1 026 ».
+shown = formatting.blank_missing(team.drop(columns=["id"])).assign(
+    role=team["role"].map(role_label),
+    affaires=[formatting.number(v) for v in team["affaires"]],
+    en_cours=[formatting.number(v) for v in team["en_cours"]],
+)
 st.dataframe(
-    team.drop(columns=["id"]).assign(role=team["role"].map(role_label)),
+    shown,
     hide_index=True,
     width="stretch",
     key="users_table",
@@ -47,8 +54,8 @@ st.dataframe(
         "email": "E-mail",
         "role": "Rôle",
         "actif": st.column_config.CheckboxColumn("Actif"),
-        "affaires": st.column_config.NumberColumn("Affaires", format="%d"),
-        "en_cours": st.column_config.NumberColumn("En cours", format="%d"),
+        "affaires": "Affaires",
+        "en_cours": "En cours",
     },
 )
 

@@ -13,7 +13,7 @@ from crm_data.analyses.registry import BREAKDOWNS, QUALITY_CHECKS, STUCK_DAYS, a
 from crm_data.filters import Filters
 from crm_ui import formatting, session
 from crm_ui.access import Area, require
-from crm_ui.analysis import cached, charts, objectifs_view, timeline_view
+from crm_ui.analysis import cached, charts, columns, objectifs_view, timeline_view
 from crm_ui.analysis import widgets as ui
 from crm_ui.analysis.period import picker
 from crm_ui.analysis.sales_headline import headline
@@ -58,8 +58,16 @@ if tab_results.open:
             lambda type_, statut: drill.closed_in_period(filters, statut, type=type_),
         )
         ui.table(results, "resultats_table", "resultats-par-type")
-        st.markdown("**Objectif**")
-        ui.table(cached.analysis("objectif", state, actor, filters), "objectif_table", "objectif")
+        st.markdown("**CA signé face au CA attendu des affaires gagnées**")
+        st.caption(
+            "Sur les affaires gagnées de la période : réalisation = CA signé ÷ CA attendu saisi "
+            "par les commerciaux ; remise = 1 − CA signé ÷ CA potentiel."
+        )
+        ui.table(
+            cached.analysis("objectif", state, actor, filters),
+            "objectif_table",
+            "ca-signe-face-au-ca-attendu",
+        )
 
 if tab_losses.open:
     with tab_losses:
@@ -68,6 +76,8 @@ if tab_losses.open:
         st.metric(
             "Part des pertes évitables (cause interne)",
             formatting.percent(share) if share is not None else "—",
+            help="Affaires perdues pour un code clôture de catégorie interne ÷ toutes les "
+            "affaires perdues de la période.",
         )
         ui.chart(
             charts.pareto_chart(losses, f"Affaires perdues par code clôture, {when}"),
@@ -81,7 +91,7 @@ if tab_losses.open:
             st.markdown("**Étape où l'affaire a été perdue × code clôture**")
             event = ui.table(matrix, "matrice_table", "pertes-etape-code", selection="single-cell")
             cells = getattr(getattr(event, "selection", None), "cells", [])
-            if cells and cells[0][1] != "etape":
+            if cells and cells[0][1] != columns.header("etape"):
                 row, code = cells[0]
                 etape = str(matrix.iloc[row]["etape"])
                 target = drill.closed_in_period(filters, "Perdue", code_cloture=code, etape=etape)
@@ -162,7 +172,7 @@ objectifs_view.ventes_block(state, actor, filters, when)
 
 EXPORTED = {
     "Résultats par type": analyses.results_by_type,
-    "Objectif": analyses.objective,
+    "CA signé face au CA attendu": analyses.objective,
     "Pertes par code": analyses.losses_by_code,
     "Pertes étape x code": analyses.losses_matrix,
     "CA signé par mois": analyses.monthly_revenue,

@@ -1,5 +1,6 @@
-"""Reference lists an admin edits: étapes (order, default réussite), codes clôture (category),
-familles d'article. A value in use is deactivated, never deleted; a rename carries the affaires.
+"""Reference lists an admin edits: étapes (order, default réussite, days without activity before
+an affaire is dormant), codes clôture (category), familles d'article. A value in use is
+deactivated, never deleted; a rename carries the affaires.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ REFERENTIELS = ("etape", "code_cloture", "famille_article")
 """Each is a table named like the affaire column that holds its values."""
 
 _EXTRA_COLUMNS = {
-    "etape": ("ordre", "reussite_defaut"),
+    "etape": ("ordre", "reussite_defaut", "jours_sans_activite"),
     "code_cloture": ("categorie",),
     "famille_article": (),
 }
+_OPTIONAL = ("jours_sans_activite",)
+"""Columns a caller may leave out: an insert leaves them empty, an update as they are."""
+MAX_JOURS_SANS_ACTIVITE = 3650
 _ORDER = {"etape": "ordre", "code_cloture": "nom", "famille_article": "nom"}
 
 
@@ -36,6 +40,9 @@ class Etape:
     ordre: int
     reussite_defaut: int
     actif: bool = True
+    jours_sans_activite: int | None = None
+    """Days without activity after which an open affaire in this étape is dormant (SPEC §3);
+    None: never."""
 
 
 def _check_name(referentiel: str) -> None:
@@ -87,9 +94,16 @@ def list_etapes(con: Connection, *, active_only: bool = True) -> list[Etape]:
     """The étapes in their order."""
     frame = list_values(con, "etape", active_only=active_only)
     return [
-        Etape(str(nom), int(ordre), int(reussite), bool(actif))
-        for nom, ordre, reussite, actif in zip(
-            frame["nom"], frame["ordre"], frame["reussite_defaut"], frame["actif"], strict=True
+        Etape(
+            str(nom), int(ordre), int(reussite), bool(actif), None if pd.isna(jours) else int(jours)
+        )
+        for nom, ordre, reussite, actif, jours in zip(
+            frame["nom"],
+            frame["ordre"],
+            frame["reussite_defaut"],
+            frame["actif"],
+            frame["jours_sans_activite"],
+            strict=True,
         )
     ]
 
@@ -117,6 +131,17 @@ def _validate(referentiel: str, nom: str, attrs: dict[str, object]) -> None:
             errors.append(("reussite_defaut", "La réussite par défaut va de 0 à 100 %."))
         if not isinstance(attrs.get("ordre"), int):
             errors.append(("ordre", "L'ordre doit être un nombre entier."))
+        jours = attrs.get("jours_sans_activite")
+        if jours is not None and (
+            not isinstance(jours, int) or not 1 <= jours <= MAX_JOURS_SANS_ACTIVITE
+        ):
+            errors.append(
+                (
+                    "jours_sans_activite",
+                    f"Les jours sans activité vont de 1 à {MAX_JOURS_SANS_ACTIVITE}, ou restent "
+                    "vides (jamais dormante).",
+                )
+            )
     if referentiel == "code_cloture" and attrs.get("categorie") not in {
         c.value for c in CategorieCloture
     }:
@@ -180,10 +205,14 @@ def insert_value(
     _insert_row(cur, referentiel, nom, actif, attrs)
 
 
+def _given_columns(referentiel: str, attrs: dict[str, object]) -> tuple[str, ...]:
+    return tuple(c for c in _EXTRA_COLUMNS[referentiel] if c in attrs or c not in _OPTIONAL)
+
+
 def _insert_row(
     cur: Connection, referentiel: str, nom: str, actif: bool, attrs: dict[str, object]
 ) -> None:
-    columns = _EXTRA_COLUMNS[referentiel]
+    columns = _given_columns(referentiel, attrs)
     cur.execute(
         f"""
         INSERT INTO {referentiel} (nom, {"".join(c + ", " for c in columns)}actif)
@@ -191,6 +220,24 @@ def _insert_row(
         """,
         [nom, *(attrs[c] for c in columns), actif],
     )
+
+
+def _kept_optional(
+    cur: Connection, referentiel: str, nom: str, attrs: dict[str, object]
+) -> dict[str, object]:
+    """The optional columns attrs leaves out, as the value `nom` has them now."""
+    missing = [c for c in _OPTIONAL if c in _EXTRA_COLUMNS[referentiel] and c not in attrs]
+    if not missing:
+        return {}
+    row = cur.execute(
+        f"""
+        SELECT {", ".join(missing)}
+        FROM {referentiel}
+        WHERE nom = ?
+        """,
+        [nom],
+    ).fetchone()
+    return dict(zip(missing, row or [None] * len(missing), strict=True))
 
 
 def save_value(
@@ -205,13 +252,14 @@ def save_value(
 ) -> None:
     """Create a value (old_nom None) or change one; a rename updates the affaires and versions.
 
-    attrs: ordre and reussite_defaut for étapes, categorie for codes clôture.
+    attrs: ordre, reussite_defaut and (optional) jours_sans_activite for étapes, categorie for
+    codes clôture.
     """
     _check_name(referentiel)
     _require_admin(actor)
     nom = nom.strip()
     _validate(referentiel, nom, attrs)
-    columns = _EXTRA_COLUMNS[referentiel]
+    columns = _given_columns(referentiel, attrs)
     values = [attrs[c] for c in columns]
 
     def write() -> None:
@@ -236,6 +284,7 @@ def save_value(
             if nom != old_nom:
                 # No foreign key ties affaires to the list (the primary key could not change while
                 # referenced): the affaires and their versions follow the rename here.
+                kept = _kept_optional(cur, referentiel, old_nom, attrs)
                 cur.execute(
                     f"""
                     DELETE FROM {referentiel}
@@ -243,7 +292,7 @@ def save_value(
                     """,
                     [old_nom],
                 )
-                _insert_row(cur, referentiel, nom, actif, attrs)
+                _insert_row(cur, referentiel, nom, actif, {**attrs, **kept})
                 cur.execute(
                     f"""
                     UPDATE affaire

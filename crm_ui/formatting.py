@@ -15,7 +15,8 @@ import pandas as pd
 NBSP = "\u00a0"
 
 
-def _is_missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT or NA: a value shown as a blank."""
     if value is None or value is pd.NaT or value is pd.NA:
         return True
     return isinstance(value, float) and math.isnan(value)
@@ -23,7 +24,7 @@ def _is_missing(value: object) -> bool:
 
 def number(value: float | Decimal | int | None, decimals: int = 0) -> str:
     """1 234 567 or 1 234,5 (decimals places); empty for a missing value."""
-    if _is_missing(value):
+    if is_missing(value):
         return ""
     assert value is not None
     text = f"{float(value):,.{decimals}f}"
@@ -37,24 +38,44 @@ def euro(value: float | Decimal | int | None, decimals: int = 2) -> str:
 
 
 def percent(fraction: float | None, decimals: int = 1) -> str:
-    """A rate given as a fraction (0.625) shown as 62,5 % ; empty for a missing rate."""
-    if _is_missing(fraction):
+    """A rate given as a fraction (0.625) shown as 62,5 % and 0.5 as 50,0 % (the same decimals
+    down a column); empty for a missing rate."""
+    if is_missing(fraction):
         return ""
     assert fraction is not None
-    text = f"{float(fraction) * 100:.{decimals}f}".replace(".", ",")
-    if "," in text:
-        text = text.rstrip("0").rstrip(",")
-    return f"{text}{NBSP}%"
+    return f"{number(float(fraction) * 100, decimals)}{NBSP}%"
+
+
+def days(value: float | None) -> str:
+    """A duration in days, one decimal: 64,1 j ; empty for a missing one."""
+    return "" if is_missing(value) else f"{number(value, 1)}{NBSP}j"
+
+
+MONTHS: tuple[str, ...] = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août")
+MONTHS += ("sept.", "oct.", "nov.", "déc.")
+
+
+def month_fr(value: object) -> str:
+    """A month `AAAA-MM` as « déc. 2026 »; any other text (« En retard », « Sans date ») as is,
+    empty for a missing one."""
+    if is_missing(value):
+        return ""
+    text = str(value)
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+        month = int(text[5:])
+        if 1 <= month <= 12:
+            return f"{MONTHS[month - 1]} {text[:4]}"
+    return text
 
 
 def points(value: int | float | None) -> str:
     """A percentage already 0–100 (réussite 60) shown as 60 % ."""
-    return "" if _is_missing(value) else f"{number(value)}{NBSP}%"
+    return "" if is_missing(value) else f"{number(value)}{NBSP}%"
 
 
 def date_fr(value: dt.date | dt.datetime | None) -> str:
     """31/12/2026 ; empty for a missing date."""
-    if _is_missing(value):
+    if is_missing(value):
         return ""
     assert value is not None
     return value.strftime("%d/%m/%Y")
@@ -62,7 +83,7 @@ def date_fr(value: dt.date | dt.datetime | None) -> str:
 
 def datetime_fr(value: dt.datetime | None) -> str:
     """31/12/2026 14:05 ; empty for a missing timestamp."""
-    if _is_missing(value):
+    if is_missing(value):
         return ""
     assert value is not None
     return value.strftime("%d/%m/%Y %H:%M")
@@ -89,7 +110,7 @@ def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
 
 def euro_compact(value: float | Decimal | int | None) -> str:
     """A headline amount that fits a narrow metric: 10,15 M€, 845,3 k€, 9 870 €."""
-    if _is_missing(value):
+    if is_missing(value):
         return ""
     assert value is not None
     amount = float(value)

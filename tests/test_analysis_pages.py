@@ -18,6 +18,7 @@ from crm_data.demo import generate as demo
 from crm_data.filters import Filters
 from crm_data.store import db
 from crm_data.users import local_admin
+from crm_ui.analysis import columns as shown_columns
 from tests.analyses_factory import new_affaire, new_compte
 from tests.factories import make_affaire
 
@@ -85,7 +86,7 @@ def test_every_ventes_tab_runs_on_empty_and_filled_bases(
     elif tab == "Pertes" and not filled_base:
         assert any("Aucune affaire perdue" in i.value for i in at.info)
     else:
-        expected = {"Pertes": "code_cloture", "CA signé": "mois", "Conversion": "etape"}[tab]
+        expected = {"Pertes": "Code clôture", "CA signé": "Mois", "Conversion": "Étape"}[tab]
         assert expected in columns
 
 
@@ -94,13 +95,16 @@ def test_pipe_screen_shows_the_commands_figures(filled: Path) -> None:
     expected = command(filled, "pipe")
     shown = at.dataframe[0].value
     pd.testing.assert_frame_equal(
-        shown.iloc[:-1].reset_index(drop=True), expected, check_dtype=False
+        shown.iloc[:-1].reset_index(drop=True), shown_columns.display(expected), check_dtype=False
     )
-    assert shown.iloc[-1]["nombre"] == expected["nombre"].sum()
+    total = f"{expected['nombre'].sum():,}".replace(",", "\u00a0")
+    assert shown.iloc[-1]["Nombre"] == total
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Affaires en cours"] == f"{expected['nombre'].sum():,}".replace(",", "\u00a0")
+    assert metrics["Affaires en cours"] == total
     pd.testing.assert_frame_equal(
-        at.dataframe[1].value, command(filled, "prevision"), check_dtype=False
+        at.dataframe[1].value,
+        shown_columns.display(command(filled, "prevision")),
+        check_dtype=False,
     )
 
 
@@ -123,7 +127,7 @@ def test_ventes_screen_shows_the_commands_figures_for_the_chosen_period(filled: 
         at.run()
         assert not at.exception
         tables = {tuple(d.value.columns): d.value for d in at.dataframe}
-        expected = command(filled, name, *period)
+        expected = shown_columns.display(command(filled, name, *period))
         assert not expected.empty
         shown = tables[tuple(expected.columns)].reset_index(drop=True)
         pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
@@ -141,7 +145,7 @@ def test_selecting_a_commercial_opens_their_open_affaires(filled: Path) -> None:
     assert isinstance(filters, Filters)
     assert filters.statuts == ["En cours"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Affaires"] == str(commerciaux.iloc[0]["nombre_ouvertes"])
+    assert metrics["Affaires"] == commerciaux.iloc[0]["Ouvertes"]
 
 
 def test_a_quality_line_leads_to_the_affaires_it_counts(filled: Path) -> None:
@@ -174,7 +178,8 @@ def test_ca_signe_draws_every_breakdown(by: str, filled: Path) -> None:
     at.selectbox(key="ventes_by").set_value(by).run()
     assert not at.exception, [e.value for e in at.exception]
     columns = [list(d.value.columns) for d in at.dataframe]
-    assert ["mois", by, "ca_signe", "nombre", "ca_signe_annee_precedente"] in columns
+    expected = ["mois", by, "ca_signe", "nombre", "ca_signe_annee_precedente"]
+    assert [shown_columns.header(c) for c in expected] in columns
 
 
 def test_the_stuck_count_is_every_stuck_affaire_not_the_display_cap(_isolated_base: Path) -> None:
@@ -212,3 +217,41 @@ def test_the_drill_banner_speaks_french(filled: Path) -> None:
     banner = next(i.value for i in at.info if "Filtres venant d'une analyse" in i.value)
     assert "Clôturée à partir du : 01/01/2024" in banner
     assert "cloture_du" not in banner
+
+
+def test_the_pipe_period_sits_with_the_figures_per_commercial(filled: Path) -> None:
+    at = open_page("app_pages/pipe.py")
+    before = [d.value for d in at.dataframe[:2]]
+    at.segmented_control(key="pipe_preset").set_value("Ce mois").run()
+    assert not at.exception
+    for shown, earlier in zip(at.dataframe[:2], before, strict=True):
+        pd.testing.assert_frame_equal(shown.value, earlier)
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders.index("Par commercial") == len(subheaders) - 1
+    assert all(m.help for m in at.metric)
+
+
+def test_ventes_figures_each_say_what_they_are_and_this_year_shows_one_comparison(
+    filled: Path,
+) -> None:
+    at = open_page("app_pages/ventes.py")
+    helps = [m.help for m in at.metric][:5]
+    assert len(set(helps)) == 5
+    assert not any(h == "Comparé à la période précédente" for h in helps)
+    assert not any("Précédente" in c.value for c in at.caption)
+    at.segmented_control(key="ventes_preset").set_value("Ce trimestre").run()
+    assert any("Précédente" in c.value for c in at.caption)
+    assert not any(m.value == "None" for m in at.metric)
+
+
+def test_an_unchanged_figure_gets_a_neutral_mark(_isolated_base: Path) -> None:
+    con = db.open_base(_isolated_base)
+    today = dt.date.today()
+    for year in (today.year - 1, today.year):
+        day = dt.date(year, 1, 1)
+        new_affaire(con, statut="Gagnée", date_debut=day, date_signature=day, total_ht=1000)
+    con.close()
+    at = open_page("app_pages/ventes.py")
+    metric = next(m for m in at.metric if m.label == "CA signé")
+    assert metric.delta == "stable"
+    assert metric.proto.color == metric.proto.GRAY

@@ -77,7 +77,7 @@ def test_workbook_has_a_sheet_per_table_and_records_the_filters() -> None:
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Résultats par type", "Pertes étape x code", "Filtres"]
     sheet = book["Résultats par type"]
-    assert [c.value for c in sheet[1]] == ["type", "ca_signe", "taux_reussite"]
+    assert [c.value for c in sheet[1]] == ["Type", "CA signé", "Taux de réussite"]
     assert sheet["B2"].value == 1234.5
     assert "€" in sheet["B2"].number_format
     assert "%" in sheet["C2"].number_format
@@ -97,8 +97,8 @@ def test_sheet_names_are_cut_cleaned_and_unique() -> None:
 def test_csv_for_a_french_spreadsheet_uses_semicolons_and_decimal_commas() -> None:
     frame = pd.DataFrame({"mois": ["2026-01"], "ca_signe": [1234.5]})
     assert excel.csv_bytes(frame).decode("utf-8-sig").splitlines() == [
-        "mois;ca_signe",
-        "2026-01;1234,5",
+        "Mois;CA signé",
+        "janv. 2026;1234,50",
     ]
 
 
@@ -197,7 +197,7 @@ def test_a_formula_in_a_screen_csv_comes_out_as_text() -> None:
     frame = pd.DataFrame({"nom": [FORMULA, "@SUM(A1)", "Normale"], "jours": [90, 80, 70]})
     text = excel.csv_bytes(frame).decode("utf-8-sig")
     cells = [row[0] for row in csv.reader(io.StringIO(text), delimiter=";")]
-    assert cells == ["nom", "'" + FORMULA, "'@SUM(A1)", "Normale"]
+    assert cells == ["Nom", "'" + FORMULA, "'@SUM(A1)", "Normale"]
 
 
 def test_a_formula_in_a_screen_workbook_comes_out_as_text_in_tables_and_filters() -> None:

@@ -21,7 +21,7 @@ def run_app() -> AppTest:
 def test_empty_base_shows_what_to_do_next() -> None:
     at = run_app()
     assert not at.exception
-    assert any("Aucune affaire" in i.value for i in at.info)
+    assert any("Créez votre première affaire, importez un fichier" in m.value for m in at.markdown)
 
 
 def test_list_shows_affaires_and_totals(_isolated_base: Path) -> None:
@@ -43,3 +43,19 @@ def test_empty_base_loads_demo_data_in_one_click(_isolated_base: Path) -> None:
     row = con.execute("SELECT count(*) FROM affaire").fetchone()
     assert row is not None and row[0] > 1000
     assert at.dataframe, "the list shows the demo affaires after the reload"
+
+
+def test_the_empty_base_is_said_once_with_its_commas() -> None:
+    at = run_app()
+    said = [m.value for m in at.markdown if "Votre base est vide" in m.value]
+    assert len(said) == 1
+    assert "importez un fichier (Administration → Import / export), ou découvrez" in said[0]
+    assert "5\u00a0000 affaires fictives sur trois ans, avec leurs comptes" in said[0]
+    assert not any("Aucune affaire pour l'instant" in i.value for i in at.info)
+
+
+def test_the_plotly_bundle_is_preloaded_once_per_session() -> None:
+    at = run_app()
+    assert len(at.sidebar.get("plotly_chart")) == 1
+    at.run()
+    assert len(at.sidebar.get("plotly_chart")) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,11 @@ import openpyxl
 import pytest
 
 from crm_data.affaires import create_affaire
+from crm_data.comptes import create_compte
 from crm_data.files.export import export_affaires
 from crm_data.imports.canonical import import_file
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
+from crm_data.store import db
 from crm_data.store.db import Connection
 from tests.files_helpers import add_commercial, new_base, table_digest, varied_base
 
@@ -58,7 +61,7 @@ def test_csv_is_what_french_excel_expects(tmp_path: Path) -> None:
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == ";".join(AFFAIRE_LABELS[f] for f in AFFAIRE_FIELDS)
+    assert lines[0] == ";".join(["N°", *(AFFAIRE_LABELS[f] for f in AFFAIRE_FIELDS)])
     assert "31/01/2025;30/06/2025;" in data.decode("utf-8-sig")
     assert ";1234567,89;85;0,01;" in data.decode("utf-8-sig")
 
@@ -68,9 +71,9 @@ def test_formula_like_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
     path = tmp_path / "affaires.csv"
     export_affaires(con, admin, path)
     text = path.read_text(encoding="utf-8-sig")
-    assert '\n"\'=HYPERLINK(""x"") « devis »";' in text
-    assert "\n''=déjà protégé;" in text and ";''-;" in text
-    assert "\n'-Perdue;" in text and ";'@todo;" in text and "\n'+33 partenaire;" in text
+    assert ';"\'=HYPERLINK(""x"") « devis »";' in text
+    assert ";''=déjà protégé;" in text and ";''-;" in text
+    assert ";'-Perdue;" in text and ";'@todo;" in text and ";'+33 partenaire;" in text
 
 
 def test_formula_like_cells_are_text_with_a_quote_in_xlsx(tmp_path: Path) -> None:
@@ -78,7 +81,7 @@ def test_formula_like_cells_are_text_with_a_quote_in_xlsx(tmp_path: Path) -> Non
     path = tmp_path / "affaires.xlsx"
     export_affaires(con, admin, path)
     sheet = openpyxl.load_workbook(path).worksheets[0]
-    noms = [sheet.cell(row=r, column=1) for r in range(2, 9)]
+    noms = [sheet.cell(row=r, column=2) for r in range(2, 9)]
     assert [c.value for c in noms][1] == '\'=HYPERLINK("x") « devis »'
     assert all(c.data_type == "s" for c in noms)
 
@@ -102,7 +105,8 @@ def test_only_the_given_affaire_ids_are_exported(tmp_path: Path) -> None:
     assert export_affaires(con, admin, path, affaire_ids=[2, 4]) == 2
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))
-    assert [row[0] for row in rows[1:]] == ['\'=HYPERLINK("x") « devis »', "'-Perdue"]
+    assert [row[0] for row in rows[1:]] == ["2", "4"]
+    assert [row[1] for row in rows[1:]] == ['\'=HYPERLINK("x") « devis »', "'-Perdue"]
 
 
 def test_a_commercial_exports_only_their_own_affaires(tmp_path: Path) -> None:
@@ -141,3 +145,36 @@ def test_export_writes_nothing_to_the_base(tmp_path: Path) -> None:
     export_affaires(con, admin, tmp_path / "a.csv")
     export_affaires(con, admin, tmp_path / "a.xlsx")
     assert table_digest(con) == before
+
+
+AWKWARD_NOTES = [
+    "a <b>gras</b> & </sheetData> fin",
+    "littéral _x0041_ et _X00e9_",
+    "tab\tet\nligne\r\nfin  ",
+    "  espaces autour  ",
+    "contrôle \x01\x1f ici",
+]
+
+
+def test_xlsx_text_is_written_as_typed_whatever_its_characters(tmp_path: Path) -> None:
+    con, admin = new_base()
+    compte = create_compte(con, admin, {"nom": "A & <B>"})
+    for notes in AWKWARD_NOTES:
+        create_affaire(
+            con, admin, {"nom": notes.strip() or "x", "compte_id": compte, "notes": notes}
+        )
+    path = tmp_path / "affaires.xlsx"
+    export_affaires(con, admin, path)
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
+    with db.read(con) as cur:
+        stored = [r[0] for r in cur.execute("SELECT notes FROM affaire ORDER BY id").fetchall()]
+    # openpyxl gives back Excel's _xHHHH_ escapes as written: undo them as Excel does.
+    unescaped = [
+        re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), r["Notes"]) for r in rows
+    ]
+    assert unescaped == stored
+    assert [r["Compte"] for r in rows] == ["A & <B>"] * len(stored)
+    assert [r["N°"] for r in rows] == sorted(r["N°"] for r in rows)
+    assert sheet.auto_filter.ref == f"A1:S{len(stored) + 1}"

@@ -41,7 +41,8 @@ def test_euro_compact(value: float | None, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fraction", "expected"), [(0.625, f"62,5{NB}%"), (0.5, f"50{NB}%"), (None, "")]
+    ("fraction", "expected"),
+    [(0.625, f"62,5{NB}%"), (0.5, f"50,0{NB}%"), (0.41666, f"41,7{NB}%"), (None, "")],
 )
 def test_percent(fraction: float | None, expected: str) -> None:
     assert formatting.percent(fraction) == expected
@@ -66,3 +67,23 @@ def test_blank_missing_shows_no_none() -> None:
     assert shown["date_fin"].tolist() == ["02/01/2026", ""]
     assert shown["ts"].tolist() == ["04/03/2026", ""]
     assert shown["ca"].iloc[0] == 1.5
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-12", "déc. 2026"),
+        ("2027-01", "janv. 2027"),
+        ("2026-08", "août 2026"),
+        ("En retard", "En retard"),
+        ("Sans date", "Sans date"),
+        (None, ""),
+    ],
+)
+def test_months_are_french(value: str | None, expected: str) -> None:
+    assert formatting.month_fr(value) == expected
+
+
+def test_days_carry_one_decimal_and_a_comma() -> None:
+    assert formatting.days(64.06) == f"64,1{NB}j"
+    assert formatting.days(float("nan")) == ""

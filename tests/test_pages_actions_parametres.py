@@ -88,3 +88,27 @@ def test_parametres_are_refused_to_a_commercial(_isolated_base: Path) -> None:
     at.run()
     at.switch_page(PARAMETRES).run()
     assert any("Accès refusé" in text for text in texts(at, "error"))
+
+
+def test_an_admin_sets_an_etapes_days_without_activity(_isolated_base: Path) -> None:
+    con = db.shared_connection(_isolated_base)
+    at = run_app(PARAMETRES)
+    select_row(at, "ref.etape.table", 1)
+    key = "ref.etape.Analyse des besoins."
+    assert widget(at, key + "jours_sans_activite").value == 21
+    widget(at, key + "jours_sans_activite").set_value(45)
+    at.button(key="FormSubmitter:" + key + "form-Enregistrer").click().run()
+    assert not at.exception
+    etapes = {e.nom: e for e in referentiels.list_etapes(con)}
+    assert etapes["Analyse des besoins"].jours_sans_activite == 45
+    assert etapes["Analyse des besoins"].reussite_defaut == 40
+
+
+def test_a_new_etape_gets_days_without_activity(_isolated_base: Path) -> None:
+    con = db.shared_connection(_isolated_base)
+    at = run_app(PARAMETRES)
+    key = "ref.etape.new."
+    widget(at, key + "nom").input("Closing")
+    widget(at, key + "jours_sans_activite").set_value(7)
+    at.button(key="FormSubmitter:" + key + "form-Ajouter").click().run()
+    assert {e.nom: e for e in referentiels.list_etapes(con)}["Closing"].jours_sans_activite == 7

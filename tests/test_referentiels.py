@@ -85,3 +85,51 @@ def test_two_etapes_cannot_share_an_order(con: Connection) -> None:
     with pytest.raises(ValidationError) as caught:
         referentiels.save_value(con, admin(con), "etape", "Signature", ordre=4, reussite_defaut=90)
     assert caught.value.for_field("ordre")
+
+
+def test_an_etapes_days_without_activity_can_be_set_and_emptied(con: Connection) -> None:
+    me = admin(con)
+    assert referentiels.list_etapes(con)[0].jours_sans_activite == 14
+    fields = {"ordre": 1, "reussite_defaut": 20}
+    referentiels.save_value(
+        con, me, "etape", "Qualification", old_nom="Qualification", jours_sans_activite=30, **fields
+    )
+    assert referentiels.list_etapes(con)[0].jours_sans_activite == 30
+    referentiels.save_value(
+        con,
+        me,
+        "etape",
+        "Qualification",
+        old_nom="Qualification",
+        jours_sans_activite=None,
+        **fields,
+    )
+    assert referentiels.list_etapes(con)[0].jours_sans_activite is None
+
+
+def test_a_save_or_rename_without_the_days_keeps_them(con: Connection) -> None:
+    me = admin(con)
+    fields = {"ordre": 4, "reussite_defaut": 80}
+    referentiels.save_value(con, me, "etape", "Négociation", old_nom="Négociation", **fields)
+    referentiels.save_value(con, me, "etape", "Négo", old_nom="Négociation", **fields)
+    etapes = {e.nom: e for e in referentiels.list_etapes(con)}
+    assert etapes["Négo"].jours_sans_activite == 14
+
+
+@pytest.mark.parametrize("jours", [0, -3, 4000, "dix"])
+def test_impossible_days_without_activity_are_refused_in_french(
+    con: Connection, jours: object
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        referentiels.save_value(
+            con,
+            admin(con),
+            "etape",
+            "Qualification",
+            old_nom="Qualification",
+            ordre=1,
+            reussite_defaut=20,
+            jours_sans_activite=jours,
+        )
+    assert caught.value.for_field("jours_sans_activite")
+    assert referentiels.list_etapes(con)[0].jours_sans_activite == 14

@@ -45,8 +45,16 @@ def test_page_lists_users_with_their_affaires(con: db.Connection) -> None:
     make_affaire(con, user)
     at = open_page()
     table = at.dataframe[0].value.set_index("nom")
-    assert table.loc["Alice Martin", "affaires"] == 1
+    assert table.loc["Alice Martin", "affaires"] == "1"
     assert table.loc["Alice Martin", "role"] == "Commercial"
+
+
+def test_a_user_without_email_shows_a_blank_not_none(con: db.Connection) -> None:
+    users.add_user(con, None, "sanscourriel", Role.COMMERCIAL.value, "Sans Courriel", None)
+    at = open_page()
+    table = at.dataframe[0].value.set_index("nom")
+    assert table.loc["Sans Courriel", "email"] == ""
+    assert not table.isna().any().any()
 
 
 def test_admin_creates_a_user() -> None:

@@ -1,17 +1,18 @@
 """Exporting affaires to the canonical file (SPEC §4), CSV for French Excel or XLSX.
 
-Rows stream from DuckDB (COPY for CSV, chunks for XLSX) so a million affaires never sit in
-Python at once. Cells a spreadsheet would run as formulas are neutralised with a leading `'`.
+Rows stream from DuckDB (COPY for CSV; for XLSX, the sheet's rows as SpreadsheetML built by
+DuckDB, in chunks) so a million affaires never sit in Python at once. The first column is the
+affaire's N°. Cells a spreadsheet would run as formulas are neutralised with a leading `'`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import io
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Collection
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,13 @@ def _expression(name: str, formatted: bool) -> str:
     )
 
 
-def _query(formatted: bool) -> str:
+def _csv_query() -> str:
     columns = ",\n".join(
-        f'{_expression(name, formatted)} AS "{AFFAIRE_LABELS[name]}"' for name in AFFAIRE_FIELDS
+        f'{_expression(name, formatted=True)} AS "{AFFAIRE_LABELS[name]}"'
+        for name in AFFAIRE_FIELDS
     )
     return f"""
-        SELECT {columns}
+        SELECT a.id AS "N°", {columns}
         FROM affaire AS a
         JOIN compte AS c ON c.id = a.compte_id
         LEFT JOIN contact AS ct ON ct.id = a.contact_id
@@ -68,6 +70,10 @@ def _query(formatted: bool) -> str:
           AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
         ORDER BY a.id
         """
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
 
 
 def _params(actor: Actor, affaire_ids: Collection[int] | None) -> dict[str, Any]:
@@ -89,7 +95,8 @@ def export_affaires(
     """Write the affaires the actor sees (only affaire_ids when given) to path; return the count.
 
     The format follows the suffix: .csv (UTF-8 with BOM, `;`, `1234,50`, `JJ/MM/AAAA`) or .xlsx
-    (real dates and numbers). Columns: the guide's labels plus Date de clôture, names not ids.
+    (real dates and numbers). Columns: N°, then the guide's labels plus Date de clôture, names
+    not ids (an import reports N° as a column it ignores).
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -105,21 +112,21 @@ def export_affaires(
               AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
             """,
             params,
-        ).fetchone()
-        count = int(row[0]) if row else 0
+        ).fetchall()
+        count = int(row[0][0]) if row else 0
         if progress:
-            progress(0.0, f"Export de {count} affaires…")
+            progress(0.0, f"Export de {_thousands(count)} affaires…")
         if suffix == ".csv":
             _write_csv(cur, target, params)
         else:
             if count > XLSX_MAX_ROWS:
                 raise CrmError(
-                    f"{count} affaires dépassent la limite d'Excel ({XLSX_MAX_ROWS} lignes) : "
-                    "exportez au format CSV."
+                    f"{_thousands(count)} affaires dépassent la limite d'Excel "
+                    f"({_thousands(XLSX_MAX_ROWS)} lignes) : exportez au format CSV."
                 )
             _write_xlsx(cur, target, params, count, progress)
     if progress:
-        progress(1.0, f"{count} affaires exportées.")
+        progress(1.0, f"{_thousands(count)} affaires exportées.")
     return count
 
 
@@ -130,7 +137,7 @@ def _write_csv(cur: Connection, target: Path, params: dict[str, Any]) -> None:
     raw = Path(raw_name)
     try:
         cur.execute(
-            f"COPY ({_query(formatted=True)}) TO $path (HEADER, DELIMITER ';')",
+            f"COPY ({_csv_query()}) TO $path (HEADER, DELIMITER ';')",
             {**params, "path": str(raw)},
         )
         # French Excel reads UTF-8 only after a byte order mark, which COPY does not write.
@@ -148,35 +155,52 @@ def _write_xlsx(
     count: int,
     progress: Progress | None,
 ) -> None:
-    import xlsxwriter
-
+    """The workbook's frame (styles, header, widths, frozen header, filter) comes from
+    xlsxwriter; its rows are SpreadsheetML that DuckDB writes in one query (sheet_rows), 6 to
+    10 times faster than a Python call per cell."""
+    shell, styles = _xlsx_shell(count)
     target.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(target), {"constant_memory": True})
-    try:
-        sheet = book.add_worksheet("Affaires")
-        header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
-        formats = {
-            "date": book.add_format({"num_format": "dd/mm/yyyy"}),
-            "amount": book.add_format({"num_format": "#,##0.00"}),
-            "int": book.add_format({"num_format": "0"}),
-        }
-        kinds = [_kind(name) for name in AFFAIRE_FIELDS]
-        for col, name in enumerate(AFFAIRE_FIELDS):
-            width = 12 if kinds[col] != "text" else (40 if name in ("nom", "notes") else 22)
-            sheet.set_column(col, col, width)
-            sheet.write_string(0, col, AFFAIRE_LABELS[name], header)
-        sheet.freeze_panes(1, 0)
-        result = cur.execute(_query(formatted=False), params)
-        line = 1
-        while chunk := result.fetchmany(_CHUNK):
-            for values in chunk:
-                _write_row(sheet, line, values, kinds, formats)
-                line += 1
-            if progress and count:
-                progress(0.95 * line / count, f"Export : {line - 1} affaires sur {count}")
-        sheet.autofilter(0, 0, max(line - 1, 1), len(AFFAIRE_FIELDS) - 1)
-    finally:
-        book.close()
+    result = cur.sql(_sheet_rows(styles), params=params).to_arrow_reader(_CHUNK)
+    done = 0
+    with (
+        zipfile.ZipFile(io.BytesIO(shell)) as source,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+    ):
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename != _SHEET:
+                out.writestr(member, data)
+                continue
+            head, tail = data.decode().split("</sheetData>", 1)
+            last = _column_letter(len(_COLUMNS) - 1)
+            head = head.replace(
+                f'<dimension ref="A1:{last}1"/>', f'<dimension ref="A1:{last}{count + 1}"/>'
+            )
+            with out.open(_SHEET, "w", force_zip64=True) as sheet:
+                sheet.write(head.encode())
+                for batch in result:
+                    sheet.write("".join(batch.column(0).to_pylist()).encode())
+                    done += batch.num_rows
+                    if progress and count:
+                        progress(
+                            0.95 * done / count,
+                            f"Export : {_thousands(done)} affaires sur {_thousands(count)}",
+                        )
+                sheet.write(("</sheetData>" + tail).encode())
+
+
+_SHEET = "xl/worksheets/sheet1.xml"
+_COLUMNS = ("id", *AFFAIRE_FIELDS)
+"""The canonical file's columns: the affaire's N° first, then the guide's fields."""
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _kind(name: str) -> str:
@@ -184,18 +208,87 @@ def _kind(name: str) -> str:
         return "date"
     if name in _AMOUNT_FIELDS:
         return "amount"
-    return "int" if name == "reussite" else "text"
+    return "int" if name in ("reussite", "id") else "text"
 
 
-def _write_row(
-    sheet: Any, line: int, values: tuple[Any, ...], kinds: list[str], formats: dict[str, Any]
-) -> None:
-    for col, (value, kind) in enumerate(zip(values, kinds, strict=True)):
-        if value is None:
-            continue
-        if kind == "date" and isinstance(value, dt.date):
-            sheet.write_datetime(line, col, dt.datetime.combine(value, dt.time()), formats[kind])
-        elif kind in ("amount", "int") and isinstance(value, int | Decimal):
-            sheet.write_number(line, col, float(value), formats[kind])
-        else:
-            sheet.write_string(line, col, str(value))
+def _xlsx_shell(count: int) -> tuple[bytes, dict[str, int]]:
+    """A workbook with the header row only, and the style index of each kind of cell."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Affaires")
+    header = book.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
+    formats = {
+        "date": book.add_format({"num_format": "dd/mm/yyyy"}),
+        "amount": book.add_format({"num_format": "#,##0.00"}),
+        "int": book.add_format({"num_format": "0"}),
+    }
+    for col, name in enumerate(_COLUMNS):
+        kind = _kind(name)
+        width = 12 if kind != "text" else (40 if name in ("nom", "notes") else 22)
+        sheet.set_column(col, col, 8 if name == "id" else width, formats.get(kind))
+        sheet.write_string(0, col, _LABELS[name], header)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(count, 1), len(_COLUMNS) - 1)
+    book.close()
+    return buffer.getvalue(), {kind: int(f.xf_index) for kind, f in formats.items()}
+
+
+_LABELS = {"id": "N°", **AFFAIRE_LABELS}
+# Excel reads `_xHHHH_` in a text as an escaped character: a literal one gets its `_` escaped,
+# and control characters (not allowed in XML) are written that way, as xlsxwriter does.
+_CONTROL = [c for c in range(32) if c not in (9, 10)]
+_CONTROL_RANGE = "".join(f"\\x{c:02x}" for c in _CONTROL)
+
+
+def _xml_text(value: str) -> str:
+    """SQL turning the text column `value` into XML character data. Most texts need nothing:
+    one pattern tells the few that do."""
+    escaped = (
+        f"replace(replace(replace(regexp_replace({value}, '(_x[0-9a-fA-F]{{4}}_)', "
+        "'_x005F\\1', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    )
+    for c in _CONTROL:
+        escaped = f"replace({escaped}, chr({c}), '_x{c:04X}_')"
+    special = f"regexp_matches({value}, '[&<>{_CONTROL_RANGE}]|_x[0-9a-fA-F]{{4}}_')"
+    return f"CASE WHEN {special} THEN {escaped} ELSE {value} END"
+
+
+def _cell(name: str, col: int, styles: dict[str, int]) -> str:
+    """The SpreadsheetML of one cell of row `line`, from the column c{col} of _sheet_rows'
+    inner query (NULL for an empty value: no cell)."""
+    ref = f"'<c r=\"{_column_letter(col)}' || line || '\""
+    kind = _kind(name)
+    value = f"v.c{col}"
+    if kind == "text":
+        return (
+            f'{ref} t="inlineStr"><is><t xml:space="preserve">\' || '
+            f"{_xml_text(value)} || '</t></is></c>'"
+        )
+    if kind == "date":
+        value = f"CAST(date_diff('day', DATE '1899-12-30', {value}) AS VARCHAR)"
+    else:
+        value = f"CAST({value} AS VARCHAR)"
+    return f"{ref} s=\"{styles[kind]}\"><v>' || {value} || '</v></c>'"
+
+
+def _sheet_rows(styles: dict[str, int]) -> str:
+    values = ",\n".join(
+        f"{'a.id' if name == 'id' else _expression(name, formatted=False)} AS c{col}"
+        for col, name in enumerate(_COLUMNS)
+    )
+    cells = ",\n".join(_cell(name, col, styles) for col, name in enumerate(_COLUMNS))
+    return f"""
+        SELECT '<row r="' || line || '">' || concat({cells}) || '</row>'
+        FROM (
+            SELECT row_number() OVER (ORDER BY a.id) + 1 AS line, {values}
+            FROM affaire AS a
+            JOIN compte AS c ON c.id = a.compte_id
+            LEFT JOIN contact AS ct ON ct.id = a.contact_id
+            JOIN utilisateur AS u ON u.id = a.gestion_par
+            WHERE {VISIBLE}
+              AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
+        ) AS v
+        ORDER BY line
+        """

@@ -75,21 +75,25 @@ class MappedImportReport:
 
     def summary(self) -> list[str]:
         """The report in French, a sentence a line, as the screen and the command line show it."""
-        verb = "seraient" if self.dry_run or not self.written else "ont été"
+        one = self.created == 1
+        verb = ("serait" if one else "seraient") if self.dry_run or not self.written else None
+        verb = verb or ("a été" if one else "ont été")
         lines = [
-            f"{self.rows_read} lignes lues : {self.created} affaires {verb} créées, "
+            f"{self.rows_read} ligne{'s' if self.rows_read != 1 else ''} lue"
+            f"{'s' if self.rows_read != 1 else ''} : {self.created} "
+            f"affaire{'' if one else 's'} {verb} créée{'' if one else 's'}, "
             f"{self.updated} mises à jour (déjà importées), {self.unchanged} inchangées."
         ]
         named = (
-            ("comptes", self.comptes_crees),
-            ("contacts", self.contacts_crees),
-            ("utilisateurs", self.users_crees),
-            ("familles d'article", self.familles_creees),
-            ("codes clôture", self.codes_crees),
+            ("Nouveaux comptes", self.comptes_crees),
+            ("Nouveaux contacts", self.contacts_crees),
+            ("Nouveaux utilisateurs", self.users_crees),
+            ("Nouvelles familles d'article", self.familles_creees),
+            ("Nouveaux codes clôture", self.codes_crees),
         )
         for label, items in named:
             if items:
-                lines.append(f"Nouveaux {label} ({len(items)}) : {_shortlist(items)}.")
+                lines.append(f"{label} ({len(items)}) : {_shortlist(items)}.")
         if self.skipped_lines:
             lines.append(f"{len(self.skipped_lines)} lignes sans compte ignorées.")
         if self.dates_corrigees:

@@ -18,6 +18,7 @@ from crm_data.store import backup, integrity
 from crm_data.store.db import Connection
 from crm_data.text import datetime_fr
 from crm_ui import formatting, session
+from crm_ui.chrome import upload_note
 from crm_ui.fields import plain
 
 RESTORE_MAX_MB = 2048
@@ -65,8 +66,12 @@ def _render_restore() -> None:
         "Remplace toute la base par une sauvegarde. La base actuelle est d'abord sauvegardée "
         "à côté d'elle (fichier « avant-restauration »)."
     )
+    label = f"Fichier de sauvegarde ({RESTORE_MAX_MB:,} Mo au plus)".replace(",", "\u00a0")
+    upload_note(label, f"Sauvegarde .duckdb, {RESTORE_MAX_MB:,} Mo au plus".replace(",", "\u00a0"))
     uploaded = st.file_uploader(
-        "Fichier de sauvegarde", key="backup_restore_file", max_upload_size=RESTORE_MAX_MB
+        label,
+        key="backup_restore_file",
+        max_upload_size=RESTORE_MAX_MB,
     )
     if uploaded is None:
         st.session_state.pop(_CHECKED_KEY, None)

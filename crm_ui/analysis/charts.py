@@ -14,6 +14,8 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+from crm_ui.formatting import month_fr
+
 BLUE = "#1F4E79"
 LIGHT_BLUE = "#7FA7CE"
 GREEN = "#2E7D32"
@@ -23,7 +25,10 @@ ORANGE = "#E08A00"
 CATEGORY_COLOURS = {"interne": RED, "externe": GREY}
 STATUT_COLOURS = {"Gagnée": GREEN, "Perdue": RED, "Abandonnée": GREY}
 EURO_HOVER = "%{y:,.2f} €"
+COUNT_HOVER = "%{y:,d}"
 EMPTY_GROUP = "(vide)"
+SCENARIOS = {"bas": "CA attendu", "pondere": "CA pondéré", "haut": "CA potentiel (plafond)"}
+"""A2's scenarios (SPEC: bas, pondere, haut) as the screen and its exports name them."""
 
 
 def escape_label(text: object) -> str:
@@ -34,6 +39,10 @@ def escape_label(text: object) -> str:
 
 def _labels(values: Iterable[object]) -> list[str]:
     return [escape_label(v) for v in values]
+
+
+def _months(values: pd.Series) -> list[str]:
+    return _labels(month_fr(v) for v in values)
 
 
 def _layout(fig: go.Figure, title: str, *, euro_axis: bool = True) -> go.Figure:
@@ -47,8 +56,11 @@ def _layout(fig: go.Figure, title: str, *, euro_axis: bool = True) -> go.Figure:
         hoverlabel={"namelength": -1},
         clickmode="event+select",
     )
+    # Without a tickformat Plotly writes 14k; ",d" with the separators above writes 14 000.
     if euro_axis:
         fig.update_yaxes(tickformat=",.0f", ticksuffix=" €")
+    else:
+        fig.update_yaxes(tickformat=",d")
     fig.update_xaxes(type="category")
     return fig
 
@@ -60,12 +72,14 @@ def _bars(
     colour: str | None,
     hover: str = EURO_HOVER,
     key: str | None = None,
+    months: bool = False,
 ) -> go.Bar:
-    """One bar trace: x and name escaped for drawing, the raw x in customdata; `key` (the raw
-    group a breakdown trace stands for) in meta. No colour: Plotly's palette picks one."""
+    """One bar trace: x and name escaped for drawing (months in French: « déc. 2026 »), the raw
+    x in customdata; `key` (the raw group a breakdown trace stands for) in meta. No colour:
+    Plotly's palette picks one."""
     shown = escape_label(name)
     return go.Bar(
-        x=_labels(x.astype(str)),
+        x=_months(x) if months else _labels(x.astype(str)),
         y=y.astype(float).tolist(),
         name=shown,
         marker={"color": colour} if colour else None,
@@ -89,15 +103,17 @@ def pipe_chart(pipe: pd.DataFrame, title: str) -> go.Figure | None:
 
 
 def forecast_chart(forecast: pd.DataFrame, title: str) -> go.Figure | None:
-    """A2: the three scenarios (bas, pondéré, haut) per month of date fin, late and undated
-    affaires as their own bars."""
+    """A2: the three scenarios per month of date fin, late and undated affaires as their own
+    bars. They are named after what they sum: the CA attendu (SPEC's `bas`) is often above the
+    CA pondéré, so "Bas" would read as a floor it is not."""
     if forecast.empty:
         return None
+    mois = forecast["mois"]
     fig = go.Figure(
         [
-            _bars(forecast["mois"], forecast["bas"], "Bas (CA attendu)", LIGHT_BLUE),
-            _bars(forecast["mois"], forecast["pondere"], "Pondéré", BLUE),
-            _bars(forecast["mois"], forecast["haut"], "Haut (CA potentiel)", ORANGE),
+            _bars(mois, forecast["bas"], SCENARIOS["bas"], LIGHT_BLUE, months=True),
+            _bars(mois, forecast["pondere"], SCENARIOS["pondere"], BLUE, months=True),
+            _bars(mois, forecast["haut"], SCENARIOS["haut"], ORANGE, months=True),
         ]
     )
     return _layout(fig, title)
@@ -110,7 +126,7 @@ def results_chart(results: pd.DataFrame, title: str) -> go.Figure | None:
         return None
     fig = go.Figure(
         [
-            _bars(results["type"], results[column], statut, STATUT_COLOURS[statut], "%{y}")
+            _bars(results["type"], results[column], statut, STATUT_COLOURS[statut], COUNT_HOVER)
             for statut, column in columns.items()
         ]
     )
@@ -127,7 +143,7 @@ def pareto_chart(losses: pd.DataFrame, title: str) -> go.Figure | None:
     for categorie, colour in CATEGORY_COLOURS.items():
         part = losses[losses["categorie"] == categorie]
         fig.add_trace(
-            _bars(part["code_cloture"], part["nombre"], f"Perte {categorie}", colour, "%{y}")
+            _bars(part["code_cloture"], part["nombre"], f"Perte {categorie}", colour, COUNT_HOVER)
         )
     fig.add_trace(
         go.Scatter(
@@ -161,18 +177,20 @@ def monthly_chart(monthly: pd.DataFrame, title: str, by: str | None = None) -> g
         return None
     fig = go.Figure()
     if by is None:
-        fig.add_trace(_bars(monthly["mois"], monthly["ca_signe"], "CA signé", BLUE))
+        fig.add_trace(_bars(monthly["mois"], monthly["ca_signe"], "CA signé", BLUE, months=True))
         previous = monthly
     else:
         key = f"{by}_id" if f"{by}_id" in monthly.columns else by
         groups = sorted(monthly.groupby(key, sort=False), key=lambda g: str(g[1][by].iloc[0]))
         for value, part in groups:
             label = str(part[by].iloc[0]) or EMPTY_GROUP
-            fig.add_trace(_bars(part["mois"], part["ca_signe"], label, None, key=str(value)))
+            fig.add_trace(
+                _bars(part["mois"], part["ca_signe"], label, None, key=str(value), months=True)
+            )
         previous = monthly.groupby("mois")["ca_signe_annee_precedente"].sum().reset_index()
     fig.add_trace(
         go.Scatter(
-            x=previous["mois"].astype(str).tolist(),
+            x=_months(previous["mois"]),
             y=previous["ca_signe_annee_precedente"].astype(float).tolist(),
             name="Un an plus tôt",
             mode="lines+markers",
@@ -198,13 +216,13 @@ def conversion_chart(conversion: pd.DataFrame, title: str) -> go.Figure | None:
         return None
     fig = go.Figure(
         [
-            _bars(conversion["etape"], conversion["entrees"], "Entrées", LIGHT_BLUE, "%{y}"),
+            _bars(conversion["etape"], conversion["entrees"], "Entrées", LIGHT_BLUE, COUNT_HOVER),
             _bars(
                 conversion["etape"],
                 conversion["passees_suivante"],
                 "Passées à la suite",
                 BLUE,
-                "%{y}",
+                COUNT_HOVER,
             ),
         ]
     )

@@ -1,5 +1,6 @@
-"""Screen exports: an Excel workbook with one sheet per table (amounts, rates and dates formatted
-the French way) and a "Filtres" sheet recording the filters and the extraction date; CSV per table.
+"""Screen exports: an Excel workbook with one sheet per table (the screen's French headers,
+amounts to the cent, rates and dates formatted the French way, months in French) and a
+"Filtres" sheet recording the filters and the extraction date; CSV per table.
 
 Text a spreadsheet would run as a formula (`=HYPERLINK(…)` as an affaire's name) is neutralised
 by crm_data's own export rule, in every cell and header, and xlsxwriter never writes a formula.
@@ -14,20 +15,8 @@ import re
 import pandas as pd
 
 from crm_data.files.export_tables import neutralise
+from crm_ui.analysis import columns
 
-AMOUNT_COLUMNS = {
-    "ca_potentiel",
-    "ca_pondere",
-    "ca_attendu",
-    "ca_signe",
-    "ca_signe_annee_precedente",
-    "panier_moyen",
-    "bas",
-    "pondere",
-    "haut",
-    "total_ht",
-}
-RATE_COLUMNS = {"taux_reussite", "taux_passage", "part", "realisation", "remise"}
 FILTERS_SHEET = "Filtres"
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -69,24 +58,30 @@ def workbook(
         amount = book.add_format({"num_format": '#,##0.00 "€"'})
         rate = book.add_format({"num_format": "0.0 %"})
         date = book.add_format({"num_format": "dd/mm/yyyy"})
+        days = book.add_format({"num_format": "0.0"})
         header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
         taken: set[str] = {FILTERS_SHEET.lower()}
         for title, frame in tables.items():
             name = _sheet_name(title, taken)
-            safe_frame(frame).to_excel(writer, sheet_name=name, index=False)
+            safe_frame(columns.for_file(frame)).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             for col, column in enumerate(frame.columns):
-                sheet.write_string(0, col, str(neutralise(str(column))), header)
+                label = columns.header(column)
+                sheet.write_string(0, col, str(neutralise(label)), header)
                 fmt = None
-                if column in AMOUNT_COLUMNS:
+                if column in columns.AMOUNT_COLUMNS:
                     fmt = amount
-                elif column in RATE_COLUMNS:
+                elif column in columns.RATE_COLUMNS:
                     fmt = rate
-                elif pd.api.types.is_datetime64_any_dtype(frame[column]) or str(column).startswith(
-                    "date"
+                elif column in columns.DAYS_COLUMNS:
+                    fmt = days
+                elif (
+                    pd.api.types.is_datetime64_any_dtype(frame[column])
+                    or str(column).startswith("date")
+                    or column == "depuis"
                 ):
                     fmt = date
-                sheet.set_column(col, col, max(12, min(40, len(str(column)) + 4)), fmt)
+                sheet.set_column(col, col, max(12, min(40, len(label) + 4)), fmt)
             sheet.freeze_panes(1, 0)
         rows = [*filters.items(), ("Date d'extraction", extracted_at.strftime("%d/%m/%Y %H:%M"))]
         safe_frame(pd.DataFrame(rows, columns=["Filtre", "Valeur"])).to_excel(
@@ -97,7 +92,8 @@ def workbook(
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The table as a CSV a French spreadsheet opens directly: `;` separator, decimal comma,
-    UTF-8 with BOM, dates JJ/MM/AAAA; formula-like text neutralised."""
-    text = safe_frame(frame).to_csv(index=False, sep=";", decimal=",", date_format="%d/%m/%Y")
+    """The table as a CSV a French spreadsheet opens directly: `;` separator, the screen's
+    headers, decimal comma, amounts to the cent, UTF-8 with BOM, dates JJ/MM/AAAA, months in
+    French; formula-like text neutralised."""
+    text = safe_frame(columns.csv_cells(frame)).to_csv(index=False, sep=";")
     return text.encode("utf-8-sig")

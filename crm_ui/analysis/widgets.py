@@ -15,47 +15,12 @@ from crm_data import referentiels
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 from crm_data.users import user_labels
-from crm_ui.analysis import charts, excel
+from crm_ui.analysis import charts, columns, excel
 from crm_ui.navigation import open_affaires_list
 
-LABELS = {
-    "etape": "Etape",
-    "mois": "Mois",
-    "type": "Type",
-    "code_cloture": "Code clôture",
-    "categorie": "Catégorie",
-    "gestion_par": "Gestion par",
-    "famille_article": "Famille d'article",
-    "nombre": "Nombre",
-    "nombre_ouvertes": "Ouvertes",
-    "ca_potentiel": "CA potentiel",
-    "ca_pondere": "CA pondéré",
-    "ca_attendu": "CA attendu",
-    "bas": "Bas",
-    "pondere": "Pondéré",
-    "haut": "Haut",
-    "gagnees": "Gagnées",
-    "perdues": "Perdues",
-    "abandonnees": "Abandonnées",
-    "taux_reussite": "Taux de réussite",
-    "ca_signe": "CA signé",
-    "ca_signe_annee_precedente": "CA signé un an plus tôt",
-    "panier_moyen": "Panier moyen",
-    "cycle_moyen_jours": "Cycle moyen (jours)",
-    "part": "Part",
-    "realisation": "Réalisation",
-    "remise": "Remise",
-    "actions_faites": "Actions faites",
-    "entrees": "Entrées",
-    "passees_suivante": "Passées à la suite",
-    "taux_passage": "Taux de passage",
-    "jours_median": "Jours (médiane)",
-    "controle": "Contrôle",
-    "id": "N°",
-    "nom": "Nom",
-    "depuis": "Dans l'étape depuis",
-    "jours": "Jours",
-}
+CHART_CONFIG = {"displaylogo": False, "displayModeBar": False}
+"""Plotly's tool bar speaks English (« Zoom », « Autoscale », « Download plot as a png ») and
+Streamlit ships no French for it: the charts go without it (the Excel export keeps the data)."""
 
 
 def user_names(con: object) -> dict[int, str]:
@@ -91,42 +56,28 @@ def affaire_filters(
     return tuple(gestion), tuple(types), tuple(familles)
 
 
-def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for column in frame.columns:
-        label = LABELS.get(str(column), str(column))
-        if column in excel.AMOUNT_COLUMNS:
-            config[column] = st.column_config.NumberColumn(label, format="euro")
-        elif column in excel.RATE_COLUMNS:
-            config[column] = st.column_config.NumberColumn(label, format="percent")
-        elif str(column).startswith("date") or column == "depuis":
-            config[column] = st.column_config.DateColumn(label, format="DD/MM/YYYY")
-        else:
-            config[column] = label
-    return config
-
-
 def table(
     frame: pd.DataFrame,
     key: str,
     title: str,
     selection: Literal["single-row", "single-cell"] | None = None,
 ) -> Any:
-    """The frame with French headers and formats, and a button downloading it as CSV.
+    """The frame with French headers and formats (crm_ui.analysis.columns.display), and a
+    button downloading it as CSV.
 
-    With a selection mode, returns the selection event (positions in frame).
+    With a selection mode, returns the selection event (positions in frame; a cell's column is
+    named by its French header).
     """
-    config = _column_config(frame)
+    shown = columns.display(frame)
     event = None
     if selection is None:
-        st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
+        st.dataframe(shown, hide_index=True, width="stretch", key=key)
     else:
         event = st.dataframe(
-            frame,
+            shown,
             hide_index=True,
             width="stretch",
             key=key,
-            column_config=config,
             on_select="rerun",
             selection_mode=selection,
         )
@@ -153,10 +104,10 @@ def chart(
         st.info(empty)
         return
     if drill is None:
-        st.plotly_chart(fig, key=key, config={"displaylogo": False})
+        st.plotly_chart(fig, key=key, config=CHART_CONFIG)
         return
     event = st.plotly_chart(
-        fig, key=key, on_select="rerun", selection_mode="points", config={"displaylogo": False}
+        fig, key=key, on_select="rerun", selection_mode="points", config=CHART_CONFIG
     )
     hit = charts.clicked(event, fig)
     if hit is not None:

@@ -54,9 +54,9 @@ def test_change_period_export_and_drill_down(
     sheet = book["Résultats par type"]
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
-    assert rows[0]["type"] == "Nouveau"
-    assert rows[0]["gagnees"] == won_nouveau
-    assert abs(sum(r["ca_signe"] for r in rows) - ca_signe) < 0.01
+    assert rows[0]["Type"] == "Nouveau"
+    assert rows[0]["Gagnées"] == won_nouveau
+    assert abs(sum(r["CA signé"] for r in rows) - ca_signe) < 0.01
     filtres = {r[0].value: r[1].value for r in book["Filtres"].iter_rows(min_row=2)}
     assert filtres["Période du"] == period.du.strftime("%d/%m/%Y")
 
