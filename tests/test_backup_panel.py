@@ -84,7 +84,7 @@ def test_the_check_lists_the_problems_of_the_base(_isolated_base: Path) -> None:
     at = open_page()
     at.button(key="backup_check_button").click().run()
     assert "1 problème(s) trouvé(s)" in at.error[0].value
-    assert any("historique" in m.value for m in at.markdown)
+    assert any("diffère de sa dernière version" in m.value for m in at.markdown)
 
 
 def test_panel_refuses_a_file_that_is_not_ours(_isolated_base: Path) -> None:

@@ -174,26 +174,28 @@ def lost_rows(path: Path, ledger: Ledger) -> list[str]:
         problems = integrity.check(con)
         rows = con.execute(
             """
-            SELECT affaire_id, ancien, nouveau
-            FROM affaire_historique
-            WHERE champ = 'nom'
-            ORDER BY affaire_id, id
+            SELECT affaire_id, version, nom
+            FROM affaire_version
+            ORDER BY affaire_id, version
             """
         ).fetchall()
     finally:
         con.close()
-    history: dict[int, list[tuple[str | None, str]]] = {}
-    for affaire, ancien, nouveau in rows:
-        history.setdefault(int(affaire), []).append((ancien, str(nouveau)))
+    # Every acknowledged save is a version of its affaire; versions are numbered without gaps,
+    # so a save written over another (without its own version) would show as a missing name.
+    names: dict[int, list[str]] = {}
+    numbers: dict[int, list[int]] = {}
+    for affaire, version, nom in rows:
+        names.setdefault(int(affaire), []).append(str(nom))
+        numbers.setdefault(int(affaire), []).append(int(version))
     for affaire, saved_nom in ledger.saved:
-        if saved_nom not in {nouveau for _, nouveau in history.get(affaire, [])}:
+        if saved_nom not in names.get(affaire, []):
             problems.append(f"save lost: affaire {affaire} « {saved_nom} »")
     refusals = ledger.conflicts + [(affaire, nom) for affaire, nom, _ in ledger.refused]
     for affaire, refused_nom in refusals:
-        if refused_nom in {nouveau for _, nouveau in history.get(affaire, [])}:
+        if refused_nom in names.get(affaire, []):
             problems.append(f"refused save written: affaire {affaire} « {refused_nom} »")
-    for affaire, changes in history.items():
-        for (_, before), (after_old, _) in itertools.pairwise(changes):
-            if after_old != before:
-                problems.append(f"overwritten save: affaire {affaire} « {before} »")
+    for affaire, seen in numbers.items():
+        if seen != list(range(1, len(seen) + 1)):
+            problems.append(f"versions out of sequence: affaire {affaire} {seen}")
     return problems
