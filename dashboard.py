@@ -64,11 +64,24 @@ sections = {
     for section, entries in PAGES.items()
 }
 
-# The record has a page of its own, reached from the list, a link or `?affaire=ID`, never from
-# the menu: leaving it by the sidebar or the browser's Back then shows the list.
-sections["Commercial"].append(
-    st.Page("app_pages/fiche.py", title="Fiche affaire", url_path="fiche", visibility="hidden")
-)
+# Each record (affaire, compte, contact) has a page of its own, reached from its list, a link or
+# `?affaire=ID` (`?compte=`, `?contact=`), never from the menu: leaving it by the sidebar or the
+# browser's Back then shows the list.
+sections["Commercial"] += [
+    st.Page("app_pages/fiche.py", title="Fiche affaire", url_path="fiche", visibility="hidden"),
+    st.Page(
+        "app_pages/fiche_compte.py",
+        title="Fiche compte",
+        url_path="fiche_compte",
+        visibility="hidden",
+    ),
+    st.Page(
+        "app_pages/fiche_contact.py",
+        title="Fiche contact",
+        url_path="fiche_contact",
+        visibility="hidden",
+    ),
+]
 
 session.show_flashes()
 preload_charts()

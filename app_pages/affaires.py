@@ -15,7 +15,14 @@ from crm_ui.admin.demo_offer import offer_demo
 from crm_ui.affaires_filters import filter_widgets
 from crm_ui.affaires_table import affaires_table, column_chooser
 from crm_ui.board import show_board
-from crm_ui.navigation import FICHE_PAGE, FILTERS_KEY, list_filters, route_record
+from crm_ui.navigation import (
+    FILTERS_KEY,
+    list_filters,
+    open_record,
+    opener,
+    route_record,
+    table_key,
+)
 from crm_ui.record.form import NEW
 
 PAGE_SIZE = 50
@@ -37,6 +44,7 @@ SORT_LABELS = {
     "total_ht": "Total HT",
     "date_signature": "Date de signature",
     "date_cloture": "Date de clôture",
+    "reports": "Reports de date fin",
 }
 _HIDDEN_FILTERS = (
     "codes_cloture",
@@ -58,9 +66,7 @@ route_record()
 
 
 def _open(affaire_id: int | str) -> None:
-    # A new table key on every opening: the old selection must not reopen the record on return.
-    st.session_state["affaires_table_n"] = st.session_state.get("affaires_table_n", 0) + 1
-    st.switch_page(FICHE_PAGE, query_params={"affaire": str(affaire_id)})
+    open_record("affaire", affaire_id, "affaires_table")
 
 
 head, view_col, new_col = st.columns([3, 1, 1], vertical_alignment="bottom")
@@ -133,9 +139,10 @@ frame = list_affaires(
     descending=descending,
     limit=PAGE_SIZE,
     offset=page * PAGE_SIZE,
+    reports="reports" in shown,
 )
 chosen = affaires_table(
-    frame, shown, f"affaires_table_{st.session_state.get('affaires_table_n', 0)}"
+    frame, shown, table_key("affaires_table"), opener("affaire", "affaires_table", frame)
 )
 if chosen is not None:
     _open(chosen)

@@ -1,4 +1,5 @@
-"""Comptes: search the companies, open one (its contacts and affaires), create a new one."""
+"""Comptes: search the companies, open one on the Fiche compte page (a click on its row or
+`?compte=ID`), create a new one."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import streamlit as st
 from crm_data import comptes
 from crm_ui import formatting, session
 from crm_ui.affaires_table import CLICK, clicked_id
-from crm_ui.compte_view import COMPTE_FIELDS, compte_fields, compte_record
-from crm_ui.fields import clear_keys
+from crm_ui.compte_view import COMPTE_FIELDS, compte_fields
+from crm_ui.navigation import open_record, opener, route_record, table_key
 from crm_ui.record.child_forms import errors_of, submit
 
 PAGE_SIZE = 50
@@ -18,14 +19,7 @@ PAGE_SIZE = 50
 con = session.connection()
 actor = session.current_actor()
 
-target = st.query_params.get("compte")
-if target is not None and target.isdigit():
-    if st.button("← Retour aux comptes", key="comptes_back"):
-        clear_keys(f"compte.{target}.")
-        del st.query_params["compte"]
-        st.rerun()
-    compte_record(con, actor, int(target))
-    st.stop()
+route_record("compte")
 
 st.title("Comptes")
 search = st.text_input("Rechercher", placeholder="Nom du compte", key="comptes_search")
@@ -40,9 +34,9 @@ if not frame.empty:
         formatting.blank_missing(frame.drop(columns=["id"])),
         hide_index=True,
         width="stretch",
-        on_select="rerun",
+        on_select=opener("compte", "comptes_table", frame),
         selection_mode=CLICK,
-        key="comptes_table",
+        key=table_key("comptes_table"),
         column_config={
             "nom": "Nom",
             "secteur": "Secteur",
@@ -55,9 +49,7 @@ if not frame.empty:
     )
     chosen = clicked_id(event, frame)
     if chosen is not None:
-        del st.session_state["comptes_table"]
-        st.query_params["compte"] = str(chosen)
-        st.rerun()
+        open_record("compte", chosen, "comptes_table")
     pages = max(1, -(-total // PAGE_SIZE))
     prev_col, info_col, next_col = st.columns([1, 3, 1])
     if prev_col.button("← Précédente", disabled=page == 0, key="comptes_prev"):

@@ -1,18 +1,19 @@
-"""Contacts: search the people of every compte, open one to edit it, create a new one."""
+"""Contacts: search the people of every compte, open one on the Fiche contact page (a click on
+its row or `?contact=ID`), create a new one."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import streamlit as st
 
-from crm_data import comptes, contacts
+from crm_data import contacts
 from crm_ui import formatting, session
 from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.compte_view import CONTACT_FIELDS, contact_fields
-from crm_ui.fields import clear_keys, field_errors, plain
-from crm_ui.record.child_forms import errors_of, init_once, submit
+from crm_ui.fields import field_errors
+from crm_ui.navigation import open_record, opener, route_record, table_key
+from crm_ui.record.child_forms import errors_of, submit
 from crm_ui.record.compte_picker import compte_picker
 
 PAGE_SIZE = 50
@@ -26,39 +27,7 @@ def _create(values: dict[str, Any]) -> int:
     return contacts.create_contact(con, actor, values | {"compte_id": compte_id})
 
 
-target = st.query_params.get("contact")
-if target is not None and target.isdigit():
-    contact_id = int(target)
-    if st.button("← Retour aux contacts", key="contacts_back"):
-        clear_keys(f"contact.{contact_id}.")
-        del st.query_params["contact"]
-        st.rerun()
-    contact = contacts.get_contact(con, contact_id)
-    st.title(plain(contact.nom_complet))
-    compte = comptes.get_compte(con, contact.compte_id)
-    st.page_link(
-        "app_pages/comptes.py",
-        label=f"Compte : {plain(compte.nom)}",
-        icon=":material/domain:",
-        query_params={"compte": str(compte.id)},
-    )
-    key = f"contact.{contact_id}."
-    version = init_once(key, asdict(contact))
-    with st.form(key + "form", border=True):
-        contact_fields(key, errors_of(key))
-        st.form_submit_button(
-            "Enregistrer le contact",
-            disabled=not actor.sees_everything,
-            on_click=submit,
-            args=(
-                key,
-                (*CONTACT_FIELDS, "compte_id"),
-                lambda v: contacts.update_contact(con, actor, contact_id, v, version),
-                "Contact enregistré.",
-            ),
-        )
-    st.stop()
-
+route_record("contact")
 st.title("Contacts")
 search = st.text_input("Rechercher", placeholder="Nom, compte ou e-mail", key="contacts_search")
 if st.session_state.get("contacts_last_search") != search:
@@ -72,9 +41,9 @@ if not frame.empty:
         formatting.blank_missing(frame.drop(columns=["id", "compte_id"])),
         hide_index=True,
         width="stretch",
-        on_select="rerun",
+        on_select=opener("contact", "contacts_table", frame),
         selection_mode=CLICK,
-        key="contacts_table",
+        key=table_key("contacts_table"),
         column_config={
             "nom_complet": "Nom",
             "fonction": "Fonction",
@@ -85,9 +54,7 @@ if not frame.empty:
     )
     chosen = clicked_id(event, frame)
     if chosen is not None:
-        del st.session_state["contacts_table"]
-        st.query_params["contact"] = str(chosen)
-        st.rerun()
+        open_record("contact", chosen, "contacts_table")
     pages = max(1, -(-total // PAGE_SIZE))
     prev_col, info_col, next_col = st.columns([1, 3, 1])
     if prev_col.button("← Précédente", disabled=page == 0, key="contacts_prev"):

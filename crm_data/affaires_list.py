@@ -13,10 +13,19 @@ from typing import Any
 
 import pandas as pd
 
-from crm_data.filters import Filters, conditions
+from crm_data.filters import REPORTS_BY_AFFAIRE, Filters, conditions
 from crm_data.model import Actor
 from crm_data.store.db import Connection, read
-from crm_data.store.sql import DORMANT, USER_LABELS, WEIGHTED, weighted_sum
+from crm_data.store.sql import (
+    DORMANT,
+    LAST_ACTIVITY,
+    USER_LABELS,
+    VISIBLE,
+    WEIGHTED,
+    among,
+    visibility,
+    weighted_sum,
+)
 
 SORTABLE = {
     "id": "a.id",
@@ -36,6 +45,7 @@ SORTABLE = {
     "total_ht": "a.total_ht",
     "date_cloture": "a.date_cloture",
     "updated_at": "a.updated_at",
+    "reports": "coalesce(r.reports, 0)",
 }
 """Sort keys offered to the screen → the SQL expression they sort by."""
 
@@ -44,6 +54,7 @@ _SORT_JOINS = {
     "c.": "JOIN compte AS c ON c.id = a.compte_id\n",
     "u.": "JOIN utilisateur AS u ON u.id = a.gestion_par\n",
     "e.": "LEFT JOIN etape AS e ON e.nom = a.etape\n",
+    "coalesce(r.": f"LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id\n",
 }
 """The joins a sort key needs before the page is cut (by the alias its expression starts with)."""
 
@@ -75,13 +86,17 @@ def list_affaires(
     limit: int = 50,
     offset: int = 0,
     today: dt.date | None = None,
+    reports: bool = False,
 ) -> pd.DataFrame:
     """One page of the affaires the actor may see that match filters, in the chosen order.
 
     Columns: id, nom, compte, contact, gestion_par (the user's name), statut, etape, type,
     famille_article, date_debut, date_fin, ca_potentiel, reussite, ca_pondere, total_ht,
     date_signature, code_cloture, version, en_retard (open, date fin before today), dormante
-    (SPEC §3, A14's section). Unknown sort keys fall back to the last update.
+    (SPEC §3, A14's section), and with reports (or when sorted by it) `reports`, how many
+    times date_fin was pushed later (SPEC §3 A13). Unknown sort keys fall back to the last
+    update. Reports are read from the versions only when asked: for the page's rows, or for
+    every affaire when the list is sorted by them.
     """
     where, params = where_clause(filters, actor)
     order = SORTABLE.get(sort, SORTABLE["updated_at"])
@@ -109,6 +124,9 @@ def list_affaires(
         marks = page_marks(cur, page, today or dt.date.today())
     page["en_retard"] = page["id"].map(lambda i: marks.get(int(i), (False, False))[0])
     page["dormante"] = page["id"].map(lambda i: marks.get(int(i), (False, False))[1])
+    if reports or sort == "reports":
+        counts = page_reports(con, page)
+        page["reports"] = page["id"].map(lambda i: counts.get(int(i), 0)).astype("int64")
     page.insert(2, "compte", page.pop("compte_id").map(names["compte"]))
     page.insert(3, "contact", page.pop("contact_id").map(names["contact"]))
     page.insert(4, "gestion_par", page.pop("gestion_par").map(names["gestion_par"]))
@@ -160,13 +178,61 @@ def page_marks(cur: Connection, page: pd.DataFrame, today: dt.date) -> dict[int,
         f"""
         SELECT a.id,
                coalesce(a.statut = 'En cours' AND a.date_fin < CAST($today AS DATE), FALSE),
-               coalesce({DORMANT}, FALSE)
+               coalesce({among(DORMANT, "ids")}, FALSE)
         FROM affaire AS a
         WHERE a.id = ANY($ids)
         """,
         {"ids": ids, "today": today},
     ).fetchall()
     return {int(i): (bool(late), bool(dormant)) for i, late, dormant in rows}
+
+
+def page_reports(con: Connection, page: pd.DataFrame) -> dict[int, int]:
+    """How many times date_fin was pushed later (SPEC §3 A13) for each affaire of one page that
+    has one, read from those affaires' versions only."""
+    ids = [int(i) for i in page["id"]]
+    if not ids:
+        return {}
+    with read(con) as cur:
+        rows = cur.execute(
+            f"""
+            SELECT affaire_id, reports
+            FROM {REPORTS_BY_AFFAIRE}
+            WHERE list_contains($ids, affaire_id)
+            """,
+            {"ids": ids},
+        ).fetchall()
+    return {int(i): int(n) for i, n in rows}
+
+
+def dormant_days(
+    con: Connection, actor: Actor, affaire_id: int, today: dt.date | None = None
+) -> int | None:
+    """The days since the last activity of an affaire the actor may see, when it is dormant
+    (SPEC §3, A14's section) and no relance is left to do on it (as Mes actions lists them);
+    None otherwise."""
+    with read(con) as cur:
+        row = cur.execute(
+            f"""
+            SELECT date_diff('day', {among(LAST_ACTIVITY, "ids")}, CAST($today AS DATE))
+            FROM affaire AS a
+            WHERE a.id = $id
+              AND {VISIBLE}
+              AND {among(DORMANT, "ids")}
+              AND NOT EXISTS (
+                  SELECT 1
+                  FROM action AS x
+                  WHERE x.affaire_id = a.id AND NOT x.fait AND x.type = 'Relance'
+              )
+            """,
+            {
+                **visibility(actor),
+                "id": affaire_id,
+                "ids": [affaire_id],
+                "today": today or dt.date.today(),
+            },
+        ).fetchone()
+    return None if row is None else int(row[0])
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ same click reads the Comptes and Contacts tables (CLICK, clicked_id)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -30,6 +31,7 @@ COLUMNS: dict[str, Any] = {
     "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),
     "date_signature": "Date de signature",
     "code_cloture": "Code clôture",
+    "reports": st.column_config.NumberColumn("Reports de date fin", format="%d", width="small"),
 }
 """Every column the list can show, in display order, with its French heading (dates arrive as
 French text from formatting.blank_missing)."""
@@ -73,9 +75,12 @@ def alerts(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def affaires_table(frame: pd.DataFrame, shown: list[str], key: str) -> int | None:
+def affaires_table(
+    frame: pd.DataFrame, shown: list[str], key: str, on_select: Callable[[], None] | None = None
+) -> int | None:
     """Draw one page of the list, every row visible; return the id of the row clicked (any cell
-    or the row's box), if any."""
+    or the row's box), if any. on_select, when given, runs on the click before the script (it
+    opens the record in one run); the id returned serves runs where it did not switch page."""
     view = frame.assign(alerte=alerts(frame))[shown]
     event = st.dataframe(
         formatting.blank_missing(view),
@@ -83,7 +88,7 @@ def affaires_table(frame: pd.DataFrame, shown: list[str], key: str) -> int | Non
         width="stretch",
         height=ROW_PX * (len(view) + 1) + 3,
         key=key,
-        on_select="rerun",
+        on_select=on_select or "rerun",
         selection_mode=CLICK,
         column_config={c: COLUMNS[c] for c in shown},
     )

@@ -17,7 +17,7 @@ from crm_data.store.db import Connection
 from crm_ui import formatting
 from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.fields import field_errors, other_errors, plain
-from crm_ui.navigation import FICHE_PAGE, open_affaires_list
+from crm_ui.navigation import open_affaires_list, open_record, opener, table_key
 from crm_ui.record.child_forms import errors_of, init_once, submit
 
 COMPTE_FIELDS = comptes.COMPTE_FIELDS
@@ -28,7 +28,7 @@ def compte_fields(key: str, errors: list[tuple[str, str]]) -> None:
     """The compte's inputs (inside the caller's form), each with its messages."""
     c1, c2, c3 = st.columns(3)
     with c1:
-        st.text_input("Nom *", key=key + "nom", max_chars=200)
+        st.text_input("Nom *", key=key + "nom")
         field_errors(errors, "nom")
     c2.text_input("Secteur", key=key + "secteur")
     c3.text_input("Ville", key=key + "ville")
@@ -101,15 +101,15 @@ def _affaires(con: Connection, actor: Actor, compte_id: int) -> None:
         st.caption("Aucune affaire pour ce compte.")
         return
     frame = list_affaires(con, actor, filters, sort="date_debut", limit=100)
-    table_key = f"compte.{compte_id}.affaires"
+    table = f"compte_{compte_id}_affaires"
     event = st.dataframe(
         formatting.blank_missing(
             frame[["id", "nom", "statut", "etape", "date_debut", "ca_potentiel", "total_ht"]]
         ),
         hide_index=True,
-        on_select="rerun",
+        on_select=opener("affaire", table, frame),
         selection_mode=CLICK,
-        key=table_key,
+        key=table_key(table),
         column_config={
             "id": st.column_config.NumberColumn("N°", format="%d"),
             "nom": "Nom",
@@ -122,7 +122,7 @@ def _affaires(con: Connection, actor: Actor, compte_id: int) -> None:
     )
     chosen = clicked_id(event, frame)
     if chosen is not None:
-        st.switch_page(FICHE_PAGE, query_params={"affaire": str(chosen)})
+        open_record("affaire", chosen, table)
     if st.button("Voir ces affaires dans la liste", key=f"compte.{compte_id}.list"):
         open_affaires_list(filters)
 

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
-from crm_data.filters import Filters
+from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Role
 from crm_data.store import db
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
@@ -21,6 +21,7 @@ REFERENCE = """
     LEFT JOIN contact AS ct ON ct.id = a.contact_id
     JOIN utilisateur AS u ON u.id = a.gestion_par
     LEFT JOIN etape AS e ON e.nom = a.etape
+    LEFT JOIN {reports} AS r ON r.affaire_id = a.id
     ORDER BY {order} {direction} NULLS LAST, a.id {direction}
     LIMIT 7
     OFFSET 7
@@ -63,7 +64,9 @@ def test_page_matches_the_plain_join(con: db.Connection, sort: str, descending: 
     with db.read(con) as cur:
         expected = [
             int(r[0])
-            for r in cur.execute(REFERENCE.format(order=order, direction=direction)).fetchall()
+            for r in cur.execute(
+                REFERENCE.format(order=order, direction=direction, reports=REPORTS_BY_AFFAIRE)
+            ).fetchall()
         ]
     frame = list_affaires(
         con, admin(con), Filters(), sort=sort, descending=descending, limit=7, offset=7

@@ -67,7 +67,7 @@ def test_a_compte_shows_its_contacts_and_affaires_with_totals(_isolated_base: Pa
 def test_adding_a_contact_from_the_compte(_isolated_base: Path) -> None:
     con = db.shared_connection(_isolated_base)
     compte_id = make_compte(con, "Boulangerie")
-    at = run_app(COMPTES, compte=str(compte_id))
+    at = run_app("app_pages/fiche_compte.py", compte=str(compte_id))
     key = f"contact.new.{compte_id}."
     widget(at, key + "nom").input("Petit")
     at.button(key="FormSubmitter:" + key + "form-Ajouter le contact").click().run()
@@ -93,8 +93,11 @@ def test_editing_a_contact_from_its_record(_isolated_base: Path) -> None:
     con = db.shared_connection(_isolated_base)
     contact_id = make_contact(con, make_compte(con), "Durand")
     at = select_row(run_app(CONTACTS), "contacts_table", 0)
+    assert at.query_params["contact"] in (str(contact_id), [str(contact_id)])
+    at = run_app("app_pages/fiche_contact.py", contact=str(contact_id))
     key = f"contact.{contact_id}."
     widget(at, key + "fonction").input("Acheteuse")
     at.button(key="FormSubmitter:" + key + "form-Enregistrer le contact").click().run()
     assert contacts.get_contact(con, contact_id).fonction == "Acheteuse"
+    assert [str(t.value) for t in at.title] == ["Durand"]  # the record stays open
     assert admin(con).sees_everything

@@ -68,3 +68,13 @@ DORMANT = f"""(a.statut = 'En cours' AND date_diff('day', {LAST_ACTIVITY}, CAST(
 ))"""
 """SPEC §3: an open affaire (alias `a`) is dormante when the days from its last activity to $today
 exceed its étape's jours_sans_activite (an étape without one never makes it dormant)."""
+
+
+def among(fragment: str, ids: str) -> str:
+    """LAST_ACTIVITY or DORMANT (or a fragment containing them) for affaires whose id is in the
+    bound list `$<ids>` only (one page of the list, one record): the same rule, reading only
+    those affaires' actions. DuckDB turns their correlated max into a join with every action of
+    the base, even for fifty affaires."""
+    restricted = f"act.fait AND list_contains(${ids}, act.affaire_id))"
+    assert "act.fait)" in fragment, "among() no longer finds LAST_ACTIVITY's filter"
+    return fragment.replace("act.fait)", restricted)

@@ -1,6 +1,6 @@
-"""The list and the board in a real browser: a click on an affaire's name opens its record, the
-browser's Back and the sidebar's « Affaires » return to the list, and a card moved on the board
-changes its columns' counts and sums."""
+"""The list and the board in a real browser: a click on an affaire's name (or a compte's row)
+opens its record, the browser's Back and the sidebar's entry return to the list, and a card moved
+on the board changes its columns' counts and sums."""
 
 from __future__ import annotations
 
@@ -93,3 +93,32 @@ def test_moving_a_card_changes_the_column_sums(
     con = db.open_base(path)
     assert affaires.get_affaire(con, users.local_admin(con), aid).etape == "Analyse des besoins"
     con.close()
+
+
+def test_a_compte_opens_on_its_page_and_the_sidebar_returns_to_the_comptes(
+    page: Page, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    path, _ = seeded_base(tmp_path)
+    server = start_server(path)
+    page.goto(f"{server.url}/comptes")
+    wait_for_app(page)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.get_by_text("Acme Industrie").first.wait_for(state="attached")
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 60, box["y"] + 36 + 18)
+    wait_for_app(page)
+    expect(page).to_have_url(re.compile(r"/fiche_compte\?compte=\d+$"))
+    expect(page.get_by_role("heading", name="Acme Industrie")).to_be_visible()
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Comptes").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Comptes", exact=True)).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"compte="))
+
+    page.mouse.click(box["x"] + 60, box["y"] + 36 + 18)
+    wait_for_app(page)
+    page.get_by_role("button", name="← Retour à la liste").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Comptes", exact=True)).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"compte="))
