@@ -33,7 +33,7 @@ SORT_LABELS = {
     "compte": "Compte",
     "gestion_par": "Gestion par",
     "statut": "Statut",
-    "etape": "Etape",
+    "etape": "Étape",
     "type": "Type",
     "famille_article": "Famille d'article",
     "date_debut": "Date de début",

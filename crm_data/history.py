@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, Affaire, NotFoundError
+from crm_data.model import AFFAIRE_FIELDS, SCREEN_LABELS, Actor, Affaire, NotFoundError
 from crm_data.store.db import Connection, read
 from crm_data.store.sql import VISIBLE, visibility
 
@@ -189,7 +189,7 @@ def affaire_history(con: Connection, actor: Actor, affaire_id: int) -> pd.DataFr
         if lookup is not None:
             old = lookup.get(old) if old is not None else None
             new = lookup.get(new) if new is not None else None
-        label = AFFAIRE_LABELS.get(champ, champ)
+        label = SCREEN_LABELS.get(champ, champ)
         shown.append((at, users.get(str(by)) if by is not None else None, label, old, new))
     shown.sort(key=lambda r: r[0], reverse=True)
     return pd.DataFrame(shown, columns=["changed_at", "utilisateur", "champ", "ancien", "nouveau"])

@@ -158,6 +158,10 @@ AFFAIRE_LABELS: dict[str, str] = {
     "total_ht": "Total HT",
     "date_cloture": "Date de clôture",
 }
+"""The guide's labels: the canonical file's headers (SPEC §4), kept as the guide spells them."""
+
+SCREEN_LABELS: dict[str, str] = {**AFFAIRE_LABELS, "etape": "Étape"}
+"""The labels shown on screen and in messages: the guide's, with French accents on capitals."""
 
 
 class CrmError(Exception):
@@ -171,7 +175,7 @@ class ValidationError(CrmError):
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return "; ".join(f"{AFFAIRE_LABELS.get(f, f)} : {m}" for f, m in self.errors)
+        return "; ".join(f"{SCREEN_LABELS.get(f, f)} : {m}" for f, m in self.errors)
 
     def for_field(self, name: str) -> list[str]:
         return [m for f, m in self.errors if f == name]

@@ -73,7 +73,7 @@ def filter_widgets(con: Connection, current: Filters) -> Filters:
                 placeholder="Tous",
             ),
             "etapes": c2.multiselect(
-                "Etape",
+                "Étape",
                 referentiels.names(con, "etape", active_only=False),
                 default=current.etapes,
                 key="affaires_etapes",

@@ -114,7 +114,7 @@ def _affaires(con: Connection, actor: Actor, compte_id: int) -> None:
             "id": st.column_config.NumberColumn("N°", format="%d"),
             "nom": "Nom",
             "statut": "Statut",
-            "etape": "Etape",
+            "etape": "Étape",
             "date_debut": "Date de début",
             "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
             "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),

@@ -71,15 +71,15 @@ def test_history_records_creation_and_each_change(con: Connection) -> None:
     affaires.update_affaire(con, admin(con), affaire_id, {"etape": "Négociation"}, aff.version)
     frame = history.affaire_history(con, admin(con), affaire_id)
     # The réussite follows the étape in the same save: two rows of the same instant.
-    latest = frame[frame["ancien"].notna() & (frame["champ"] == "Etape")].iloc[0]
+    latest = frame[frame["ancien"].notna() & (frame["champ"] == "Étape")].iloc[0]
     assert (latest["champ"], latest["ancien"], latest["nouveau"]) == (
-        "Etape",
+        "Étape",
         "Qualification",
         "Négociation",
     )
     assert latest["utilisateur"] == "Administrateur local"
     created = frame[frame["ancien"].isna()]
-    assert set(created["champ"]) >= {"Nom", "Statut", "Etape", "Compte", "Gestion par"}
+    assert set(created["champ"]) >= {"Nom", "Statut", "Étape", "Compte", "Gestion par"}
 
 
 def test_an_unchanged_save_writes_nothing(con: Connection) -> None:

@@ -112,7 +112,7 @@ def test_a_card_move_is_a_normal_save_with_history() -> None:
     assert saved.etape == "Proposition commerciale"
     assert saved.version == 2
     changes = history.affaire_history(con, admin(con), aid)
-    assert "Etape" in set(changes["champ"])
+    assert "Étape" in set(changes["champ"])
 
 
 def test_a_stale_card_move_is_refused() -> None:

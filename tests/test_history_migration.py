@@ -150,6 +150,11 @@ def _by_instant(rows: list[list[str | None]]) -> list[tuple[str | None, list[lis
     return [(at, sorted(group, key=lambda r: str(r))) for at, group in out.items()]
 
 
+def _relabelled(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """The old rows with today's screen labels: « Etape » is shown « Étape » since issue 13."""
+    return [[*r[:2], "Étape" if r[2] == "Etape" else r[2], *r[3:]] for r in rows]
+
+
 def test_the_old_base_is_written_at_schema_3(
     migrated: tuple[Path, dict[str, list[list[str]]]],
 ) -> None:
@@ -168,7 +173,7 @@ def test_every_affaire_shows_the_same_historique_after_the_fold(
     for affaire_id, old_rows in before.items():
         after = _shown(history.affaire_history(con, admin, int(affaire_id)))
         if old_rows:
-            assert _by_instant(after) == _by_instant(old_rows), affaire_id
+            assert _by_instant(after) == _by_instant(_relabelled(old_rows)), affaire_id
         else:
             # No history at all: one version, its current state at its creation.
             assert {r[3] for r in after} == {None}

@@ -147,12 +147,12 @@ def test_the_historique_is_derived_from_consecutive_versions() -> None:
     assert list(frame.columns) == ["changed_at", "utilisateur", "champ", "ancien", "nouveau"]
     newest = frame[frame["changed_at"] == T0 + dt.timedelta(days=1)]
     changed = set(zip(newest["champ"], newest["ancien"], newest["nouveau"], strict=True))
-    assert {("CA potentiel", "100.00", "250.00"), ("Etape", "Qualification", "Négociation")} <= (
+    assert {("CA potentiel", "100.00", "250.00"), ("Étape", "Qualification", "Négociation")} <= (
         changed
     )
     assert not {c for c, _, _ in changed} & {"Nom", "Compte", "Statut"}
     creation = frame[frame["changed_at"] == T0]
-    assert set(creation["champ"]) >= {"Nom", "Compte", "Statut", "Etape", "CA potentiel"}
+    assert set(creation["champ"]) >= {"Nom", "Compte", "Statut", "Étape", "CA potentiel"}
     assert creation["ancien"].isna().all()
     assert frame["changed_at"].is_monotonic_decreasing
 

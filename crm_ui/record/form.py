@@ -296,7 +296,7 @@ def _progress(con: Connection, key: str, new: bool, errors: list[tuple[str, str]
     with c2:
         etape = st.session_state.get(key + "etape")
         _select(
-            "Etape *",
+            "Étape *",
             _options(con, "etape", etape),
             key,
             errors,

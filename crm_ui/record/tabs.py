@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_data import actions, history, projets, users
-from crm_data.model import AFFAIRE_LABELS, Actor, StatutProjet, TypeAction
+from crm_data.model import SCREEN_LABELS, Actor, StatutProjet, TypeAction
 from crm_data.store.db import Connection
 from crm_ui import formatting
 from crm_ui.fields import field_errors, other_errors
@@ -259,9 +259,9 @@ def _edit_action(
 
 
 _HISTORY_DATES = {
-    AFFAIRE_LABELS[f] for f in ("date_debut", "date_fin", "date_signature", "date_cloture")
+    SCREEN_LABELS[f] for f in ("date_debut", "date_fin", "date_signature", "date_cloture")
 }
-_HISTORY_AMOUNTS = {AFFAIRE_LABELS[f] for f in ("ca_potentiel", "ca_attendu", "total_ht")}
+_HISTORY_AMOUNTS = {SCREEN_LABELS[f] for f in ("ca_potentiel", "ca_attendu", "total_ht")}
 
 
 def _history_value(champ: str, value: object) -> str:
@@ -274,7 +274,7 @@ def _history_value(champ: str, value: object) -> str:
             return formatting.date_fr(dt.date.fromisoformat(text))
         if champ in _HISTORY_AMOUNTS:
             return formatting.euro(Decimal(text))
-        if champ == AFFAIRE_LABELS["reussite"]:
+        if champ == SCREEN_LABELS["reussite"]:
             return formatting.points(int(text))
     except (ValueError, InvalidOperation):
         return text

@@ -89,7 +89,7 @@ def test_create_find_open_progress_and_lose_an_affaire(
     expect(page.get_by_text(f"Affaire n° {affaire_id} — Parc serveurs Lyon")).to_be_visible()
     wait_for_app(page)
 
-    choose(page, "Etape *", "Négociation")
+    choose(page, "Étape *", "Négociation")
     save(page)
     expect(page.get_by_text("(version 2)")).to_be_visible()
 
