@@ -163,10 +163,20 @@ FLOORS: dict[str, tuple[str, str, str]] = {
         """
         SELECT count(*) FILTER (WHERE date_fin < $today) AS a,
                count(*) FILTER (WHERE contact_id IS NULL),
-               count(*) FILTER (WHERE id NOT IN (SELECT affaire_id FROM action
-                                                 WHERE date_action >= $today - 30)),
+               count(*) FILTER (
+                   WHERE date_diff('day', greatest(CAST(updated_at AS DATE),
+                                                   coalesce(d.fait, CAST(updated_at AS DATE))),
+                                   $today) > e.jours_sans_activite
+               ),
                count(*) FILTER (WHERE ca_potentiel IS NULL), 0
         FROM affaire
+        JOIN etape AS e ON e.nom = affaire.etape
+        LEFT JOIN (
+            SELECT affaire_id, max(coalesce(fait_le, date_action)) AS fait
+            FROM action
+            WHERE fait
+            GROUP BY affaire_id
+        ) AS d ON d.affaire_id = affaire.id
         WHERE statut = 'En cours'
         """,
         "a",

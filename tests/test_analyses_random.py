@@ -72,6 +72,7 @@ def base() -> Iterator[tuple[Connection, dict[str, pd.DataFrame]]]:
             "utilisateur",
             "code_cloture",
             "objectif",
+            "etape",
         )
     }
     yield con, tables
@@ -276,16 +277,20 @@ def _expected_conversion(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -
 def _expected_quality(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
     aff = _scope(t["affaire"], actor, f)
     today = pd.Timestamp(f.day())
-    since = today - pd.Timedelta(days=30)
     open_ = aff[aff["statut"] == "En cours"]
-    recent = t["action"].loc[t["action"]["date_action"] >= since, "affaire_id"]
+    done = t["action"][t["action"]["fait"]]
+    last_done = done["fait_le"].fillna(done["date_action"]).groupby(done["affaire_id"]).max()
+    saved = open_["updated_at"].dt.normalize()
+    last = pd.concat([saved, open_["id"].map(last_done).fillna(saved)], axis=1).max(axis=1)
+    limits = t["etape"].set_index("nom")["jours_sans_activite"]
+    dormant = (today - last).dt.days > open_["etape"].map(limits)
     versions = t["affaire_version"].sort_values(["affaire_id", "valid_from", "version"])
     later = versions["date_fin"] > versions.groupby("affaire_id")["date_fin"].shift()
     reports = later.groupby(versions["affaire_id"]).sum()
     counts = [
         (open_["date_fin"] < today).sum(),
         open_["contact_id"].isna().sum(),
-        (~open_["id"].isin(recent)).sum(),
+        dormant.sum(),
         open_["ca_potentiel"].isna().sum(),
         ((aff["statut"] == "Perdue") & aff["code_cloture"].isna()).sum(),
         open_["id"].isin(reports[reports >= 3].index).sum(),
@@ -352,8 +357,9 @@ EXPECTED = {
 
 
 CHECKED_ON_VERSIONS = {"mouvements", "fiabilite", "glissements"}
-"""A11–A13 read affaire_version, which this base does not fill: tests/test_timeline_random.py
-checks them against a replay of random saves."""
+"""A11–A13 read how amounts and dates fin moved between versions, which this base's versions
+(étapes and closings only) do not vary: tests/test_timeline_random.py checks them against a
+replay of random saves."""
 
 
 def test_every_analysis_has_an_independent_check() -> None:
