@@ -56,6 +56,7 @@ _HIDDEN_FILTERS = (
     "sans_ca_potentiel",
     "sans_code_cloture",
     "sans_action_depuis_jours",
+    "dormantes",
     "affaire_ids",
     "reports_min",
 )

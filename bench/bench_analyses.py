@@ -139,15 +139,21 @@ FLOORS: dict[str, tuple[str, str, str]] = {
     "conversion": (
         """
         WITH v AS (
-            SELECT affaire_id, nouveau AS etape, changed_at,
-                   lead(changed_at) OVER (PARTITION BY affaire_id ORDER BY changed_at, id) AS nxt
-            FROM affaire_historique
-            WHERE champ = 'etape'
+            SELECT affaire_id, etape, valid_from,
+                   etape IS DISTINCT FROM lag(etape) OVER w AS entree
+            FROM affaire_version
+            WINDOW w AS (PARTITION BY affaire_id ORDER BY valid_from, version)
+        ),
+        e AS (
+            SELECT affaire_id, etape, valid_from,
+                   lead(valid_from) OVER (PARTITION BY affaire_id ORDER BY valid_from) AS nxt
+            FROM v
+            WHERE entree
         )
         SELECT etape, count(DISTINCT affaire_id) AS entrees,
-               median(date_diff('day', CAST(changed_at AS DATE), CAST(nxt AS DATE)))
-        FROM v
-        WHERE CAST(changed_at AS DATE) BETWEEN $du AND $au
+               median(date_diff('day', CAST(valid_from AS DATE), CAST(nxt AS DATE)))
+        FROM e
+        WHERE CAST(valid_from AS DATE) BETWEEN $du AND $au
         GROUP BY etape
         """,
         "entrees",
@@ -157,10 +163,20 @@ FLOORS: dict[str, tuple[str, str, str]] = {
         """
         SELECT count(*) FILTER (WHERE date_fin < $today) AS a,
                count(*) FILTER (WHERE contact_id IS NULL),
-               count(*) FILTER (WHERE id NOT IN (SELECT affaire_id FROM action
-                                                 WHERE date_action >= $today - 30)),
+               count(*) FILTER (
+                   WHERE date_diff('day', greatest(CAST(updated_at AS DATE),
+                                                   coalesce(d.fait, CAST(updated_at AS DATE))),
+                                   $today) > e.jours_sans_activite
+               ),
                count(*) FILTER (WHERE ca_potentiel IS NULL), 0
         FROM affaire
+        JOIN etape AS e ON e.nom = affaire.etape
+        LEFT JOIN (
+            SELECT affaire_id, max(coalesce(fait_le, date_action)) AS fait
+            FROM action
+            WHERE fait
+            GROUP BY affaire_id
+        ) AS d ON d.affaire_id = affaire.id
         WHERE statut = 'En cours'
         """,
         "a",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crm_data.model import Actor
-from crm_data.store.sql import CLOSING_DATE, VISIBLE, visibility
+from crm_data.store.sql import CLOSING_DATE, DORMANT, VISIBLE, visibility
 from crm_data.text import storable
 
 _LISTS = ("statuts", "etapes", "types", "gestion_par", "familles", "codes_cloture", "affaire_ids")
@@ -66,6 +66,9 @@ class Filters:
     sans_code_cloture: bool = False
     sans_action_depuis_jours: int | None = None
     """Only affaires without any action dated within that many days."""
+    dormantes: bool = False
+    """Only the dormant affaires (SPEC §3: open, no activity for longer than their étape's
+    jours_sans_activite) as of the analyses' day (`today`, else the current date)."""
     affaire_ids: list[int] = field(default_factory=list)
     """Only these affaires (a drill-down into the affaires behind a movement of the pipe)."""
     reports_min: int | None = None
@@ -157,6 +160,7 @@ LABELS = {
     "sans_ca_potentiel": "Sans CA potentiel",
     "sans_code_cloture": "Sans code clôture",
     "sans_action_depuis_jours": "Sans action depuis (jours)",
+    "dormantes": "Affaires dormantes",
     "affaire_ids": "Affaires choisies",
     "reports_min": "Date fin repoussée au moins (fois)",
 }
@@ -232,6 +236,9 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
             "AND x.date_action >= current_date - CAST($jours AS INTEGER))"
         )
         params["jours"] = filters.sans_action_depuis_jours
+    if filters.dormantes:
+        where.append(DORMANT)
+        params["today"] = filters.day()
     if filters.affaire_ids:
         where.append("list_contains($affaire_ids, a.id)")
         params["affaire_ids"] = [int(i) for i in filters.affaire_ids]

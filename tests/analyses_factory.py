@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from crm_data.model import Actor, Role
+from crm_data.model import AFFAIRE_FIELDS, Actor, Role
 from crm_data.store.db import Connection, open_base
 from crm_data.users import add_user, get_actor, local_admin
 
@@ -90,14 +90,38 @@ def new_action(
     )
 
 
-def new_history(con: Connection, affaire_id: int, when: str, champ: str, nouveau: str) -> None:
-    """One history line: champ became nouveau at noon on the day `when` (AAAA-MM-JJ)."""
-    con.execute(
-        """
-        INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, nouveau)
-        VALUES (?, ?, 1, ?, ?)
+def new_version(con: Connection, affaire_id: int, when: str, **changes: Any) -> None:
+    """Append a version of the affaire written at noon on the day `when` (AAAA-MM-JJ): its
+    previous version (else its row as inserted) with these fields changed. The affaire's row is
+    left as it is: a case builds its past up to the row it inserted."""
+    columns = ", ".join(AFFAIRE_FIELDS)
+    latest = con.execute(
+        f"""
+        SELECT version, {columns}
+        FROM affaire_version
+        WHERE affaire_id = ?
+        ORDER BY valid_from DESC, version DESC
+        LIMIT 1
         """,
-        [affaire_id, dt.datetime.fromisoformat(f"{when}T12:00:00"), champ, nouveau],
+        [affaire_id],
+    ).fetchone()
+    if latest is None:
+        latest = con.execute(
+            f"SELECT 0, {columns} FROM affaire WHERE id = ?", [affaire_id]
+        ).fetchone()
+    assert latest is not None
+    state = dict(zip(AFFAIRE_FIELDS, latest[1:], strict=True)) | changes
+    con.execute(
+        f"""
+        INSERT INTO affaire_version (affaire_id, version, valid_from, written_by, {columns})
+        VALUES (?, ?, ?, 1, {", ".join("?" for _ in AFFAIRE_FIELDS)})
+        """,
+        [
+            affaire_id,
+            int(latest[0]) + 1,
+            dt.datetime.fromisoformat(f"{when}T12:00:00"),
+            *state.values(),
+        ],
     )
 
 

@@ -1,4 +1,4 @@
-"""A random base of many affaires with their history and actions, inserted in bulk from pandas,
+"""A random base of many affaires with their versions and actions, inserted in bulk from pandas,
 for checking the analyses against an independent pandas computation."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from crm_data.model import Role
+from crm_data.model import AFFAIRE_FIELDS, Role
 from crm_data.store.db import Connection, open_base
 from crm_data.users import add_user
 
@@ -26,6 +26,8 @@ CODES = [
 TYPES = ["Nouveau", "Récurrent", "Mise à jour"]
 FAMILLES = ["Logiciel", "Matériel", "Prestation", "Formation", "Maintenance"]
 START = np.datetime64("2023-06-01")
+_CLOSED_FIELDS = ("code_cloture", "date_signature", "total_ht", "date_cloture")
+"""What only a closed affaire has: its open versions leave them empty."""
 
 
 def _cents(rng: np.random.Generator, n: int, missing: float) -> pd.Series:
@@ -33,8 +35,74 @@ def _cents(rng: np.random.Generator, n: int, missing: float) -> pd.Series:
     return values.where(rng.random(n) >= missing)
 
 
+def _insert_versions(
+    con: Connection,
+    ids: np.ndarray,
+    steps: np.ndarray,
+    visit_days: np.ndarray,
+    visit_etapes: np.ndarray,
+    closing: np.ndarray,
+    closed: np.ndarray,
+) -> None:
+    """Each affaire's versions: one per visit (open, in that étape, at 9 h, 10 h, 11 h of its
+    day; two visits in a row may share an étape), then, when closed, its row at 18 h of its
+    closing day. The last version is the affaire's row, whose saves are dated by it."""
+    visits = [
+        pd.DataFrame(
+            {
+                "affaire_id": ids[steps > k],
+                "valid_from": visit_days[steps > k, k].astype("datetime64[s]")
+                + np.timedelta64(9 + k, "h"),
+                "version": k + 1,
+                "etape": np.array(ETAPES)[visit_etapes[steps > k, k]],
+                "ouverte": True,
+            }
+        )
+        for k in range(3)
+    ]
+    closings = pd.DataFrame(
+        {
+            "affaire_id": ids[closed],
+            "valid_from": closing[closed].astype("datetime64[s]") + np.timedelta64(18, "h"),
+            "version": steps[closed] + 1,
+            "etape": None,
+            "ouverte": False,
+        }
+    )
+    con.register("generated", pd.concat([*visits, closings], ignore_index=True))
+    columns = [f for f in AFFAIRE_FIELDS if f not in ("statut", "etape", *_CLOSED_FIELDS)]
+    con.execute(
+        f"""
+        INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
+                                     {", ".join(columns)}, statut, etape,
+                                     {", ".join(_CLOSED_FIELDS)})
+        SELECT g.affaire_id, g.version, g.valid_from, 1,
+               {", ".join(f"a.{c}" for c in columns)},
+               CASE WHEN g.ouverte THEN 'En cours' ELSE a.statut END,
+               coalesce(g.etape, a.etape),
+               {", ".join(f"CASE WHEN g.ouverte THEN NULL ELSE a.{c} END" for c in _CLOSED_FIELDS)}
+        FROM generated AS g
+        JOIN affaire AS a ON a.id = g.affaire_id
+        ORDER BY g.valid_from
+        """
+    )
+    con.unregister("generated")
+    con.execute(
+        """
+        UPDATE affaire
+        SET updated_at = v.derniere, version = v.versions
+        FROM (
+            SELECT affaire_id, max(valid_from) AS derniere, count(*) AS versions
+            FROM affaire_version
+            GROUP BY affaire_id
+        ) AS v
+        WHERE v.affaire_id = affaire.id
+        """
+    )
+
+
 def random_base(n: int = 50_000, seed: int = 7, path: str = ":memory:") -> Connection:
-    """A base with n random affaires (every statut), a history of 1 to 3 étapes each plus the
+    """A base with n random affaires (every statut), versions of 1 to 3 étapes each plus the
     closing, 5 commerciaux, comptes with one contact each, and n / 2 actions."""
     rng = np.random.default_rng(seed)
     con = open_base(path)
@@ -91,37 +159,7 @@ def random_base(n: int = 50_000, seed: int = 7, path: str = ":memory:") -> Conne
     )
     con.unregister("generated")
     ids = con.execute("SELECT id FROM affaire ORDER BY id").df()["id"].to_numpy()
-    history = []
-    for k in range(3):
-        keep = steps > k
-        history.append(
-            pd.DataFrame(
-                {
-                    "affaire_id": ids[keep],
-                    "changed_at": visit_days[keep, k].astype("datetime64[s]")
-                    + np.timedelta64(9 + k, "h"),
-                    "champ": "etape",
-                    "nouveau": np.array(ETAPES)[visit_etapes[keep, k]],
-                }
-            )
-        )
-    history.append(
-        pd.DataFrame(
-            {
-                "affaire_id": ids[closed],
-                "changed_at": closing[closed].astype("datetime64[s]") + np.timedelta64(18, "h"),
-                "champ": "statut",
-                "nouveau": statut[closed],
-            }
-        )
-    )
-    con.register("generated", pd.concat(history, ignore_index=True))
-    con.execute(
-        "INSERT INTO affaire_historique (affaire_id, changed_at, changed_by, champ, nouveau) "
-        "SELECT affaire_id, changed_at, 1, champ, nouveau FROM generated "
-        "ORDER BY changed_at"
-    )
-    con.unregister("generated")
+    _insert_versions(con, ids, steps, visit_days, visit_etapes, closing, closed)
     m = n // 2
     action_day = START + rng.integers(0, 900, m).astype("timedelta64[D]")
     actions = pd.DataFrame(

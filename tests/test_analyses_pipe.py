@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crm_data.affaires_list import affaire_ids
+from crm_data.analyses.drill import quality_check
 from crm_data.analyses.registry import (
     QUALITY_CHECKS,
     Filters,
@@ -162,18 +164,42 @@ def test_data_quality_counts_each_problem_of_open_affaires() -> None:
         "INSERT INTO contact (compte_id, nom) VALUES (?, 'Durand') RETURNING id", [compte_id]
     ).fetchone()
     contact_id = int(contact[0])  # type: ignore[index]
-    new_affaire(con, date_fin=D("2026-06-01"))
-    b = new_affaire(
-        con, compte_id=compte_id, contact_id=contact_id, ca_potentiel=100, date_fin=D("2026-06-15")
-    )
-    new_action(con, b, D("2026-06-01"))
-    c = new_affaire(con, compte_id=compte_id, contact_id=contact_id, ca_potentiel=10)
-    new_action(con, c, D("2026-05-16"))
+    recent = {"compte_id": compte_id, "contact_id": contact_id, "updated_at": D("2026-06-10")}
+    new_affaire(con, date_fin=D("2026-06-01"), updated_at=D("2026-05-01"))
+    new_affaire(con, **recent, ca_potentiel=100, date_fin=D("2026-06-15"))
+    new_affaire(con, **recent, ca_potentiel=10)
     new_affaire(con, statut="Perdue", code_cloture="Prix", date_fin=D("2026-02-01"))
     frame = data_quality(con, manager, YEAR_2026)
     assert frame["controle"].tolist() == list(QUALITY_CHECKS.values())
     assert frame["nombre"].tolist() == [1, 1, 1, 1, 0, 0]
     assert data_quality(con, admin, Filters(types=("Récurrent",)))["nombre"].sum() == 0
+
+
+@pytest.mark.parametrize(
+    ("etape", "saved", "done", "dormante"),
+    [
+        ("Qualification", "2026-05-31", None, True),
+        ("Qualification", "2026-06-01", None, False),
+        ("Analyse des besoins", "2026-05-31", None, False),
+        ("Analyse des besoins", "2026-05-24", None, True),
+        ("Qualification", "2026-04-01", "2026-06-05", False),
+        ("Qualification", "2026-04-01", "2026-05-01", True),
+    ],
+)
+def test_the_dormant_check_counts_affaires_idle_beyond_their_etape_threshold(
+    etape: str, saved: str, done: str | None, dormante: bool
+) -> None:
+    # 15 June: Qualification allows 14 days without activity, Analyse des besoins 21; the last
+    # activity is the later of the last save and the last action done.
+    con, admin = new_base()
+    affaire_id = new_affaire(con, etape=etape, updated_at=D(saved))
+    new_action(con, affaire_id, D("2026-06-14"))
+    if done is not None:
+        new_action(con, affaire_id, D(done), fait=True, fait_le=D(done))
+    figures = dict(zip(QUALITY_CHECKS, data_quality(con, admin, YEAR_2026)["nombre"], strict=True))
+    assert figures["dormantes"] == int(dormante)
+    listed = affaire_ids(con, admin, quality_check(YEAR_2026, "dormantes"))
+    assert listed == ([affaire_id] if dormante else [])
 
 
 def _half_cents(con: object) -> None:

@@ -72,6 +72,7 @@ def base() -> Iterator[tuple[Connection, dict[str, pd.DataFrame]]]:
             "utilisateur",
             "code_cloture",
             "objectif",
+            "etape",
         )
     }
     yield con, tables
@@ -242,58 +243,54 @@ def _expected_commerciaux(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) 
 
 def _expected_conversion(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
     ids = _scope(t["affaire"], actor, f, etape=False)["id"]
-    h = t["affaire_historique"]
-    h = h[h["affaire_id"].isin(ids)].sort_values(["affaire_id", "changed_at", "id"])
-    visits = h[h["champ"] == "etape"].copy()
-    visits["ordre"] = visits["nouveau"].map({e: i for i, e in enumerate(ETAPES)})
-    by = visits.groupby("affaire_id")
-    visits["next"] = by["changed_at"].shift(-1)
-    later = visits.iloc[::-1].groupby("affaire_id")["ordre"].cummax().iloc[::-1]
-    visits["later_max"] = later.groupby(visits["affaire_id"]).shift(-1)
-    closings = h[(h["champ"] == "statut") & (h["nouveau"] != "En cours")]
-    visits = visits.sort_values("changed_at")
-    for name, rows in (
-        ("closed_at", closings),
-        ("won_at", closings[closings["nouveau"] == "Gagnée"]),
-    ):
-        visits = pd.merge_asof(
-            visits,
-            rows[["affaire_id", "changed_at"]]
-            .rename(columns={"changed_at": name})
-            .sort_values(name),
-            left_on="changed_at",
-            right_on=name,
-            by="affaire_id",
-            direction="forward",
-        )
+    v = t["affaire_version"]
+    v = v[v["affaire_id"].isin(ids)].sort_values(["affaire_id", "valid_from", "version"])
+    v = v.reset_index(drop=True)
+    by = v.groupby("affaire_id")
+    v["entree"] = by["etape"].shift().ne(v["etape"])
+    v["ordre"] = v["etape"].map({e: i for i, e in enumerate(ETAPES)})
+    entries_at = v["valid_from"].where(v["entree"])
+    v["next_entry"] = entries_at.groupby(v["affaire_id"]).shift(-1)
+    v["next_entry"] = v["next_entry"].groupby(v["affaire_id"]).bfill()
+    closed_at = v["valid_from"].where(v["statut"] != "En cours")
+    v["closed_from"] = closed_at.groupby(v["affaire_id"]).bfill()
+    backwards = v.iloc[::-1]
+    later_max = backwards.groupby("affaire_id")["ordre"].cummax()
+    v["later_max"] = later_max.iloc[::-1].groupby(v["affaire_id"]).shift(-1)
+    won = (backwards["statut"] == "Gagnée").astype(int).groupby(backwards["affaire_id"]).cummax()
+    v["won_from"] = won.iloc[::-1].astype(bool)
     du, au = (pd.Timestamp(d) for d in f.period())
-    visits = visits[visits["changed_at"].dt.normalize().between(du, au)]
-    visits["passed"] = (visits["later_max"] > visits["ordre"]) | visits["won_at"].notna()
-    left = visits[["next", "closed_at"]].min(axis=1)
-    visits["jours"] = (left.dt.normalize() - visits["changed_at"].dt.normalize()).dt.days
+    visits = v[v["entree"] & v["valid_from"].dt.normalize().between(du, au)].copy()
+    visits["passed"] = (visits["later_max"] > visits["ordre"]) | visits["won_from"]
+    left = visits[["next_entry", "closed_from"]].min(axis=1)
+    visits["jours"] = (left.dt.normalize() - visits["valid_from"].dt.normalize()).dt.days
     rows = [e for e in ETAPES if not f.etapes or e in f.etapes]
     out = pd.DataFrame(index=pd.Index(rows, name="etape"))
-    out["entrees"] = visits.groupby("nouveau")["affaire_id"].nunique()
-    out["passees_suivante"] = visits[visits["passed"]].groupby("nouveau")["affaire_id"].nunique()
+    out["entrees"] = visits.groupby("etape")["affaire_id"].nunique()
+    out["passees_suivante"] = visits[visits["passed"]].groupby("etape")["affaire_id"].nunique()
     out = out.fillna(0)
     out["taux_passage"] = out["passees_suivante"] / out["entrees"]
-    out["jours_median"] = visits.groupby("nouveau")["jours"].median()
+    out["jours_median"] = visits.groupby("etape")["jours"].median()
     return out.reset_index()
 
 
 def _expected_quality(t: dict[str, pd.DataFrame], actor: Actor, f: Filters) -> pd.DataFrame:
     aff = _scope(t["affaire"], actor, f)
     today = pd.Timestamp(f.day())
-    since = today - pd.Timedelta(days=30)
     open_ = aff[aff["statut"] == "En cours"]
-    recent = t["action"].loc[t["action"]["date_action"] >= since, "affaire_id"]
+    done = t["action"][t["action"]["fait"]]
+    last_done = done["fait_le"].fillna(done["date_action"]).groupby(done["affaire_id"]).max()
+    saved = open_["updated_at"].dt.normalize()
+    last = pd.concat([saved, open_["id"].map(last_done).fillna(saved)], axis=1).max(axis=1)
+    limits = t["etape"].set_index("nom")["jours_sans_activite"]
+    dormant = (today - last).dt.days > open_["etape"].map(limits)
     versions = t["affaire_version"].sort_values(["affaire_id", "valid_from", "version"])
     later = versions["date_fin"] > versions.groupby("affaire_id")["date_fin"].shift()
     reports = later.groupby(versions["affaire_id"]).sum()
     counts = [
         (open_["date_fin"] < today).sum(),
         open_["contact_id"].isna().sum(),
-        (~open_["id"].isin(recent)).sum(),
+        dormant.sum(),
         open_["ca_potentiel"].isna().sum(),
         ((aff["statut"] == "Perdue") & aff["code_cloture"].isna()).sum(),
         open_["id"].isin(reports[reports >= 3].index).sum(),
@@ -360,8 +357,9 @@ EXPECTED = {
 
 
 CHECKED_ON_VERSIONS = {"mouvements", "fiabilite", "glissements"}
-"""A11–A13 read affaire_version, which this base does not fill: tests/test_timeline_random.py
-checks them against a replay of random saves."""
+"""A11–A13 read how amounts and dates fin moved between versions, which this base's versions
+(étapes and closings only) do not vary: tests/test_timeline_random.py checks them against a
+replay of random saves."""
 
 
 def test_every_analysis_has_an_independent_check() -> None:

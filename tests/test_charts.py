@@ -16,7 +16,7 @@ from crm_data.analyses.registry import BREAKDOWNS, Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
 from crm_ui.analysis import charts
-from tests.analyses_factory import D, new_affaire, new_base, new_history, new_named_user
+from tests.analyses_factory import D, new_affaire, new_base, new_named_user, new_version
 
 PERIOD = Filters(du=D("2026-01-01"), au=D("2026-12-31"), today=D("2026-06-15"))
 HOSTILE_LINK = '<a href="https://evil">x</a>'
@@ -67,7 +67,7 @@ def _hostile_base() -> tuple[Connection, Actor]:
     user = new_named_user(con, "evil", HOSTILE_BOLD)
     common = {"gestion_par": user.id, "famille_article": HOSTILE_BOLD, "etape": HOSTILE_LINK}
     opened = new_affaire(con, ca_potentiel=100, reussite=50, date_fin=D("2026-07-01"), **common)
-    new_history(con, opened, "2026-02-01", "etape", HOSTILE_LINK)
+    new_version(con, opened, "2026-02-01")
     new_affaire(con, statut="Gagnée", date_signature=D("2026-02-03"), total_ht=10, **common)
     new_affaire(con, statut="Gagnée", date_signature=D("2026-02-04"), total_ht=5)
     new_affaire(con, statut="Gagnée", date_signature=D("2025-02-04"), total_ht=5)

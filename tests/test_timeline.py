@@ -328,3 +328,13 @@ def test_velocity_is_empty_without_a_won_affaire(scenario: Scenario) -> None:
 def test_an_export_records_the_day_of_the_pipe() -> None:
     assert Filters(le=D1).describe_analysis()["Pipe au"] == "31/03/2026"
     assert "Pipe au" not in Filters().describe_analysis()
+
+
+def test_the_state_of_a_day_is_the_highest_version_of_its_latest_instant() -> None:
+    con, admin = new_base()
+    affaire_id = create(con, "2026-03-01T09:00", ca_potentiel=100)
+    save(con, affaire_id, "2026-03-02T10:00", ca_potentiel=200)
+    save(con, affaire_id, "2026-03-02T10:00", ca_potentiel=300)
+    save(con, affaire_id, "2026-03-03T00:00", ca_potentiel=400)
+    frame = pipe_by_etape(con, admin, Filters(le=D("2026-03-02")))
+    assert (int(frame["nombre"].sum()), float(frame["ca_potentiel"].sum())) == (1, 300.0)

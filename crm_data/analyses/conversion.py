@@ -1,7 +1,8 @@
-"""Conversion and velocity from the affaires' history (SPEC §3 A8): how many affaires reach each
+"""Conversion and velocity from the affaires' versions (SPEC §3 A8): how many affaires reach each
 étape, how many go further, how long they stay, and which open affaires are stuck.
 
-Reads affaire_historique only through aggregates; an affaire without history is not counted.
+Reads affaire_version only through window passes and aggregates; an affaire without versions is
+not counted.
 """
 
 from __future__ import annotations
@@ -19,79 +20,90 @@ from crm_data.store.sql import USER_LABELS
 STUCK_DAYS = 60
 """An open affaire in the same étape for longer than this is stuck."""
 
+VERSION_ORDER = "PARTITION BY v.affaire_id ORDER BY v.valid_from, v.version"
+"""An affaire's versions in the order they were written."""
+
+
+def _versions(actor: Actor, filters: Filters, join: str) -> str:
+    """The versions of the affaires in scope (alias `v`, with join added; selecting from FROM
+    on): filtered by the affaires' current values, or, seeing everything unfiltered, every
+    version but those of affaires being deleted (an anti-join on that small set spares a join
+    over every version)."""
+    if unfiltered(actor, filters):
+        return f"""FROM affaire_version AS v
+            {join}
+            WHERE v.affaire_id NOT IN (SELECT id FROM affaire WHERE deleted_at IS NOT NULL)"""
+    return f"""FROM affaire_version AS v
+            JOIN affaire AS a ON a.id = v.affaire_id AND {scope(actor, filters)}
+            {join}"""
+
 
 def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
-    """A8: per étape, in étape order: etape, entrees (affaires that reached it in period),
-    passees_suivante (of those, the ones that later reached a later étape or became Gagnée),
-    taux_passage, jours_median (median days between entering the étape and leaving it by an
-    étape change or a closing; stays still going are left out of the median).
+    """A8: per étape, in étape order: etape, entrees (affaires that entered it in period),
+    passees_suivante (of those, the ones whose later versions reached a later étape or became
+    Gagnée), taux_passage, jours_median (median days between entering the étape and leaving it;
+    stays still going are left out of the median).
 
-    The étape filter selects rows; the other filters select affaires by their current values.
+    An affaire enters an étape at a version with that étape after a version with another one,
+    or at its first version; it leaves it at the next version with another étape or a statut
+    other than En cours (the very version it entered by, when that one is already closed). The
+    étape filter selects rows; the other filters select affaires by their current values.
     """
-    # Rows before du never follow a visit entered from du on, so they are left out of the sort.
-    # One window pass per affaire, ordered by time: "apres" is every later row, "depuis" also
-    # counts the rows written at the same instant (a creation writes statut and étape together).
-    # The étape filter selects rows (row_etapes), not affaires.
+    # Pass one marks entries (an étape change, or the first version). Pass two runs over the
+    # marks only, entries and closed versions from du on: the mark after an entry is where the
+    # stay ended, and later étapes are the later marks' (a closed version keeps the étape of
+    # the entry before it). Versions before du never follow an entry made from du on. The
+    # windows carry étapes by their (unique) ordre and statuts as flags: sorting integers and
+    # booleans rather than text cut the first pass by about 40 % at a million affaires.
     affaires = replace(filters, etapes=[])
-    scoped = (
-        ""
-        if unfiltered(actor, filters)
-        else f"JOIN affaire AS a ON a.id = h.affaire_id AND {scope(actor, affaires)}"
-    )
     sql = f"""
-        WITH lignes AS (
-            SELECT h.affaire_id, h.champ, h.nouveau, h.changed_at, e.ordre
-            FROM affaire_historique AS h
-            {scoped}
-            LEFT JOIN etape AS e ON h.champ = 'etape' AND e.nom = h.nouveau
-            WHERE h.champ IN ('etape', 'statut')
-              AND h.changed_at >= $du
+        WITH versions AS (
+            SELECT v.affaire_id, v.valid_from, v.version, e.ordre,
+                   v.statut <> 'En cours' AS fermee,
+                   v.statut = 'Gagnée' AS gagnee,
+                   e.ordre IS DISTINCT FROM lag(e.ordre) OVER ({VERSION_ORDER}) AS entree
+            {_versions(actor, affaires, "LEFT JOIN etape AS e ON e.nom = v.etape")}
         ),
-        visites AS (
-            SELECT affaire_id,
-                   champ,
-                   nouveau AS etape,
-                   ordre,
-                   changed_at AS entree,
-                   min(changed_at) FILTER (WHERE champ = 'etape') OVER apres AS etape_suivante_le,
-                   max(ordre) OVER apres AS ordre_suivant_max,
-                   min(changed_at) FILTER (WHERE champ = 'statut' AND nouveau <> 'En cours')
-                       OVER depuis AS cloture_le,
-                   bool_or(champ = 'statut' AND nouveau = 'Gagnée') OVER depuis AS gagnee
-            FROM lignes
-            WINDOW apres AS (
-                       PARTITION BY affaire_id ORDER BY changed_at
-                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-                   ),
-                   depuis AS (
-                       PARTITION BY affaire_id ORDER BY changed_at
-                       RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
-                   )
+        marques AS (
+            SELECT *
+            FROM versions AS v
+            WHERE (v.entree OR v.fermee)
+              AND v.valid_from >= $du
+        ),
+        sejours AS (
+            SELECT v.ordre,
+                   v.affaire_id,
+                   v.entree,
+                   CAST(v.valid_from AS DATE) AS entree_le,
+                   CASE WHEN v.fermee THEN v.valid_from ELSE lead(v.valid_from) OVER suite END
+                       AS sortie_le,
+                   coalesce(max(v.ordre) OVER apres > v.ordre, FALSE)
+                       OR coalesce(
+                           max((v.valid_from, v.version)) FILTER (WHERE v.gagnee) OVER affaire
+                               >= (v.valid_from, v.version),
+                           FALSE
+                       ) AS passee
+            FROM marques AS v
+            WINDOW suite AS ({VERSION_ORDER}),
+                   apres AS (suite ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+                   affaire AS (PARTITION BY v.affaire_id)
         ),
         par_etape AS (
-            SELECT etape,
+            SELECT ordre,
                    count(DISTINCT affaire_id) AS entrees,
-                   count(DISTINCT affaire_id) FILTER (
-                       WHERE coalesce(ordre_suivant_max > ordre, FALSE) OR coalesce(gagnee, FALSE)
-                   ) AS passees_suivante,
-                   median(
-                       date_diff(
-                           'day',
-                           CAST(entree AS DATE),
-                           CAST(least(etape_suivante_le, cloture_le) AS DATE)
-                       )
-                   ) AS jours_median
-            FROM visites
-            WHERE champ = 'etape'
-              AND CAST(entree AS DATE) BETWEEN $du AND $au
-            GROUP BY etape
+                   count(DISTINCT affaire_id) FILTER (WHERE passee) AS passees_suivante,
+                   median(date_diff('day', entree_le, CAST(sortie_le AS DATE))) AS jours_median
+            FROM sejours
+            WHERE entree
+              AND entree_le BETWEEN $du AND $au
+            GROUP BY ordre
         )
         SELECT e.nom AS etape,
                coalesce(p.entrees, 0) AS entrees,
                coalesce(p.passees_suivante, 0) AS passees_suivante,
                p.jours_median
         FROM etape AS e
-        LEFT JOIN par_etape AS p ON p.etape = e.nom
+        LEFT JOIN par_etape AS p ON p.ordre = e.ordre
         WHERE (e.actif OR p.entrees > 0)
           AND (len($row_etapes::VARCHAR[]) = 0 OR list_contains($row_etapes::VARCHAR[], e.nom))
         ORDER BY e.ordre
@@ -113,33 +125,46 @@ def stuck_affaires(
     threshold_days: int = STUCK_DAYS,
     limit: int = 500,
 ) -> pd.DataFrame:
-    """A8's list: open affaires in their current étape for more than threshold_days, longest
-    first (at most limit): id, nom, etape, gestion_par (the name shown for the user), depuis
-    (date entered), jours, and nombre_total: how many are stuck in all, beyond the limit too.
+    """A8's list: open affaires in their current étape for more than threshold_days on
+    filters' today, longest first (at most limit): id, nom, etape, gestion_par (the name shown
+    for the user), depuis (the day it entered the étape), jours, and nombre_total: how many are
+    stuck in all, beyond the limit too.
 
-    The étape was entered at the latest étape change in the history, else at date_debut.
+    The étape was entered at the affaire's latest entry into an étape (A8's rule over the
+    versions), else, for an affaire without versions, at its date_debut.
     """
     sql = f"""
-        WITH derniere AS (
-            SELECT affaire_id, CAST(max(changed_at) AS DATE) AS entree
-            FROM affaire_historique
-            WHERE champ = 'etape'
+        WITH ouvertes AS (
+            SELECT a.id, a.nom, a.etape, a.gestion_par, a.date_debut
+            FROM affaire AS a
+            WHERE a.statut = 'En cours'
+              AND {scope(actor, filters)}
+        ),
+        versions AS (
+            SELECT v.affaire_id, v.valid_from,
+                   v.etape IS DISTINCT FROM lag(v.etape) OVER ({VERSION_ORDER}) AS entree
+            FROM affaire_version AS v
+            WHERE v.affaire_id IN (SELECT id FROM ouvertes)
+        ),
+        entrees AS (
+            SELECT affaire_id, CAST(max(valid_from) AS DATE) AS entree
+            FROM versions
+            WHERE entree
             GROUP BY affaire_id
+        ),
+        bloquees AS (
+            SELECT o.id, o.nom, o.etape, o.gestion_par,
+                   coalesce(d.entree, o.date_debut) AS depuis,
+                   date_diff('day', coalesce(d.entree, o.date_debut), $today) AS jours
+            FROM ouvertes AS o
+            LEFT JOIN entrees AS d ON d.affaire_id = o.id
         )
-        SELECT a.id,
-               a.nom,
-               a.etape,
-               u.nom AS gestion_par,
-               coalesce(d.entree, a.date_debut) AS depuis,
-               date_diff('day', coalesce(d.entree, a.date_debut), $today) AS jours,
+        SELECT b.id, b.nom, b.etape, u.nom AS gestion_par, b.depuis, b.jours,
                count(*) OVER () AS nombre_total
-        FROM affaire AS a
-        JOIN {USER_LABELS} AS u ON u.id = a.gestion_par
-        LEFT JOIN derniere AS d ON d.affaire_id = a.id
-        WHERE a.statut = 'En cours'
-          AND date_diff('day', coalesce(d.entree, a.date_debut), $today) > $threshold
-          AND {scope(actor, filters)}
-        ORDER BY jours DESC, a.id
+        FROM bloquees AS b
+        JOIN {USER_LABELS} AS u ON u.id = b.gestion_par
+        WHERE b.jours > $threshold
+        ORDER BY b.jours DESC, b.id
         LIMIT $limit
     """
     values = params(actor, filters, today=filters.day(), threshold=threshold_days, limit=limit)

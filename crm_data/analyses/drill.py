@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 from dataclasses import replace
 
-from crm_data.analyses.pipe import EN_RETARD, SANS_DATE, SLIPPED_TIMES, STALE_DAYS
+from crm_data.analyses.pipe import EN_RETARD, SANS_DATE, SLIPPED_TIMES
 from crm_data.filters import Filters
 from crm_data.model import Statut
 
@@ -116,8 +116,9 @@ def quality_check(filters: Filters, check: str) -> Filters:
         return replace(start, date_fin_au=filters.day() - dt.timedelta(days=1))
     if check == "sans_contact":
         return replace(start, sans_contact=True)
-    if check == "sans_action":
-        return replace(start, sans_action_depuis_jours=STALE_DAYS)
+    if check == "dormantes":
+        # Dormant as of the day the check counted them on (the list's own today otherwise).
+        return replace(start, dormantes=True, today=filters.today)
     if check == "sans_ca_potentiel":
         return replace(start, sans_ca_potentiel=True)
     if check == "date_fin_repoussee_3_fois":

@@ -5,8 +5,6 @@ Grouping and summing run in DuckDB; pandas only orders the small results and com
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from crm_data.analyses.common import (
@@ -21,11 +19,10 @@ from crm_data.analyses.common import (
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
-from crm_data.store.sql import USER_LABELS, weighted_sum
+from crm_data.store.sql import DORMANT, USER_LABELS, weighted_sum
 
 EN_RETARD = "En retard"
 SANS_DATE = "Sans date"
-STALE_DAYS = 30
 SLIPPED_TIMES = 3
 """A9: an open affaire whose date fin was pushed later this many times or more stands out."""
 
@@ -170,7 +167,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
 QUALITY_CHECKS: dict[str, str] = {
     "date_fin_depassee": "Affaires en cours dont la date de fin est dépassée",
     "sans_contact": "Affaires en cours sans contact",
-    "sans_action": f"Affaires en cours sans action depuis {STALE_DAYS} jours",
+    "dormantes": "Affaires en cours dormantes (sans activité au-delà du seuil de leur étape)",
     "sans_ca_potentiel": "Affaires en cours sans CA potentiel",
     "perdue_sans_code": "Affaires perdues sans code clôture",
     "date_fin_repoussee_3_fois": (
@@ -183,39 +180,32 @@ QUALITY_CHECKS: dict[str, str] = {
 def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """A9: one row per check, in QUALITY_CHECKS order: controle (French label), nombre.
 
-    "Without action for 30 days": an open affaire with no action dated within the last 30 days,
-    as the Affaires list's `sans_action_depuis_jours` filter counts them, so that a drill-down
-    lists exactly the affaires counted. "Date fin repoussée 3 fois": A13's reports ≥ 3.
-    The period does not apply: these are today's problems.
+    "Dormantes": open affaires whose last activity (last save or last action done) is older
+    than their étape's jours_sans_activite on filters' today, as the Affaires list's
+    `dormantes` filter selects them, so that a drill-down lists exactly the affaires counted.
+    "Date fin repoussée 3 fois": A13's reports ≥ 3. Neither the period nor a « Pipe au » day
+    applies: these are today's problems, on the affaires as they are.
     """
     sql = f"""
         SELECT
             count(*) FILTER (WHERE a.date_fin < $today) AS date_fin_depassee,
             count(*) FILTER (WHERE a.contact_id IS NULL) AS sans_contact,
-            count(*) FILTER (
-                WHERE a.id NOT IN (
-                      SELECT affaire_id
-                      FROM action
-                      WHERE date_action >= $since
-                  )
-            ) AS sans_action,
+            count(*) FILTER (WHERE {DORMANT}) AS dormantes,
             count(*) FILTER (WHERE a.ca_potentiel IS NULL) AS sans_ca_potentiel,
             (
                 SELECT count(*)
-                FROM {source(filters)} AS a
+                FROM affaire AS a
                 WHERE a.statut = 'Perdue'
                   AND a.code_cloture IS NULL
                   AND {scope(actor, filters)}
             ) AS perdue_sans_code,
             count(*) FILTER (WHERE r.reports >= $reports_min) AS date_fin_repoussee_3_fois
-        FROM {source(filters)} AS a
+        FROM affaire AS a
         LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """
-    today = filters.day()
-    since = today - dt.timedelta(days=STALE_DAYS)
-    values = params(actor, filters, today=today, since=since, reports_min=SLIPPED_TIMES)
+    values = params(actor, filters, today=filters.day(), reports_min=SLIPPED_TIMES)
     counts = query(con, sql, values)
     return pd.DataFrame(
         {
