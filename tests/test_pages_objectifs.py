@@ -164,7 +164,7 @@ def test_ventes_shows_a14_for_the_team_with_its_total(team: dict[str, Actor]) ->
         "Mois": month_label(f"{THIS_MONTH:%Y-%m}"),
         "Objectif": "1\u00a0000,00\u00a0€",
         "CA signé": "250,00\u00a0€",
-        "Réalisation": "25\u00a0%",
+        "Réalisation": "25,0\u00a0%",
         "Objectif cumulé": "1\u00a0000,00\u00a0€",
         "CA signé cumulé": "250,00\u00a0€",
         "Couverture": "1,3\u00a0×",
@@ -235,4 +235,4 @@ def test_ventes_is_fresh_after_an_objectif_is_changed(
     set_objectifs(con, local_admin(con), [Change(team["alice"].id, THIS_MONTH, Decimal("500"))])
     at.run()
     metric = next(m for m in at.metric if m.label == "Réalisation de l'objectif")
-    assert metric.value == "50\u00a0%"
+    assert metric.value == "50,0\u00a0%"

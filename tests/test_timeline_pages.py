@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from crm_data.analyses.registry import Filters, pipe_by_etape
 from crm_data.store import db
 from crm_data.users import local_admin
+from crm_ui import formatting
 from tests.analyses_factory import new_affaire
 from tests.pages import widget
 from tests.test_analysis_pages import open_page
@@ -60,8 +61,9 @@ def test_pipe_on_a_past_day_shows_that_day_s_pipe(
     expected = pipe_by_etape(con, local_admin(con), Filters(le=PAST))
     con.close()
     shown = at.dataframe[0].value
-    assert shown.iloc[:-1]["nombre"].tolist() == expected["nombre"].tolist()
-    assert shown.iloc[-1]["ca_potentiel"] == 1800.0
+    # The table is the screen's French text (crm_ui.analysis.columns.display).
+    assert shown.iloc[:-1]["Nombre"].tolist() == [formatting.number(n) for n in expected["nombre"]]
+    assert shown.iloc[-1]["CA potentiel"] == formatting.euro(1800)
     assert any(PAST.strftime("%d/%m/%Y") in i.value for i in at.info)
 
 

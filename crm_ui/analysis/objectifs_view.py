@@ -21,6 +21,7 @@ from crm_data.model import Actor
 from crm_data.objectifs import month_label
 from crm_ui import formatting, session
 from crm_ui.analysis.charts import BLUE, ORANGE, escape_label
+from crm_ui.analysis.widgets import CHART_CONFIG
 from crm_ui.navigation import open_affaires_list
 
 A14_HEADERS = {
@@ -166,7 +167,7 @@ def ventes_block(state: str, actor: Actor, filters: Filters, when: str) -> None:
             key="objectifs_chart",
             on_select="rerun",
             selection_mode="points",
-            config={"displaylogo": False},
+            config=CHART_CONFIG,
         )
         points = event.get("selection", {}).get("points", []) if isinstance(event, dict) else []
         if points and points[0].get("customdata"):

@@ -21,6 +21,7 @@ from crm_data.model import Actor
 from crm_ui import formatting, session
 from crm_ui.analysis import charts
 from crm_ui.analysis.period import Period
+from crm_ui.analysis.widgets import CHART_CONFIG
 from crm_ui.navigation import open_affaires_list
 
 CATEGORY_LABELS = {
@@ -249,7 +250,7 @@ def movements_section(con: object, actor: Actor, filters: Filters) -> None:
             key="mouvements_chart",
             on_select="rerun",
             selection_mode="points",
-            config={"displaylogo": False},
+            config=CHART_CONFIG,
         )
         hit = charts.clicked(event, fig)
         target = drill_to(*hit) if hit is not None else None
@@ -306,7 +307,7 @@ def reliability_section(actor: Actor, filters: Filters) -> None:
         )
         fig.update_yaxes(tickformat=",.0f", ticksuffix=" €")
         fig.update_xaxes(type="category")
-        st.plotly_chart(fig, key="fiabilite_chart", config={"displaylogo": False})
+        st.plotly_chart(fig, key="fiabilite_chart", config=CHART_CONFIG)
     _table(frame, "fiabilite_table")
 
 
@@ -355,16 +356,24 @@ def velocity_headline(actor: Actor, filters: Filters, period: Period) -> None:
     delta = None
     if value == value and previous == previous and previous != 0:
         delta = formatting.percent((value - previous) / previous)
+    same = period.previous == period.year_before
+    versus = "un an plus tôt" if same else "la période précédente"
+    still = delta is not None and value == previous
     c1, c2 = st.columns([1, 3])
     c1.metric(
         "Vélocité des ventes",
         _per_day(value),
-        delta=delta,
-        help="Affaires ouvertes en fin de période × taux de réussite × panier moyen ÷ cycle "
-        "moyen. Comparée à la période précédente.",
+        delta="stable" if still else delta,
+        delta_color="off" if still else "normal",
+        delta_arrow="off" if still else "auto",
+        help="Ce que le pipe rapporte par jour : affaires ouvertes en fin de période × taux de "
+        f"réussite × panier moyen ÷ cycle moyen (en jours). La flèche compare avec {versus}.",
     )
+    earlier = _per_day(float(year["velocite"]))
     c1.caption(
-        f"Précédente : {_per_day(previous)}  \nUn an plus tôt : {_per_day(float(year['velocite']))}"
+        f"Un an plus tôt : {earlier}"
+        if same
+        else f"Précédente : {_per_day(previous)}  \nUn an plus tôt : {earlier}"
     )
     levers = [
         f"{formatting.number(int(now['affaires_ouvertes']))} affaires ouvertes",

@@ -61,6 +61,6 @@ def test_a_target_typed_in_the_grid_gives_the_realisation_on_ventes(
 
     page.goto(f"{server.url}/ventes")
     wait_for_app(page)
-    expect(realisation).to_contain_text(f"50{NBSP}%")
+    expect(realisation).to_contain_text(f"50,0{NBSP}%")
     objectif = page.get_by_test_id("stMetric").filter(has_text="Objectif de la période")
     expect(objectif).to_contain_text(f"5{NBSP}000{NBSP}€")
