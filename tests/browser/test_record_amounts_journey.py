@@ -35,13 +35,17 @@ def save(page: Page) -> None:
 
 
 def shown_text(page: Page, selector: str) -> list[str]:
-    """What a reader sees of each element: its ::after text when its own is hidden (font 0)."""
+    """What a reader sees of each element: its ::before, its own text (without what is hidden:
+    display none, or a zero font size) and its ::after."""
     return list(
         page.evaluate(
             """(selector) => [...document.querySelectorAll(selector)].map(e => {
-                const own = getComputedStyle(e).fontSize === '0px' ? '' : e.innerText;
-                const after = getComputedStyle(e, '::after').content;
-                return own + (after && after !== 'none' ? JSON.parse(after) : '');
+                const drawn = (where) => {
+                    const c = getComputedStyle(e, where).content;
+                    return c && c !== 'none' && c !== 'normal' ? JSON.parse(c) : '';
+                };
+                const own = getComputedStyle(e).fontSize === '0px' ? '' : e.innerText.trim();
+                return drawn('::before') + own + drawn('::after');
             })""",
             selector,
         )
@@ -101,9 +105,9 @@ def test_streamlit_chrome_reads_french_with_the_real_limit(
     expect(page.locator(dropzone)).to_be_visible()
     expect(page.locator('[data-testid="stDateInput"] [data-type="year"]').first).to_be_attached()
     assert shown_text(
-        page, f'{dropzone} [data-testid="stFileUploaderDropzoneInstructions"] span'
+        page, f'{dropzone} [data-testid="stFileUploaderDropzoneInstructions"] > div'
     ) == ["PDF, 10 Mo au plus"]
-    assert shown_text(page, f'{dropzone} button [data-testid="stMarkdownContainer"] p') == [
+    assert shown_text(page, f'{dropzone} button [data-testid="stMarkdownContainer"]') == [
         "Parcourir"
     ]
     # Date fin is empty: its placeholder reads jj / mm / aaaa, not dd / mm / yyyy.
@@ -112,7 +116,7 @@ def test_streamlit_chrome_reads_french_with_the_real_limit(
     page.get_by_label("Nom *").focus()
     page.keyboard.type(" bis")
     expect(page.get_by_test_id("InputInstructions")).to_be_attached()
-    hints = shown_text(page, '[data-testid="InputInstructions"] > span')
+    hints = shown_text(page, '[data-testid="InputInstructions"]')
     assert hints == ["Entrée pour valider"]
     placeholders = page.evaluate(
         "() => [...document.querySelectorAll('input')].map(i => i.placeholder).join(' | ')"
