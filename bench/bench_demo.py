@@ -25,10 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Column types close to the real tables: ids, dates, short and long text, decimals, integers.
-REFERENCE_TABLES = {
-    "affaire": """
-        SELECT range AS id,
+# An affaire's state, as the affaire and each of its versions hold it.
+_STATE = """\
                'Renouvellement contrat ' || (random() * 1e6)::INTEGER || ' — Compte '
                    || (random() * 1e5)::INTEGER AS nom,
                DATE '2023-01-01' + (random() * 1000)::INTEGER AS date_debut,
@@ -48,7 +46,13 @@ REFERENCE_TABLES = {
                CASE WHEN random() < 0.4 THEN 'Prix' END AS code_cloture,
                DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_signature,
                (random() * 400000)::DECIMAL(14, 2) AS total_ht,
-               DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_cloture,
+               DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_cloture"""
+
+# Column types close to the real tables: ids, dates, short and long text, decimals, integers.
+REFERENCE_TABLES = {
+    "affaire": f"""
+        SELECT range AS id,
+{_STATE},
                TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS created_at,
                (random() * 10)::BIGINT AS created_by,
                TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS updated_at,
@@ -56,31 +60,12 @@ REFERENCE_TABLES = {
                (random() * 5)::INTEGER AS version
         FROM range(?)
     """,
-    "affaire_version": """
+    "affaire_version": f"""
         SELECT (random() * 1e6)::BIGINT AS affaire_id,
                (1 + random() * 4)::INTEGER AS version,
                TIMESTAMP '2023-01-01' + to_seconds((random() * 9e7)::BIGINT) AS valid_from,
                (random() * 10)::BIGINT AS written_by,
-               'Renouvellement contrat ' || (random() * 1e6)::INTEGER || ' — Compte '
-                   || (random() * 1e5)::INTEGER AS nom,
-               DATE '2023-01-01' + (random() * 1000)::INTEGER AS date_debut,
-               DATE '2023-03-01' + (random() * 1000)::INTEGER AS date_fin,
-               (random() * 125000)::BIGINT AS compte_id,
-               (random() * 300000)::BIGINT AS contact_id,
-               (random() * 10)::BIGINT AS gestion_par,
-               ['En cours', 'Gagnée', 'Perdue', 'Abandonnée'][1 + (random() * 3.99)::INTEGER]
-                   AS statut,
-               ['Qualification', 'Négociation'][1 + (random() * 0.99)::INTEGER] AS etape,
-               ['Nouveau', 'Récurrent'][1 + (random() * 0.99)::INTEGER] AS type,
-               ['Logiciel', 'Matériel'][1 + (random() * 0.99)::INTEGER] AS famille_article,
-               CASE WHEN random() < 0.2 THEN 'Attente du retour du service achats.' END AS notes,
-               (random() * 500000)::DECIMAL(14, 2) AS ca_potentiel,
-               (random() * 100)::INTEGER AS reussite,
-               (random() * 400000)::DECIMAL(14, 2) AS ca_attendu,
-               CASE WHEN random() < 0.4 THEN 'Prix' END AS code_cloture,
-               DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_signature,
-               (random() * 400000)::DECIMAL(14, 2) AS total_ht,
-               DATE '2023-06-01' + (random() * 1000)::INTEGER AS date_cloture
+{_STATE}
         FROM range(?)
     """,
     "action": """

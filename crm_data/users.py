@@ -14,6 +14,7 @@ from crm_data.records import refuse_duplicate
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, read, transaction
 from crm_data.store.sql import USER_LABELS
+from crm_data.text import fold
 
 LOCAL_ADMIN_LOGIN = "admin"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -251,3 +252,19 @@ def user_labels(con: Connection) -> dict[int, str]:
             """
         ).fetchall()
     return {int(i): str(n) for i, n in found}
+
+
+def users_by_name(con: Connection) -> dict[str, int]:
+    """Folded login, shown name (« Martin Dupont (mdupont2) ») and full name → user id; a full
+    name two users share is left out, so that it is refused rather than picking one of them."""
+    users = list_users(con)
+    labels = user_labels(con)
+    names = users["nom"].map(lambda n: fold(str(n)))
+    shared = set(names[names.duplicated()])
+    by_name: dict[str, int] = {}
+    for user_id, login, nom in zip(users["id"], users["login"], names, strict=True):
+        if nom not in shared:
+            by_name[nom] = int(user_id)
+        by_name[fold(labels[int(user_id)])] = int(user_id)
+        by_name.setdefault(fold(str(login)), int(user_id))
+    return by_name

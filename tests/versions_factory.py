@@ -7,35 +7,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from crm_data.model import AFFAIRE_FIELDS
 from crm_data.store.db import Connection
 from tests.analyses_factory import new_affaire
 
 T = dt.datetime.fromisoformat
 
-STATE = (
-    "nom",
-    "date_debut",
-    "date_fin",
-    "compte_id",
-    "contact_id",
-    "gestion_par",
-    "statut",
-    "etape",
-    "type",
-    "famille_article",
-    "notes",
-    "ca_potentiel",
-    "reussite",
-    "ca_attendu",
-    "code_cloture",
-    "date_signature",
-    "total_ht",
-    "date_cloture",
-)
-
 
 def _append_version(con: Connection, affaire_id: int, at: dt.datetime) -> None:
-    columns = ", ".join(STATE)
+    columns = ", ".join(AFFAIRE_FIELDS)
     con.execute(
         f"""
         INSERT INTO affaire_version (affaire_id, version, valid_from, written_by, {columns})

@@ -20,7 +20,7 @@ from crm_data.analyses.registry import AS_ON_DAY, REGISTRY, VALEURS, Filters, mo
 from crm_data.model import CrmError, TypeAffaire
 from crm_data.store import db
 from crm_data.text import fold
-from crm_data.users import list_users, local_admin, user_labels
+from crm_data.users import local_admin, users_by_name
 
 
 def _iso_date(text: str) -> dt.date:
@@ -69,27 +69,11 @@ def _match(kind: str, given: list[str] | None, known: dict[str, Any]) -> list[An
     return found
 
 
-def _users_by_name(con: db.Connection) -> dict[str, int]:
-    """Folded login, shown name (« Martin Dupont (mdupont2) ») and full name → user id; a full
-    name two users share is left out, so that it is refused rather than picking one of them."""
-    users = list_users(con)
-    labels = user_labels(con)
-    names = users["nom"].map(lambda n: fold(str(n)))
-    shared = set(names[names.duplicated()])
-    by_name: dict[str, int] = {}
-    for user_id, login, nom in zip(users["id"], users["login"], names, strict=True):
-        if nom not in shared:
-            by_name[nom] = int(user_id)
-        by_name[fold(labels[int(user_id)])] = int(user_id)
-        by_name.setdefault(fold(str(login)), int(user_id))
-    return by_name
-
-
 def filters_from_args(con: db.Connection, args: argparse.Namespace) -> Filters:
     """The Filters the options ask for; CrmError in French for an unknown name or a bad period."""
     if args.du and args.au and args.du > args.au:
         raise CrmError("La date --du doit précéder la date --au.")
-    by_name = _users_by_name(con)
+    by_name = users_by_name(con)
     familles = referentiels.names(con, "famille_article", active_only=False)
     return Filters(
         du=args.du,

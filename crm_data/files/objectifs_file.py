@@ -17,26 +17,10 @@ from crm_data.money import parse_amount
 from crm_data.objectifs import Change, list_objectifs, parse_month, parse_objectif, set_objectifs
 from crm_data.store.db import Connection
 from crm_data.text import fold
-from crm_data.users import list_users, user_labels
+from crm_data.users import users_by_name
 
 HEADERS = ("Commercial", "Mois", "Objectif")
 """The file's columns, in order."""
-
-
-def users_by_name(con: Connection) -> dict[str, int]:
-    """Folded login, shown name (« Martin Dupont (mdupont2) ») and full name → user id; a full
-    name two users share is left out, so that it is refused rather than picking one of them."""
-    users = list_users(con)
-    labels = user_labels(con)
-    names = users["nom"].map(lambda n: fold(str(n)))
-    shared = set(names[names.duplicated()])
-    by_name: dict[str, int] = {}
-    for user_id, login, nom in zip(users["id"], users["login"], names, strict=True):
-        if nom not in shared:
-            by_name[nom] = int(user_id)
-        by_name[fold(labels[int(user_id)])] = int(user_id)
-        by_name.setdefault(fold(str(login)), int(user_id))
-    return by_name
 
 
 def _columns(header: list[str]) -> dict[str, int]:
