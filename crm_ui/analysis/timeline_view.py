@@ -341,7 +341,8 @@ def history_sections(con: object, actor: Actor, filters: Filters) -> None:
 
 
 def _per_day(value: float) -> str:
-    return "—" if value != value else f"{formatting.euro(value)} / jour"
+    # Whole euros: with cents the figure no longer fits its metric's column.
+    return "—" if value != value else f"{formatting.euro(value, 0)} / jour"
 
 
 def velocity_headline(actor: Actor, filters: Filters, period: Period) -> None:
@@ -359,7 +360,7 @@ def velocity_headline(actor: Actor, filters: Filters, period: Period) -> None:
     same = period.previous == period.year_before
     versus = "un an plus tôt" if same else "la période précédente"
     still = delta is not None and value == previous
-    c1, c2 = st.columns([1, 3])
+    c1, c2 = st.columns([2, 3])
     c1.metric(
         "Vélocité des ventes",
         _per_day(value),
