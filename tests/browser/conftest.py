@@ -138,7 +138,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(30_000)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -156,8 +156,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def wait_for_app(page: Page) -> None:
-    """Wait until Streamlit has finished the current run (no running indicator)."""
+    """Wait until Streamlit has finished the current run (no running indicator).
+
+    Right after a navigation the status widget is absent until the run starts: wait for the
+    page's first element too, or a cold server's first run (imports, under load) would pass.
+    """
     page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_selector(
+        '[data-testid="stMain"] [data-testid="stElementContainer"]', timeout=60_000
+    )
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText === ''",

@@ -110,8 +110,11 @@ def test_streamlit_chrome_reads_french_with_the_real_limit(
     assert shown_text(page, f'{dropzone} button [data-testid="stMarkdownContainer"]') == [
         "Parcourir"
     ]
-    # Date fin is empty: its placeholder reads jj / mm / aaaa, not dd / mm / yyyy.
-    segments = shown_text(page, '[data-testid="stDateInput"] [data-placeholder="true"]')
+    # Date fin is empty: its placeholder reads jj / mm / aaaa, not dd / mm / yyyy. The segments
+    # are marked as placeholders once the widget has hydrated, which may follow the year's node.
+    empty_segments = '[data-testid="stDateInput"] [data-placeholder="true"]'
+    expect(page.locator(empty_segments).nth(2)).to_be_attached()
+    segments = shown_text(page, empty_segments)
     assert segments[:3] == ["jj", "mm", "aaaa"]
     page.get_by_label("Nom *").focus()
     page.keyboard.type(" bis")
