@@ -40,8 +40,9 @@ def start_scheduled_backups() -> None:
         _scheduled_backups(str(db_path()), folder, every, keep)
 
 
-def db_path() -> Path:
-    """The base this server serves: CRM_DB from the environment, else data/crm.duckdb."""
+def db_path() -> str | Path:
+    """The base this server serves: CRM_DB from the environment (a file, or a postgresql://
+    URL), else data/crm.duckdb."""
     return db.default_db_path()
 
 

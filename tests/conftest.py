@@ -8,6 +8,18 @@ from pathlib import Path
 import pytest
 
 from crm_data.store import db
+from tests import engines
+
+
+@pytest.fixture(params=engines.ENGINES)
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine a test runs on: each test of a module using this fixture runs on both."""
+    for _ in engines.use(request.param):
+        yield request.param
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    engines.stop()
 
 
 @pytest.fixture(autouse=True)

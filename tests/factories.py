@@ -9,11 +9,16 @@ from typing import Any
 from crm_data import affaires, comptes, contacts, users
 from crm_data.model import Actor, Role
 from crm_data.store.db import Connection, open_base
+from tests import engines
 
 _counter = itertools.count(1)
 
 
-def new_base(path: Path | str = ":memory:") -> Connection:
+def new_base(path: Path | str | None = None) -> Connection:
+    """A fresh base: at path, else on the running test's engine (in memory for DuckDB, a new
+    database for PostgreSQL; see tests.engines)."""
+    if path is None:
+        path = engines.new_pg_url() if engines.current() == engines.POSTGRESQL else ":memory:"
     return open_base(path)
 
 

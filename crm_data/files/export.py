@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from crm_data.files.canonical import FORMULA_PREFIXES
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, CrmError
 from crm_data.store.db import Connection, read
@@ -160,6 +162,8 @@ def _write_xlsx(
     10 times faster than a Python call per cell."""
     shell, styles = _xlsx_shell(count)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(cur, duckdb.DuckDBPyConnection):
+        raise NotImplementedError("xlsx rows on PostgreSQL")
     result = cur.sql(_sheet_rows(styles), params=params).to_arrow_reader(_CHUNK)
     done = 0
     with (

@@ -15,8 +15,19 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
+import psycopg
+import psycopg_pool
 
 from crm_data.model import BaseLockedError, ConflictError, CrmError
+from crm_data.store.engine import (
+    CONFLICT_ERRORS,
+    CONSTRAINT_ERRORS,
+    ENGINE_ERRORS,
+    Connection,
+    dialect,
+    is_duplicate_key,
+)
+from crm_data.store.postgres import PgBase, is_url
 from crm_data.store.schema import SCHEMA_VERSION, current_version, migrate
 
 DEFAULT_DB_PATH = Path("data") / "crm.duckdb"
@@ -45,7 +56,21 @@ DISK_FULL_REOPEN = (
     "que votre dernier enregistrement y figure, puis réessayez."
 )
 
-Connection = duckdb.DuckDBPyConnection
+
+def target(value: str | Path) -> str | Path:
+    """A CRM_DB or --db value as given: a postgresql:// URL stays text, anything else is a
+    path."""
+    return value if is_url(value) else Path(value)
+
+
+__all__ = [
+    "CONSTRAINT_ERRORS",
+    "ENGINE_ERRORS",
+    "Connection",
+    "dialect",
+    "is_duplicate_key",
+    "is_url",
+]
 
 
 class RestoreInProgressError(CrmError):
@@ -124,16 +149,40 @@ _gates: dict[str, _Gate] = {}
 _handed_out: dict[int, tuple[Connection, str]] = {}
 
 
-def default_db_path() -> Path:
-    """`CRM_DB` from the environment, else data/crm.duckdb."""
-    return Path(os.environ.get("CRM_DB") or DEFAULT_DB_PATH)
+def default_db_path() -> str | Path:
+    """`CRM_DB` from the environment (a file path, or a postgresql:// URL), else
+    data/crm.duckdb."""
+    return target(os.environ.get("CRM_DB") or DEFAULT_DB_PATH)
+
+
+def _pg_base(url: str) -> PgBase:
+    try:
+        return PgBase(url)
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        raise CrmError(
+            f"Impossible d'ouvrir la base PostgreSQL {_shown(url)} : le serveur ne répond pas "
+            "ou refuse la connexion."
+        ) from exc
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, at, rest = url.rpartition("@")
+    if not at:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{rest}"
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> Connection:
-    """A raw connection to the file at path (created if missing), never fetching anything.
+    """A raw connection to the file at path (created if missing), never fetching anything; for
+    a postgresql:// URL, a PgBase (a pool) over that base.
 
     Raises BaseLockedError with a French message when another process holds the file.
     """
+    if is_url(path):
+        return _pg_base(str(path))
     target = str(path)
     if target != ":memory:" and not read_only:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +203,9 @@ def open_base(path: str | Path) -> Connection:
     Raises BaseLockedError with a French message when another process holds the file.
     """
     con = connect(path)
+    if isinstance(con, PgBase):
+        _migrate_postgresql(con)
+        return con
     version = current_version(con)
     if version > SCHEMA_VERSION:
         con.close()
@@ -167,7 +219,31 @@ def open_base(path: str | Path) -> Connection:
     return con
 
 
+def _migrate_postgresql(base: PgBase) -> None:
+    """Create or upgrade a PostgreSQL base's schema on one session, one server at a time (an
+    advisory lock: several app servers may start together)."""
+    try:
+        with base.session() as cur:
+            cur.execute("SELECT pg_advisory_lock(730145)")
+            try:
+                version = current_version(cur)
+                if version > SCHEMA_VERSION:
+                    raise CrmError(
+                        f"La base {_shown(base.url)} a été créée par une version plus récente "
+                        f"de CRM Affaires (schéma {version}, cette version connaît le schéma "
+                        f"{SCHEMA_VERSION})."
+                    )
+                migrate(cur)
+            finally:
+                cur.execute("SELECT pg_advisory_unlock(730145)")
+    except BaseException:
+        base.close()
+        raise
+
+
 def _key(path: str | Path) -> str:
+    if is_url(path):
+        return str(path)
     return str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
 
 
@@ -226,7 +302,22 @@ def exclusive(path: str | Path) -> Iterator[None]:
         gate.release()
 
 
-def _french(exc: duckdb.Error, gate: _Gate | None) -> CrmError | None:
+PG_UNREACHABLE = (
+    "La base PostgreSQL ne répond pas (serveur arrêté ou connexion coupée) : rien n'a été "
+    "enregistré, réessayez dans un instant."
+)
+
+
+def _french(exc: Exception, gate: _Gate | None) -> CrmError | None:
+    """The French message of an engine error a user can meet, or None (a programming error)."""
+    if isinstance(exc, psycopg.Error):
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return CrmError(INTERRUPTED)
+        if isinstance(exc, psycopg.errors.DiskFull):
+            return CrmError(DISK_FULL)
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            return CrmError(PG_UNREACHABLE)
+        return None
     text = str(exc)
     if gate is not None and (
         isinstance(exc, duckdb.FatalException) or "database has been invalidated" in text
@@ -301,7 +392,7 @@ def read(con: Connection) -> Iterator[Connection]:
     with _cursor(con) as (cur, gate):
         try:
             yield cur
-        except duckdb.Error as exc:
+        except ENGINE_ERRORS as exc:
             french = _french(exc, gate)
             if french is None:
                 raise
@@ -323,10 +414,10 @@ def transaction(con: Connection) -> Iterator[Connection]:
                 cur.execute("COMMIT")
             except BaseException:
                 # A failed COMMIT has already ended the transaction; ROLLBACK may then refuse.
-                with suppress(duckdb.Error):
+                with suppress(*ENGINE_ERRORS):
                     cur.execute("ROLLBACK")
                 raise
-        except duckdb.TransactionException as exc:
+        except CONFLICT_ERRORS as exc:
             french = _french(exc, gate)
             if french is not None:
                 raise french from exc
@@ -336,7 +427,7 @@ def transaction(con: Connection) -> Iterator[Connection]:
                 saved_by=None,
                 saved_at=None,
             ) from exc
-        except duckdb.Error as exc:
+        except ENGINE_ERRORS as exc:
             french = _french(exc, gate)
             if french is None:
                 raise

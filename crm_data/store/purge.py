@@ -9,16 +9,19 @@ checks rights: only affaires already marked are purged.
 from __future__ import annotations
 
 from contextlib import suppress
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from crm_data.model import CrmError
+from crm_data.store.engine import ENGINE_ERRORS
+
+if TYPE_CHECKING:
+    from crm_data.store.engine import Connection
 
 CHILD_TABLES = ("action", "document", "projet", "affaire_historique", "affaire_version")
 _ATTEMPTS = 3
 
 
-def purge_marked(con: duckdb.DuckDBPyConnection, affaire_id: int | None = None) -> int:
+def purge_marked(con: Connection, affaire_id: int | None = None) -> int:
     """Delete the affaire marked deleted with this id (every marked one when None) with what
     hangs on it; return how many affaires were removed.
 
@@ -51,8 +54,8 @@ def purge_marked(con: duckdb.DuckDBPyConnection, affaire_id: int | None = None) 
                 ).fetchone()
                 cur.execute("COMMIT")
                 return int(row[0]) if row else 0
-            except duckdb.Error:
-                with suppress(duckdb.Error):
+            except ENGINE_ERRORS:
+                with suppress(*ENGINE_ERRORS):
                     cur.execute("ROLLBACK")
     finally:
         cur.close()

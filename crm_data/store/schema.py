@@ -7,11 +7,21 @@ foreign keys) so that a PostgreSQL backend can run the same list.
 from __future__ import annotations
 
 import datetime as dt
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from crm_data.model import AFFAIRE_FIELDS
+from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.purge import purge_marked
+
+if TYPE_CHECKING:
+    from crm_data.store.engine import Connection
+
+
+class MovesRows(str):
+    """A migration's statement that moves the rows of an older base into its new tables. A
+    PostgreSQL base is always created at the current schema, so it has no rows to move and
+    skips these (which are written in DuckDB's SQL: BY NAME, arg_max, TRY_CAST)."""
+
 
 # DuckDB runs an UPDATE of an indexed column (a foreign key's column is indexed) as a delete
 # and an insert, which a row referenced by another table's foreign key refuses, and which no
@@ -107,7 +117,7 @@ def _child_table(table: str, affaire_key: str) -> str:
         statut VARCHAR NOT NULL,
         fichier_nom VARCHAR,
         fichier_type VARCHAR,
-        fichier BLOB,
+        fichier BYTEA,
         {audit},
         CHECK (
             (type = 'Devis' AND statut IN ('Brouillon', 'Envoyé', 'Accepté', 'Refusé'))
@@ -274,20 +284,20 @@ MIGRATION_3 = [
     *(f"DROP TABLE {t}" for t in _CHILDREN),
     "DROP TABLE affaire",
     _affaire_table(owner_keys=False),
-    """
+    MovesRows("""
     INSERT INTO affaire BY NAME
     SELECT *
     FROM keep_affaire
-    """,
+    """),
     "CREATE INDEX affaire_source_id_idx ON affaire (source_id)",
     *(_child_table(t, " REFERENCES affaire (id)") for t in _CHILDREN),
     *(
-        f"""
+        MovesRows(f"""
         INSERT INTO {t} BY NAME
         SELECT k.*
         FROM keep_{t} AS k
         WHERE k.affaire_id IN (SELECT id FROM affaire)
-        """
+        """)
         for t in _CHILDREN
     ),
     *(f"DROP TABLE keep_{t}" for t in ("affaire", *_CHILDREN)),
@@ -460,7 +470,7 @@ MIGRATION_4 = [
         date_cloture DATE
     )
     """,
-    *_FOLD,
+    *(MovesRows(statement) for statement in _FOLD),
     "ALTER TABLE etape ADD COLUMN jours_sans_activite INTEGER",
     """
     UPDATE etape
@@ -500,13 +510,14 @@ MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def current_version(con: duckdb.DuckDBPyConnection) -> int:
+def current_version(con: Connection) -> int:
     """The base's schema version; 0 for an empty base."""
     exists = con.execute(
         """
         SELECT count(*)
         FROM information_schema.tables
         WHERE table_name = 'schema_version'
+          AND table_schema = current_schema()
         """
     ).fetchone()
     if not exists or exists[0] == 0:
@@ -520,7 +531,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
+def migrate(con: Connection, target: int = SCHEMA_VERSION) -> int:
     """Apply every migration above the base's version up to target, each in its own transaction.
 
     Returns the version reached. A base newer than this code is left untouched. Then finishes
@@ -533,6 +544,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
         con.execute("BEGIN TRANSACTION")
         try:
             for statement in statements:
+                if isinstance(statement, MovesRows) and dialect(con) == POSTGRESQL:
+                    continue
                 con.execute(statement)
             con.execute(
                 """

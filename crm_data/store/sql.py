@@ -61,7 +61,7 @@ LAST_ACTIVITY = """greatest(
 """SPEC §3 (A14's section): an affaire's last activity (alias `a`), the later of its last save and
 the date of its last action marked done."""
 
-DORMANT = f"""(a.statut = 'En cours' AND date_diff('day', {LAST_ACTIVITY}, CAST($today AS DATE)) > (
+DORMANT = f"""(a.statut = 'En cours' AND (CAST($today AS DATE) - {LAST_ACTIVITY}) > (
     SELECT e.jours_sans_activite
     FROM etape AS e
     WHERE e.nom = a.etape
@@ -75,6 +75,53 @@ def among(fragment: str, ids: str) -> str:
     bound list `$<ids>` only (one page of the list, one record): the same rule, reading only
     those affaires' actions. DuckDB turns their correlated max into a join with every action of
     the base, even for fifty affaires."""
-    restricted = f"act.fait AND list_contains(${ids}, act.affaire_id))"
+    restricted = f"act.fait AND {in_ids('act.affaire_id', ids)})"
     assert "act.fait)" in fragment, "among() no longer finds LAST_ACTIVITY's filter"
     return fragment.replace("act.fait)", restricted)
+
+
+# SQL that differs between DuckDB and PostgreSQL (NOTES-postgres.md). Write the form both accept
+# wherever one exists (these helpers); where none does, the helper takes the engine's dialect
+# (crm_data.store.engine.dialect(cur)) and gives each engine its form.
+
+
+def in_ids(column: str, param: str) -> str:
+    """column is one of the ids of the bound list `$param` (an empty list matches nothing)."""
+    return f"{column} = ANY(CAST(${param} AS BIGINT[]))"
+
+
+def no_ids(param: str) -> str:
+    """The bound list `$param` is empty (cardinality: array_length gives NULL for empty)."""
+    return f"cardinality(CAST(${param} AS BIGINT[])) = 0"
+
+
+def days_between(start: str, end: str) -> str:
+    """Whole days from start to end (DATE expressions), as an integer."""
+    return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
+
+
+def divided(numerator: str, denominator: str) -> str:
+    """numerator / denominator as a DOUBLE PRECISION (PostgreSQL divides integers whole)."""
+    return f"(CAST({numerator} AS DOUBLE PRECISION) / {denominator})"
+
+
+def median(expression: str) -> str:
+    """The median, interpolated between the two middle values, as DOUBLE PRECISION."""
+    return f"CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY {expression}) AS DOUBLE PRECISION)"
+
+
+def month_start(date: str) -> str:
+    """The first day of date's month, as a DATE (date_trunc gives a timestamp on both)."""
+    return f"CAST(date_trunc('month', {date}) AS DATE)"
+
+
+def year_of(date: str) -> str:
+    """date's year as an INTEGER (extract gives BIGINT on DuckDB, NUMERIC on PostgreSQL)."""
+    return f"CAST(extract(year FROM {date}) AS INTEGER)"
+
+
+def month_text(dialect: str, date: str) -> str:
+    """date as 'YYYY-MM' text (strftime on DuckDB, to_char on PostgreSQL)."""
+    if dialect == "postgresql":
+        return f"to_char({date}, 'YYYY-MM')"
+    return f"strftime({date}, '%Y-%m')"
