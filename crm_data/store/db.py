@@ -23,6 +23,7 @@ from crm_data.store.engine import (
     CONFLICT_ERRORS,
     CONSTRAINT_ERRORS,
     ENGINE_ERRORS,
+    POSTGRESQL,
     Connection,
     dialect,
     is_duplicate_key,
@@ -399,6 +400,20 @@ def read(con: Connection) -> Iterator[Connection]:
             raise french from exc
 
 
+def bump_change_stamp(cur: Connection) -> None:
+    """Tell every server that the base changed (see MIGRATION_5): after the commit, so that a
+    reader never caches the data from before it under the new stamp."""
+    cur.execute("SELECT nextval('change_stamp_seq')")
+
+
+def change_stamp(cur: Connection) -> int:
+    """The base's change stamp on PostgreSQL: grows with every committed write transaction."""
+    row = cur.execute(
+        "SELECT last_value + CAST(is_called AS INTEGER) FROM change_stamp_seq"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 @contextmanager
 def transaction(con: Connection) -> Iterator[Connection]:
     """A fresh cursor inside a transaction: committed on success, rolled back on any error.
@@ -412,6 +427,8 @@ def transaction(con: Connection) -> Iterator[Connection]:
             try:
                 yield cur
                 cur.execute("COMMIT")
+                if dialect(cur) == POSTGRESQL:
+                    bump_change_stamp(cur)
             except BaseException:
                 # A failed COMMIT has already ended the transaction; ROLLBACK may then refuse.
                 with suppress(*ENGINE_ERRORS):
