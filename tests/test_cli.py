@@ -173,6 +173,7 @@ def test_every_command_of_the_parser_has_a_handler() -> None:
         "restore": ["restore", "s.duckdb"],
         "check": ["check"],
         "objectifs": ["objectifs", "import", "f.csv"],
+        "copy": ["copy", "--vers", "postgresql://localhost/crm"],
     }
     assert set(samples) == set(HANDLERS)
     for argv in samples.values():

@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -53,7 +52,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--type", dest="type", metavar="TYPE", action="append")
     parser.add_argument("--famille", dest="famille", metavar="FAMILLE", action="append")
     # SUPPRESS: a top-level --db given before the command name must not be reset to None here.
-    parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="fichier de la base")
+    parser.add_argument(
+        "--db", type=db.target, default=argparse.SUPPRESS, help="fichier ou URL de la base"
+    )
     parser.set_defaults(handler=run)
     return parser
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_data.store import backup, marker
-from crm_data.store.db import Connection
+from crm_data.store.db import Connection, shown
 from crm_data.text import datetime_fr
 
 
@@ -66,7 +66,8 @@ def cmd_restore(con: Connection, args: argparse.Namespace) -> int:
     result = backup.restore(args.db, args.file)
     info = result.restored
     print(
-        f"Sauvegarde du {datetime_fr(info.created_at)} restaurée dans {args.db} ({_summary(info)})."
+        f"Sauvegarde du {datetime_fr(info.created_at)} restaurée dans {shown(args.db)} "
+        f"({_summary(info)})."
     )
     if result.previous is not None:
         print(f"L'ancienne base est gardée dans {result.previous}.")

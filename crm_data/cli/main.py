@@ -1,4 +1,5 @@
-"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|analyse|user add|check`.
+"""The command line (SPEC §5): `python -m crm_data init|demo|import|export|analyse|user add|check|
+backup|restore|objectifs|copy`; --db and CRM_DB name a DuckDB file or a postgresql:// URL.
 
 Exit status: 0 done, 1 rejected input (nothing written, problems on stderr in French), 2 wrong
 usage. A new command is a parser in build_parser and a handler in HANDLERS.
@@ -13,9 +14,11 @@ from pathlib import Path
 
 from crm_data.cli import analyse as cli_analyse
 from crm_data.cli import backup as cli_backup
+from crm_data.cli import copy as cli_copy
 from crm_data.cli import objectifs as cli_objectifs
 from crm_data.model import CrmError, Role, ValidationError
-from crm_data.store.db import Connection, default_db_path, open_base, read
+from crm_data.store.db import Connection, default_db_path, open_base, read, shown, target
+from crm_data.store.engine import DUCKDB, dialect
 from crm_data.store.schema import current_version
 
 EXIT_OK = 0
@@ -30,9 +33,10 @@ Handler = Callable[[Connection, argparse.Namespace], int]
 def _db_option(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--db",
-        metavar="PATH",
+        metavar="PATH|URL",
         default=default,
-        help="fichier de la base (sinon $CRM_DB, sinon data/crm.duckdb)",
+        help="fichier DuckDB ou URL postgresql:// de la base (sinon $CRM_DB, sinon "
+        "data/crm.duckdb)",
     )
 
 
@@ -69,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_backup.add_parsers(commands, common)
     cli_objectifs.add_parsers(commands, common)
+    cli_copy.add_parser(commands, common)
     return parser
 
 
@@ -82,15 +87,16 @@ def _progress(fraction: float, message: str) -> None:
 def cmd_init(con: Connection, args: argparse.Namespace) -> int:
     with read(con) as cur:
         version = current_version(cur)
-    print(f"Base prête : {args.db} (schéma {version}).")
+    print(f"Base prête : {shown(args.db)} (schéma {version}).")
     return EXIT_OK
 
 
 def cmd_demo(con: Connection, args: argparse.Namespace) -> int:
     from crm_data.demo import generate as demo
 
-    # DuckDB draws its own progress bar on long statements; ours says what is being loaded.
-    con.execute("SET enable_progress_bar = false")
+    if dialect(con) == DUCKDB:
+        # DuckDB draws its own progress bar on long statements; ours says what is being loaded.
+        con.execute("SET enable_progress_bar = false")
     counts = demo.generate(con, affaires=args.affaires, seed=args.seed, progress=_progress)
     labels = {
         "affaire": "affaires",
@@ -202,9 +208,9 @@ def cmd_check(con: Connection, args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print(f"Base {args.db} : {len(problems)} problème(s) trouvé(s).", file=sys.stderr)
+        print(f"Base {shown(args.db)} : {len(problems)} problème(s) trouvé(s).", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"Base {args.db} : aucun problème trouvé.")
+    print(f"Base {shown(args.db)} : aucun problème trouvé.")
     return EXIT_OK
 
 
@@ -219,6 +225,7 @@ HANDLERS: dict[str, Handler] = {
     "backup": cli_backup.cmd_backup,
     "restore": cli_backup.cmd_restore,
     "objectifs": cli_objectifs.handle,
+    "copy": lambda con, args: cli_copy.handle(con, args, _progress),
 }
 
 
@@ -233,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export" and args.file.suffix.lower() not in (".csv", ".xlsx"):
         parser.error("le fichier d'export doit finir par .csv ou .xlsx")
-    args.db = Path(args.db) if args.db else default_db_path()
+    args.db = target(args.db) if args.db else default_db_path()
     handler = HANDLERS[_handler_key(args)]
     try:
         con = open_base(args.db)

@@ -176,6 +176,11 @@ def _shown(url: str) -> str:
     return f"{scheme}://{user}@{rest}"
 
 
+def shown(value: str | Path) -> str:
+    """A base's name for messages: a file's path as given, a URL without its password."""
+    return _shown(str(value)) if is_url(value) else str(value)
+
+
 def connect(path: str | Path, *, read_only: bool = False) -> Connection:
     """A raw connection to the file at path (created if missing), never fetching anything; for
     a postgresql:// URL, a PgBase (a pool) over that base.
