@@ -3,6 +3,7 @@
 A backup is a DuckDB file copied from one transaction's snapshot (ATTACH + COPY FROM DATABASE),
 marked as ours by a `crm_sauvegarde` table holding each table's row count and digest, signed
 with CRM_BACKUP_SECRET when it is set. A restore never runs the file: see crm_data.store.rebuild.
+A PostgreSQL base is backed up and restored through pg_dump / pg_restore: crm_data.store.pg_backup.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 import duckdb
 
 from crm_data.model import CrmError
-from crm_data.store import db, rebuild
+from crm_data.store import db, pg_backup, rebuild
+from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.marker import (
     APPLICATION,
     BACKUP_FORMAT,
@@ -77,6 +79,12 @@ def backup(source: db.Connection | str | Path, target: str | Path) -> BackupInfo
     at all, and nobody waits. The file appears at target only once complete and checked.
     """
     target = Path(target).resolve()
+    if isinstance(source, str) and db.is_url(source):
+        con = db.open_base(source)
+        try:
+            return backup(con, target)
+        finally:
+            con.close()
     if isinstance(source, str | Path):
         if not Path(source).exists():
             raise BackupError(f"La base {source} n'existe pas : rien à sauvegarder.")
@@ -87,6 +95,11 @@ def backup(source: db.Connection | str | Path, target: str | Path) -> BackupInfo
             return backup(con, target)
         finally:
             con.close()
+    if dialect(source) == POSTGRESQL:
+        try:
+            return pg_backup.backup(source, target, backup_secret())
+        except OSError as exc:
+            raise BackupError(f"La sauvegarde vers {target} a échoué ({exc.strerror}).") from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partiel")
     alias = f"sauvegarde_{uuid.uuid4().hex}"
@@ -167,6 +180,8 @@ def read_backup(source: str | Path) -> BackupInfo:
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"Le fichier {source} est introuvable.")
+    if pg_backup.is_pg_backup(source):
+        return pg_backup.read_backup(source, backup_secret(), SECRET_ENV)
     con = db.connect(":memory:")
     try:
         try:
@@ -230,7 +245,9 @@ class RestoreInfo:
     """The backup brought back, and where the base as it was just before now lies."""
 
     restored: BackupInfo
-    previous: Path | None
+    previous: Path | str | None
+    """A DuckDB file beside the base, or the URL of the PostgreSQL base kept under another
+    name."""
 
 
 def restore(path: str | Path, source: str | Path, *, keep_previous: bool = True) -> RestoreInfo:
@@ -243,9 +260,14 @@ def restore(path: str | Path, source: str | Path, *, keep_previous: bool = True)
     the files are swapped. Refuses (BackupError, nothing changed) a file that is not an intact
     backup of ours, and BaseLockedError when another program holds the base.
     """
-    path = Path(path).resolve()
     source = Path(source)
     info = read_backup(source)
+    _same_engine(path, source, info)
+    if db.is_url(path):
+        with _restore_lock:
+            kept = pg_backup.restore(str(path), source, info, KEEP_PREVIOUS)
+        return RestoreInfo(info, kept)
+    path = Path(path).resolve()
     fresh = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partiel")
     with _restore_lock:
         rebuild.remove_stale_partials(path)
@@ -256,6 +278,18 @@ def restore(path: str | Path, source: str | Path, *, keep_previous: bool = True)
             fresh.unlink(missing_ok=True)
             Path(f"{fresh}.wal").unlink(missing_ok=True)
     return RestoreInfo(info, previous)
+
+
+def _same_engine(path: str | Path, source: Path, info: BackupInfo) -> None:
+    """Refuse, in French, a backup of one engine restored into a base of the other."""
+    from_postgresql = info.format == pg_backup.PG_FORMAT
+    if db.is_url(path) != from_postgresql:
+        engine = "PostgreSQL" if from_postgresql else "DuckDB"
+        raise BackupError(
+            f"La sauvegarde {source.name} vient d'une base {engine} : restaurez-la dans une "
+            "base du même moteur, puis passez de l'un à l'autre avec la commande copy. La base "
+            "n'a pas été modifiée."
+        )
 
 
 def _swap(path: Path, fresh: Path, keep_previous: bool) -> Path | None:
@@ -290,13 +324,21 @@ def _keep_previous(path: Path) -> Path:
 def backup_to_folder(
     source: db.Connection | str | Path, folder: str | Path, *, keep: int = 14
 ) -> BackupInfo:
-    """A backup named crm-AAAAMMJJ-HHMMSS-micro.duckdb in folder; only the `keep` newest stay."""
+    """A backup named crm-AAAAMMJJ-HHMMSS-micro.duckdb (.pg.tar for a PostgreSQL base) in
+    folder; only the `keep` newest stay."""
     folder = Path(folder)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    info = backup(source, folder / f"crm-{stamp}.duckdb")
-    for old in sorted(folder.glob("crm-*-*-*.duckdb"), reverse=True)[max(keep, 1) :]:
+    suffix = suffix_of(source)
+    info = backup(source, folder / f"crm-{stamp}{suffix}")
+    for old in sorted(folder.glob(f"crm-*-*-*{suffix}"), reverse=True)[max(keep, 1) :]:
         old.unlink(missing_ok=True)
     return info
+
+
+def suffix_of(base: db.Connection | str | Path) -> str:
+    """The file suffix of the base's backups: .duckdb, or .pg.tar for a PostgreSQL base."""
+    postgresql = db.is_url(base) if isinstance(base, str | Path) else dialect(base) == POSTGRESQL
+    return pg_backup.SUFFIX if postgresql else ".duckdb"
 
 
 def start_scheduled_backups(

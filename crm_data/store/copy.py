@@ -86,7 +86,7 @@ def _copy(source: db.Connection, destination: db.Connection, report: Progress) -
         src.execute("BEGIN TRANSACTION")
         try:
             with db.transaction(destination) as dst:
-                tables = _tables_parents_first(dst)
+                tables = tables_parents_first(dst)
                 totals = {t: _count(src, t) for t in tables}
                 everything = max(sum(totals.values()), 1)
                 for table in reversed(tables):
@@ -113,7 +113,7 @@ def _count(cur: db.Connection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _tables_parents_first(cur: db.Connection) -> list[str]:
+def tables_parents_first(cur: db.Connection) -> list[str]:
     """The base's tables, each after the tables its foreign keys point to."""
     tables = [
         str(name)

@@ -29,7 +29,7 @@ _PROBLEMS_KEY = "backup_check_problems"
 def backup_bytes(con: Connection) -> bytes:
     """A fresh backup of the base as the bytes of its file."""
     with tempfile.TemporaryDirectory(prefix="crm-sauvegarde-") as folder:
-        info = backup.backup(con, Path(folder) / "sauvegarde.duckdb")
+        info = backup.backup(con, Path(folder) / f"sauvegarde{backup.suffix_of(con)}")
         return info.path.read_bytes()
 
 
@@ -53,7 +53,7 @@ def _render_backup(con: Connection) -> None:
     st.download_button(
         "Sauvegarder",
         data=lambda: backup_bytes(con),
-        file_name=f"crm-sauvegarde-{stamp}.duckdb",
+        file_name=f"crm-sauvegarde-{stamp}{backup.suffix_of(con)}",
         mime="application/octet-stream",
         icon=":material/download:",
         key="backup_download",
@@ -67,7 +67,8 @@ def _render_restore() -> None:
         "à côté d'elle (fichier « avant-restauration »)."
     )
     label = f"Fichier de sauvegarde ({RESTORE_MAX_MB:,} Mo au plus)".replace(",", "\u00a0")
-    upload_note(label, f"Sauvegarde .duckdb, {RESTORE_MAX_MB:,} Mo au plus".replace(",", "\u00a0"))
+    kind = backup.suffix_of(session.db_path())
+    upload_note(label, f"Sauvegarde {kind}, {RESTORE_MAX_MB:,} Mo au plus".replace(",", "\u00a0"))
     uploaded = st.file_uploader(
         label,
         key="backup_restore_file",
@@ -111,7 +112,7 @@ def _render_restore() -> None:
                 session.reconnect()
     st.cache_data.clear()
     kept = (
-        f" L'ancienne base est gardée dans {plain(result.previous.name)} "
+        f" L'ancienne base est gardée dans {plain(_kept_name(result.previous))} "
         f"(les {backup.KEEP_PREVIOUS} plus récentes sont gardées à côté de la base)."
         if result.previous
         else ""
@@ -120,6 +121,11 @@ def _render_restore() -> None:
     # The restored base is checked at once; the result shows under « Vérifier la base ».
     st.session_state[_PROBLEMS_KEY] = integrity.check(session.connection())
     st.rerun()
+
+
+def _kept_name(previous: Path | str) -> str:
+    """The kept copy's file name, or the kept PostgreSQL database's name."""
+    return previous.name if isinstance(previous, Path) else previous.rpartition("/")[2]
 
 
 def _render_check(con: Connection) -> None:
