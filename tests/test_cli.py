@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ import duckdb
 import pytest
 
 from crm_data.cli.main import HANDLERS, build_parser, main
+from crm_data.store.db import open_base
 from crm_data.store.schema import SCHEMA_VERSION
+from tests import engines
 from tests.files_helpers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,15 +37,19 @@ def run(
     )
 
 
-def count(db: Path, table: str) -> int:
-    with duckdb.connect(str(db), read_only=True) as con:
+def count(db: Path | str, table: str) -> int:
+    con = open_base(db)
+    try:
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    finally:
+        con.close()
     assert row is not None
     return int(row[0])
 
 
+@pytest.mark.usefixtures("engine")
 def test_init_is_idempotent(tmp_path: Path) -> None:
-    db = tmp_path / "crm.duckdb"
+    db = engines.fresh_target(tmp_path)
     first = run("--db", str(db), "init", cwd=tmp_path)
     second = run("init", "--db", str(db), cwd=tmp_path)
     assert (first.returncode, second.returncode) == (0, 0)
@@ -56,6 +63,26 @@ def test_the_base_comes_from_db_then_crm_db_then_the_default(tmp_path: Path) -> 
     run("--db", "option.duckdb", "init", cwd=tmp_path, env={"CRM_DB": "ignored.duckdb"})
     created = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.duckdb"))
     assert created == ["data/crm.duckdb", "env.duckdb", "option.duckdb"]
+
+
+def test_crm_db_takes_a_postgresql_url(tmp_path: Path) -> None:
+    for _ in engines.use(engines.POSTGRESQL):
+        url = engines.new_pg_url()
+        done = run("user", "add", "cmartin", "--role", "manager", cwd=tmp_path, env={"CRM_DB": url})
+        assert done.returncode == 0, done.stderr
+        assert count(url, "utilisateur") == 2
+    assert not list(tmp_path.rglob("*.duckdb"))
+
+
+def test_an_unreachable_postgresql_url_exits_1_in_french(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # Nobody listens on the port just freed.
+    done = run("--db", f"postgresql://crm:secret@127.0.0.1:{port}/crm", "init", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Impossible d'ouvrir la base PostgreSQL" in done.stderr
+    assert "secret" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_import_export_and_a_rejected_import_exit_0_0_1(tmp_path: Path) -> None:
@@ -96,8 +123,9 @@ def test_unreadable_file_and_unknown_mapping_exit_1_in_french(tmp_path: Path) ->
     assert "Traceback" not in binary.stderr + mapping.stderr
 
 
+@pytest.mark.usefixtures("engine")
 def test_user_add_then_a_duplicate_then_a_bad_role(tmp_path: Path) -> None:
-    db = str(tmp_path / "crm.duckdb")
+    db = str(engines.fresh_target(tmp_path))
     added = run(
         "--db",
         db,
@@ -116,10 +144,13 @@ def test_user_add_then_a_duplicate_then_a_bad_role(tmp_path: Path) -> None:
     bad_role = run("--db", db, "user", "add", "x", "--role", "chef", cwd=tmp_path)
     assert (added.returncode, again.returncode, bad_role.returncode) == (0, 1, 2)
     assert "existe déjà" in again.stderr
-    with duckdb.connect(db, read_only=True) as con:
+    con = open_base(db)
+    try:
         users = con.execute(
             "SELECT login, nom, email, role FROM utilisateur ORDER BY id"
         ).fetchall()
+    finally:
+        con.close()
     assert users[1:] == [("cmartin", "Claire Martin", "claire@example.fr", "commercial")]
 
 

@@ -11,17 +11,18 @@ import pytest
 
 from crm_data.cli.main import main
 from crm_data.store import backup, db
+from tests import engines
 from tests.factories import make_affaire
 
 
-def filled_base(path: Path, count: int = 3) -> None:
+def filled_base(path: Path | str, count: int = 3) -> None:
     con = db.open_base(path)
     for _ in range(count):
         make_affaire(con)
     con.close()
 
 
-def affaire_count(path: Path) -> int:
+def affaire_count(path: Path | str) -> int:
     con = db.open_base(path)
     try:
         row = con.execute("SELECT count(*) FROM affaire").fetchone()
@@ -31,10 +32,12 @@ def affaire_count(path: Path) -> int:
     return int(row[0])
 
 
+@pytest.mark.usefixtures("engine")
 def test_backup_then_restore_brings_the_base_back(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base, saved = tmp_path / "crm.duckdb", tmp_path / "sauvegarde.duckdb"
+    base = engines.fresh_target(tmp_path)
+    saved = tmp_path / f"sauvegarde{backup.suffix_of(base)}"
     filled_base(base)
     assert main(["--db", str(base), "backup", str(saved)]) == 0
     assert "3 affaires" in capsys.readouterr().out
@@ -45,23 +48,25 @@ def test_backup_then_restore_brings_the_base_back(
     assert affaire_count(base) == 3
 
 
+@pytest.mark.usefixtures("engine")
 def test_backup_into_a_folder_names_by_date_and_keeps_the_newest(tmp_path: Path) -> None:
-    base = tmp_path / "crm.duckdb"
+    base = engines.fresh_target(tmp_path)
     filled_base(base, 1)
     for _ in range(3):
         assert (
             main(["--db", str(base), "backup", f"{tmp_path / 'sauvegardes'}/", "--garder", "2"])
             == 0
         )
-    files = sorted((tmp_path / "sauvegardes").glob("crm-*.duckdb"))
+    files = sorted((tmp_path / "sauvegardes").glob(f"crm-*{backup.suffix_of(base)}"))
     assert len(files) == 2
     assert backup.read_backup(files[-1]).digests["affaire"][0] == 1
 
 
+@pytest.mark.usefixtures("engine")
 def test_restore_refuses_another_file_in_french(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base, other = tmp_path / "crm.duckdb", tmp_path / "export.csv"
+    base, other = engines.fresh_target(tmp_path), tmp_path / "export.csv"
     filled_base(base)
     other.write_text("Nom;Compte\nA;B\n", encoding="utf-8")
     assert main(["--db", str(base), "restore", str(other)]) == 1
@@ -71,7 +76,8 @@ def test_restore_refuses_another_file_in_french(
 
 @pytest.fixture
 def held_base(tmp_path: Path) -> Iterator[Path]:
-    """A base held open by another process, as the app's server would."""
+    """A base file held open by another process, as the app's server would (DuckDB only: a
+    PostgreSQL base has no lock, and test_pg_backup backs it up while it is served)."""
     base = tmp_path / "crm.duckdb"
     filled_base(base)
     holder = subprocess.Popen(
