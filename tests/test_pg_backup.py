@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -241,3 +242,64 @@ def test_scheduled_backups_of_a_postgresql_base(url: str, tmp_path: Path) -> Non
     kept = sorted((tmp_path / "programmees").iterdir())
     assert kept == [made[1].path, made[2].path]
     assert all(p.name.endswith(".pg.tar") for p in kept)
+
+
+def test_scheduled_backups_run_beside_the_app(url: str, tmp_path: Path) -> None:
+    make_affaire(db.shared_connection(url))
+    folder = tmp_path / "programmees"
+    stop = backup.start_scheduled_backups(url, folder, every_hours=0.2 / 3600, keep=3)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(folder.glob("crm-*.pg.tar"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+    files = sorted(folder.glob("crm-*.pg.tar"))
+    assert len(files) >= 2
+    assert backup.read_backup(files[-1]).digests["affaire"][0] == 1
+
+
+SERVER = """
+import sys, time
+from crm_data.model import CrmError
+from crm_data.store import db
+con = db.shared_connection(sys.argv[1])
+while True:
+    try:
+        with db.read(con) as cur:
+            print(cur.execute("SELECT count(*) FROM affaire").fetchone()[0], flush=True)
+    except CrmError as exc:
+        print("refus", exc, flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_another_server_reads_the_restored_base_after_the_swap(url: str, tmp_path: Path) -> None:
+    con = db.shared_connection(url)
+    target = tmp_path / "sauvegarde.pg.tar"
+    make_affaire(con)
+    backup.backup(con, target)
+    make_affaire(con)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, url],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "2"
+        backup.restore(url, target)
+        # Lines printed during the restore are still in the pipe: read on until the new base's.
+        seen = [server.stdout.readline().strip()]
+        while seen[-1] != "1" and len(seen) < 5000 and server.poll() is None:
+            seen.append(server.stdout.readline().strip())
+        after = [server.stdout.readline().strip() for _ in range(10)]
+    finally:
+        server.kill()
+        _, errors = server.communicate(timeout=30)
+    assert "Traceback" not in errors
+    print(f"\n{len(seen)} reads until the restored base, {sum(x != '2' for x in seen) - 1} refused")
+    assert seen[-1] == "1" and after == ["1"] * 10
+    assert all(line in ("1", "2") or line.startswith("refus") for line in seen)
