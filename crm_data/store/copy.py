@@ -18,7 +18,7 @@ import pyarrow as pa
 from crm_data.model import CrmError
 from crm_data.store import db
 from crm_data.store.engine import DUCKDB, ENGINE_ERRORS, dialect
-from crm_data.store.postgres import is_url
+from crm_data.store.postgres import PgCursor, is_url
 
 Progress = Callable[[float, str], None]
 
@@ -208,25 +208,44 @@ def _copy_table(src: db.Connection, dst: db.Connection, table: str) -> int:
         ).fetchall()
         if not rows:
             continue
-        batch = pa.table(
-            {
-                name: pa.array([row[i] for row in rows], type=kind)
-                for i, (name, kind) in enumerate(columns)
-            }
-        )
-        dst.register(_BATCH, batch)
-        # No unregister on failure: it would fail too in the aborted transaction and hide the
-        # cause; the cursor's end drops the batch.
-        dst.execute(
-            f"""
-            INSERT INTO "{table}" ({listed})
-            SELECT {listed}
-            FROM {_BATCH}
-            """
-        )
-        dst.unregister(_BATCH)
+        _insert(dst, table, columns, rows)
         copied += len(rows)
     return copied
+
+
+def _insert(
+    dst: db.Connection,
+    table: str,
+    columns: list[tuple[str, pa.DataType]],
+    rows: list[tuple[object, ...]],
+) -> None:
+    """Rows into the target's table: by COPY on PostgreSQL, through Arrow on DuckDB."""
+    listed = ", ".join(f'"{name}"' for name, _ in columns)
+    if isinstance(dst, PgCursor):
+        with (
+            dst.connection.cursor() as cur,
+            cur.copy(f'COPY "{table}" ({listed}) FROM STDIN') as load,
+        ):
+            for row in rows:
+                load.write_row(row)
+        return
+    batch = pa.table(
+        {
+            name: pa.array([row[i] for row in rows], type=kind)
+            for i, (name, kind) in enumerate(columns)
+        }
+    )
+    dst.register(_BATCH, batch)
+    # No unregister on failure: it would fail too in the aborted transaction and hide the
+    # cause; the cursor's end drops the batch.
+    dst.execute(
+        f"""
+        INSERT INTO "{table}" ({listed})
+        SELECT {listed}
+        FROM {_BATCH}
+        """
+    )
+    dst.unregister(_BATCH)
 
 
 def _ranges(cur: db.Connection, table: str, key: str | None) -> list[tuple[int, int]]:
