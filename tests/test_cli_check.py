@@ -9,11 +9,26 @@ import pytest
 
 from crm_data.cli.main import main
 from crm_data.store import db
+from tests import engines
 from tests.factories import make_affaire
 
+pytestmark = pytest.mark.usefixtures("engine")
 
-def test_check_of_a_sound_base_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    base = tmp_path / "crm.duckdb"
+
+@pytest.fixture
+def base(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    if engine == engines.POSTGRESQL:
+        # The check's SQL is ported to PostgreSQL on helper A's branch (issue 16); strict, so
+        # that the run says when the merge makes it pass.
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="integrity.check not yet on PostgreSQL here")
+        )
+    return engines.fresh_target(tmp_path)
+
+
+def test_check_of_a_sound_base_exits_0(
+    base: Path | str, capsys: pytest.CaptureFixture[str]
+) -> None:
     con = db.open_base(base)
     make_affaire(con)
     con.close()
@@ -22,9 +37,8 @@ def test_check_of_a_sound_base_exits_0(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_check_lists_a_problem_in_french_and_exits_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    base: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base = tmp_path / "crm.duckdb"
     con = db.open_base(base)
     make_affaire(con)
     # A change that bypassed crm_data: the stored name no longer matches its last version.

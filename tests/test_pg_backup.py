@@ -303,3 +303,20 @@ def test_another_server_reads_the_restored_base_after_the_swap(url: str, tmp_pat
     print(f"\n{len(seen)} reads until the restored base, {sum(x != '2' for x in seen) - 1} refused")
     assert seen[-1] == "1" and after == ["1"] * 10
     assert all(line in ("1", "2") or line.startswith("refus") for line in seen)
+
+
+def test_restores_keep_only_the_newest_replaced_bases(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backup, "KEEP_PREVIOUS", 2)
+    target = tmp_path / "sauvegarde.pg.tar"
+    backup.backup(db.shared_connection(url), target)
+    kept = [backup.restore(url, target).previous for _ in range(4)]
+    name = url.rpartition("/")[2]
+    with psycopg.connect(engines.server_url(), autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname",
+            [f"{name}_avant_%"],
+        ).fetchall()
+    head = url.rpartition("/")[0]
+    assert [f"{head}/{old}" for (old,) in left] == kept[-2:]

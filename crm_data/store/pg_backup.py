@@ -283,7 +283,21 @@ def restore(url: str, source: Path, info: BackupInfo, keep_previous: int) -> str
     name = _database(url)
     scratch = f"{name[:40]}_restauration_{uuid.uuid4().hex[:8]}"
     scratch_url = _with_database(url, scratch)
-    _admin(url, f'CREATE DATABASE "{scratch}" TEMPLATE template0')
+    with psycopg.connect(url, autocommit=True) as conn:
+        # The same encoding and collation as the base: lists sort as they did before.
+        row = conn.execute(
+            """
+            SELECT pg_encoding_to_char(encoding), datcollate, datctype
+            FROM pg_database
+            WHERE datname = current_database()
+            """
+        ).fetchone()
+    assert row is not None
+    _admin(
+        url,
+        f"CREATE DATABASE \"{scratch}\" TEMPLATE template0 ENCODING '{row[0]}' "
+        f"LC_COLLATE '{row[1]}' LC_CTYPE '{row[2]}'",
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="crm-pgrestore-") as folder:
             _rebuild(scratch_url, source, info, Path(folder))
@@ -374,8 +388,7 @@ def _ids_past_rows(cur: db.Connection) -> None:
 def _swap(url: str, name: str, scratch: str, keep_previous: int) -> str:
     """Stop connections to the base, carry its change stamp over, rename: the base's name now
     holds the restored rows; the old one is kept (the keep_previous newest)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
-    kept = f"{name[:40]}_avant_{stamp}"
+    kept = _kept_prefix(name) + dt.datetime.now().strftime("%Y%m%d%H%M%S%f")
     with db.exclusive(url):
         db.close_shared(url)
         try:
@@ -415,11 +428,21 @@ def _swap(url: str, name: str, scratch: str, keep_previous: int) -> str:
     return _with_database(url, kept)
 
 
+def _kept_prefix(name: str) -> str:
+    """The kept copies' names: the base's, cut so that the stamp fits PostgreSQL's 63 bytes."""
+    return f"{name[:34]}_avant_"
+
+
 def _drop_old_kept(url: str, name: str, keep: int) -> None:
     with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname DESC",
-            [f"{name[:40]}_avant_%"],
+            """
+            SELECT datname
+            FROM pg_database
+            WHERE left(datname, %s) = %s
+            ORDER BY datname DESC
+            """,
+            [len(_kept_prefix(name)), _kept_prefix(name)],
         ).fetchall()
     for (old,) in rows[keep:]:
         with suppress(psycopg.Error):
