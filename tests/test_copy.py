@@ -162,3 +162,10 @@ def test_progress_goes_up_to_the_end(demo_base: Path, pg_url: str) -> None:
     finally:
         con.close()
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 2
+
+
+def test_a_copy_onto_the_base_itself_is_refused(
+    demo_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", str(demo_base), "copy", "--vers", str(demo_base)]) == 1
+    assert "une autre base que la base copiée" in capsys.readouterr().err
