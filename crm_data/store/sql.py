@@ -95,9 +95,25 @@ def no_ids(param: str) -> str:
     return f"cardinality(CAST(${param} AS BIGINT[])) = 0"
 
 
+def in_texts(column: str, param: str) -> str:
+    """column is one of the texts of the bound list `$param` (an empty list matches nothing)."""
+    return f"{column} = ANY(CAST(${param} AS VARCHAR[]))"
+
+
+def no_texts(param: str) -> str:
+    """The bound list of texts `$param` is empty."""
+    return f"cardinality(CAST(${param} AS VARCHAR[])) = 0"
+
+
+def contains_text(text: str, param: str) -> str:
+    """The bound `$param` occurs in text (DuckDB's contains() does not exist on PostgreSQL)."""
+    return f"strpos({text}, ${param}) > 0"
+
+
 def days_between(start: str, end: str) -> str:
-    """Whole days from start to end (DATE expressions), as an integer."""
-    return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
+    """Whole days from start to end (DATE expressions), as a BIGINT (date_diff's type on DuckDB:
+    a DATE difference is an INTEGER on PostgreSQL, a BIGINT on DuckDB)."""
+    return f"CAST(CAST({end} AS DATE) - CAST({start} AS DATE) AS BIGINT)"
 
 
 def divided(numerator: str, denominator: str) -> str:
