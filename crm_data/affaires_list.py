@@ -23,6 +23,8 @@ from crm_data.store.sql import (
     VISIBLE,
     WEIGHTED,
     among,
+    days_between,
+    in_ids,
     visibility,
     weighted_sum,
 )
@@ -137,26 +139,26 @@ def _page_names(cur: Connection, page: pd.DataFrame) -> dict[str, dict[Any, Any]
     """compte, contact and user names of one page's ids, read from their own tables."""
     queries = {
         "compte": (
-            """
+            f"""
             SELECT id, nom
             FROM compte
-            WHERE id = ANY($ids)
+            WHERE {in_ids("id", "ids")}
             """,
             "compte_id",
         ),
         "contact": (
-            """
+            f"""
             SELECT id, nullif(trim(coalesce(prenom, '') || ' ' || coalesce(nom, '')), '')
             FROM contact
-            WHERE id = ANY($ids)
+            WHERE {in_ids("id", "ids")}
             """,
             "contact_id",
         ),
         "gestion_par": (
             f"""
             SELECT id, nom
-            FROM {USER_LABELS}
-            WHERE id = ANY($ids)
+            FROM {USER_LABELS} AS u
+            WHERE {in_ids("id", "ids")}
             """,
             "gestion_par",
         ),
@@ -180,7 +182,7 @@ def page_marks(cur: Connection, page: pd.DataFrame, today: dt.date) -> dict[int,
                coalesce(a.statut = 'En cours' AND a.date_fin < CAST($today AS DATE), FALSE),
                coalesce({among(DORMANT, "ids")}, FALSE)
         FROM affaire AS a
-        WHERE a.id = ANY($ids)
+        WHERE {in_ids("a.id", "ids")}
         """,
         {"ids": ids, "today": today},
     ).fetchall()
@@ -197,8 +199,8 @@ def page_reports(con: Connection, page: pd.DataFrame) -> dict[int, int]:
         rows = cur.execute(
             f"""
             SELECT affaire_id, reports
-            FROM {REPORTS_BY_AFFAIRE}
-            WHERE list_contains($ids, affaire_id)
+            FROM {REPORTS_BY_AFFAIRE} AS r
+            WHERE {in_ids("affaire_id", "ids")}
             """,
             {"ids": ids},
         ).fetchall()
@@ -214,7 +216,7 @@ def dormant_days(
     with read(con) as cur:
         row = cur.execute(
             f"""
-            SELECT date_diff('day', {among(LAST_ACTIVITY, "ids")}, CAST($today AS DATE))
+            SELECT {days_between(among(LAST_ACTIVITY, "ids"), "$today")}
             FROM affaire AS a
             WHERE a.id = $id
               AND {VISIBLE}

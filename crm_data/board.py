@@ -16,7 +16,7 @@ from crm_data.affaires_list import page_marks, where_clause
 from crm_data.filters import Filters
 from crm_data.model import Actor, Affaire, Statut
 from crm_data.store.db import Connection, read
-from crm_data.store.sql import USER_LABELS, weighted_sum
+from crm_data.store.sql import USER_LABELS, in_ids, weighted_sum
 
 CARD_COLUMNS = (
     "id",
@@ -120,7 +120,7 @@ def _cards(cur: Connection, ids: list[int]) -> pd.DataFrame:
         FROM affaire AS a
         JOIN compte AS c ON c.id = a.compte_id
         JOIN {USER_LABELS} AS u ON u.id = a.gestion_par
-        WHERE a.id = ANY($ids)
+        WHERE {in_ids("a.id", "ids")}
         ORDER BY a.date_fin ASC NULLS LAST, a.id
         """,
         {"ids": ids},

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crm_data.model import Actor
-from crm_data.store.sql import CLOSING_DATE, DORMANT, VISIBLE, visibility
+from crm_data.store.sql import (
+    CLOSING_DATE,
+    DORMANT,
+    VISIBLE,
+    contains_text,
+    in_ids,
+    in_texts,
+    visibility,
+)
 from crm_data.text import storable
 
 _LISTS = ("statuts", "etapes", "types", "gestion_par", "familles", "codes_cloture", "affaire_ids")
@@ -24,7 +32,7 @@ REPORTS_BY_AFFAIRE = """(
                date_fin > lag(date_fin) OVER (PARTITION BY affaire_id ORDER BY valid_from, version)
                    AS later
         FROM affaire_version
-    )
+    ) AS l
     GROUP BY affaire_id
 )"""
 """SPEC §3 A13: each affaire's `reports`, how many of its versions moved date_fin to a later date
@@ -181,11 +189,13 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
     if search:
         # Matching compte and contact names in their own (small) tables keeps every condition
         # on the affaire alone: the count and the page then need no join over a million rows.
+        full_name = "lower(coalesce(prenom, '') || ' ' || nom)"
         where.append(
-            "(contains(lower(a.nom), $search)"
-            " OR a.compte_id IN (SELECT id FROM compte WHERE contains(lower(nom), $search))"
+            f"({contains_text('lower(a.nom)', 'search')}"
+            " OR a.compte_id IN (SELECT id FROM compte"
+            f" WHERE {contains_text('lower(nom)', 'search')})"
             " OR a.contact_id IN (SELECT id FROM contact"
-            " WHERE contains(lower(coalesce(prenom, '') || ' ' || nom), $search)))"
+            f" WHERE {contains_text(full_name, 'search')}))"
         )
         params["search"] = storable(search)
     lists = (
@@ -198,9 +208,9 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
     for name, column in lists:
         values = getattr(filters, name)
         if values:
-            where.append(f"list_contains(${name}, {column})")
+            where.append(in_ids(column, name) if name == "gestion_par" else in_texts(column, name))
             params[name] = [storable(v) if isinstance(v, str) else v for v in values]
-    familles = ["list_contains($familles, a.famille_article)"] if filters.familles else []
+    familles = [in_texts("a.famille_article", "familles")] if filters.familles else []
     if filters.familles:
         params["familles"] = [storable(f) for f in filters.familles]
     if filters.sans_famille:
@@ -240,11 +250,12 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
         where.append(DORMANT)
         params["today"] = filters.day()
     if filters.affaire_ids:
-        where.append("list_contains($affaire_ids, a.id)")
+        where.append(in_ids("a.id", "affaire_ids"))
         params["affaire_ids"] = [int(i) for i in filters.affaire_ids]
     if filters.reports_min is not None:
         where.append(
-            f"a.id IN (SELECT affaire_id FROM {REPORTS_BY_AFFAIRE} WHERE reports >= $reports_min)"
+            f"a.id IN (SELECT r.affaire_id FROM {REPORTS_BY_AFFAIRE} AS r"
+            " WHERE r.reports >= $reports_min)"
         )
         params["reports_min"] = filters.reports_min
     return where, params

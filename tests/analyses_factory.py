@@ -8,16 +8,17 @@ import itertools
 from typing import Any
 
 from crm_data.model import AFFAIRE_FIELDS, Actor, Role
-from crm_data.store.db import Connection, open_base
+from crm_data.store.db import Connection
 from crm_data.users import add_user, get_actor, local_admin
+from tests import factories
 
 D = dt.date.fromisoformat
 _names = itertools.count(1)
 
 
 def new_base() -> tuple[Connection, Actor]:
-    """A fresh in-memory base and its local admin."""
-    con = open_base(":memory:")
+    """A fresh base of the running test's engine (tests.engines) and its local admin."""
+    con = factories.new_base()
     return con, local_admin(con)
 
 

@@ -82,6 +82,21 @@ def new_pg_url() -> str:
     return url
 
 
+def kept_pg_url() -> str:
+    """A fresh, migrated PostgreSQL base that outlives the test (a module's base, shared by its
+    tests): the caller drops it with drop_pg_url."""
+    name = f"crm_m_{_worker()}_{os.getpid()}_{next(_counter)}"
+    _admin(f"CREATE DATABASE {name} TEMPLATE {_template_name()}")
+    return _database_url(name)
+
+
+def drop_pg_url(url: str) -> None:
+    """Close and drop a base made by kept_pg_url."""
+    db.close_shared(url)
+    with suppress(psycopg.Error):
+        _admin(f"DROP DATABASE IF EXISTS {url.rpartition('/')[2]} WITH (FORCE)")
+
+
 def fresh_target(tmp_path: Path, name: str = "crm.duckdb") -> str | Path:
     """Where a new base of the running test's engine lives: a file in tmp_path, or a URL."""
     return new_pg_url() if current() == POSTGRESQL else tmp_path / name

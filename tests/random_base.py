@@ -11,6 +11,7 @@ import pandas as pd
 from crm_data.model import AFFAIRE_FIELDS, Role
 from crm_data.store.db import Connection, open_base
 from crm_data.users import add_user
+from tests import engines
 
 ETAPES = ["Qualification", "Analyse des besoins", "Proposition commerciale", "Négociation"]
 CODES = [
@@ -69,9 +70,10 @@ def _insert_versions(
             "ouverte": False,
         }
     )
-    con.register("generated", pd.concat([*visits, closings], ignore_index=True))
+    cur = con.cursor()
+    cur.register("generated", pd.concat([*visits, closings], ignore_index=True))
     columns = [f for f in AFFAIRE_FIELDS if f not in ("statut", "etape", *_CLOSED_FIELDS)]
-    con.execute(
+    cur.execute(
         f"""
         INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
                                      {", ".join(columns)}, statut, etape,
@@ -83,10 +85,11 @@ def _insert_versions(
                {", ".join(f"CASE WHEN g.ouverte THEN NULL ELSE a.{c} END" for c in _CLOSED_FIELDS)}
         FROM generated AS g
         JOIN affaire AS a ON a.id = g.affaire_id
-        ORDER BY g.valid_from
+        ORDER BY g.valid_from, g.affaire_id, g.version
         """
     )
-    con.unregister("generated")
+    cur.unregister("generated")
+    cur.close()
     con.execute(
         """
         UPDATE affaire
@@ -101,19 +104,27 @@ def _insert_versions(
     )
 
 
-def random_base(n: int = 50_000, seed: int = 7, path: str = ":memory:") -> Connection:
+def random_base(n: int = 50_000, seed: int = 7, path: str | None = None) -> Connection:
     """A base with n random affaires (every statut), versions of 1 to 3 étapes each plus the
-    closing, 5 commerciaux, comptes with one contact each, and n / 2 actions."""
+    closing, 5 commerciaux, comptes with one contact each, and n / 2 actions: at path, else a
+    fresh base of the running test's engine (tests.engines). The same seed gives the same rows,
+    ids included, on both engines."""
+    if path is None:
+        path = engines.new_pg_url() if engines.current() == engines.POSTGRESQL else ":memory:"
     rng = np.random.default_rng(seed)
     con = open_base(path)
     users = [
         add_user(con, None, f"com{i}", Role.COMMERCIAL.value, nom=f"Commercial {i}")
         for i in range(5)
     ]
-    con.execute("INSERT INTO compte (nom, nom_cle) SELECT 'C' || i, 'c' || i FROM range(200) t(i)")
-    con.execute("INSERT INTO contact (compte_id, nom) SELECT id, 'Contact' FROM compte")
+    con.execute(
+        "INSERT INTO compte (nom, nom_cle) SELECT 'C' || i, 'c' || i"
+        " FROM generate_series(0, 199) AS t (i) ORDER BY i"
+    )
+    con.execute("INSERT INTO contact (compte_id, nom) SELECT id, 'Contact' FROM compte ORDER BY id")
     comptes = con.execute(
         "SELECT id, (SELECT min(id) FROM contact k WHERE k.compte_id = c.id) FROM compte c"
+        " ORDER BY id"
     ).df()
     pick = rng.integers(0, len(comptes), n)
     debut = START + rng.integers(0, 800, n).astype("timedelta64[D]")
@@ -152,12 +163,7 @@ def random_base(n: int = 50_000, seed: int = 7, path: str = ":memory:") -> Conne
             "date_cloture": pd.Series(closing).where(closed),
         }
     )
-    con.register("generated", frame)
-    con.execute(
-        f"INSERT INTO affaire ({', '.join(frame.columns)}) "
-        f"SELECT {', '.join(frame.columns)} FROM generated"
-    )
-    con.unregister("generated")
+    _insert(con, "affaire", frame)
     ids = con.execute("SELECT id FROM affaire ORDER BY id").df()["id"].to_numpy()
     _insert_versions(con, ids, steps, visit_days, visit_etapes, closing, closed)
     m = n // 2
@@ -173,14 +179,22 @@ def random_base(n: int = 50_000, seed: int = 7, path: str = ":memory:") -> Conne
             "utilisateur_id": rng.choice(users, m),
         }
     )
-    con.register("generated", actions)
-    con.execute(
-        "INSERT INTO action (affaire_id, type, date_action, objet, fait, fait_le, "
-        "utilisateur_id) SELECT affaire_id, 'Mail', date_action, 'Objet', fait, fait_le, "
-        "utilisateur_id FROM generated"
-    )
-    con.unregister("generated")
+    _insert(con, "action", actions.assign(type="Mail", objet="Objet"))
     return con
+
+
+def _insert(con: Connection, table: str, frame: pd.DataFrame) -> None:
+    """frame's rows into table, in the frame's order (so that ids follow it on both engines)."""
+    cur = con.cursor()
+    try:
+        cur.register("generated", frame.assign(rang=np.arange(len(frame))))
+        cur.execute(
+            f"INSERT INTO {table} ({', '.join(frame.columns)}) "
+            f"SELECT {', '.join(frame.columns)} FROM generated ORDER BY rang"
+        )
+        cur.unregister("generated")
+    finally:
+        cur.close()
 
 
 def raw(con: Connection, table: str) -> pd.DataFrame:

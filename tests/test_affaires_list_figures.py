@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from crm_data.affaires_list import list_affaires, list_totals
 from crm_data.filters import Filters
 from crm_data.users import user_labels
 from tests.analyses_factory import new_affaire, new_base, new_named_user
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def test_list_totals_weigh_half_cents_exactly_and_round_half_up_once() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pytest
+
 from crm_data import actions, affaires
 from crm_data.affaires_list import dormant_days, list_affaires
 from crm_data.filters import Filters
@@ -13,6 +15,8 @@ from crm_data.model import Role
 from crm_data.store import db
 from crm_data.store.sql import DORMANT, among
 from tests.factories import admin, make_affaire, make_user
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def push(con: db.Connection, affaire_id: int, *dates: str) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from crm_data import affaires
 from crm_data.analyses.registry import Filters, conversion, stuck_affaires
 from tests import factories
 from tests.analyses_factory import D, new_affaire, new_base, new_user, new_version, rows
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 YEAR_2026 = Filters(du=D("2026-01-01"), au=D("2026-12-31"), today=D("2026-06-01"))
 

@@ -26,6 +26,8 @@ from tests.analyses_factory import (
     rows,
 )
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 YEAR_2026 = Filters(du=D("2026-01-01"), au=D("2026-12-31"), today=D("2026-06-15"))
 
 

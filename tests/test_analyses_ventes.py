@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from crm_data.analyses.registry import (
     Filters,
     avoidable_share,
@@ -15,6 +17,8 @@ from crm_data.analyses.registry import (
     sales_summary,
 )
 from tests.analyses_factory import D, new_affaire, new_base, new_named_user, rows
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 Q1_2026 = Filters(du=D("2026-01-01"), au=D("2026-03-31"))
 

@@ -15,6 +15,8 @@ from crm_data.filters import Filters
 from crm_data.model import ConflictError, Role
 from tests.factories import admin, make_affaire, make_compte, make_user, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 FUTURE = dt.date.today() + dt.timedelta(days=60)
 
 

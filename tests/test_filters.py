@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from crm_data.affaires_list import list_totals
 from crm_data.analyses import drill as analyses_drill
 from crm_data.analyses.registry import pipe_by_etape, sales_summary
 from crm_data.filters import Filters
 from crm_data.model import Role
 from tests.analyses_factory import D, new_affaire, new_base, new_user
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 CRM_DATA = Path(__file__).resolve().parent.parent / "crm_data"
 

@@ -15,7 +15,7 @@ from crm_data.analyses.common import params, query, ratio, scope, unfiltered
 from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
-from crm_data.store.sql import USER_LABELS
+from crm_data.store.sql import USER_LABELS, days_between, in_texts, median, no_texts
 
 STUCK_DAYS = 60
 """An open affaire in the same étape for longer than this is stuck."""
@@ -78,21 +78,18 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                    CASE WHEN v.fermee THEN v.valid_from ELSE lead(v.valid_from) OVER suite END
                        AS sortie_le,
                    coalesce(max(v.ordre) OVER apres > v.ordre, FALSE)
-                       OR coalesce(
-                           max((v.valid_from, v.version)) FILTER (WHERE v.gagnee) OVER affaire
-                               >= (v.valid_from, v.version),
-                           FALSE
-                       ) AS passee
+                       OR coalesce(max(CAST(v.gagnee AS INTEGER)) OVER depuis = 1, FALSE)
+                       AS passee
             FROM marques AS v
             WINDOW suite AS ({VERSION_ORDER}),
                    apres AS (suite ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-                   affaire AS (PARTITION BY v.affaire_id)
+                   depuis AS (suite ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
         ),
         par_etape AS (
             SELECT ordre,
                    count(DISTINCT affaire_id) AS entrees,
                    count(DISTINCT affaire_id) FILTER (WHERE passee) AS passees_suivante,
-                   median(date_diff('day', entree_le, CAST(sortie_le AS DATE))) AS jours_median
+                   {median(days_between("entree_le", "sortie_le"))} AS jours_median
             FROM sejours
             WHERE entree
               AND entree_le BETWEEN $du AND $au
@@ -105,7 +102,7 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
         FROM etape AS e
         LEFT JOIN par_etape AS p ON p.ordre = e.ordre
         WHERE (e.actif OR p.entrees > 0)
-          AND (len($row_etapes::VARCHAR[]) = 0 OR list_contains($row_etapes::VARCHAR[], e.nom))
+          AND ({no_texts("row_etapes")} OR {in_texts("e.nom", "row_etapes")})
         ORDER BY e.ordre
     """
     values = params(actor, affaires, row_etapes=list(filters.etapes))
@@ -155,7 +152,7 @@ def stuck_affaires(
         bloquees AS (
             SELECT o.id, o.nom, o.etape, o.gestion_par,
                    coalesce(d.entree, o.date_debut) AS depuis,
-                   date_diff('day', coalesce(d.entree, o.date_debut), $today) AS jours
+                   {days_between("coalesce(d.entree, o.date_debut)", "$today")} AS jours
             FROM ouvertes AS o
             LEFT JOIN entrees AS d ON d.affaire_id = o.id
         )

@@ -16,8 +16,8 @@ import pandas as pd
 from crm_data.analyses.common import month_labels, params, query, ratio, scope
 from crm_data.filters import Filters
 from crm_data.model import Actor
-from crm_data.store.db import Connection
-from crm_data.store.sql import USER_LABELS, weighted_sum
+from crm_data.store.db import Connection, dialect
+from crm_data.store.sql import USER_LABELS, in_ids, month_text, no_ids, weighted_sum
 
 COLUMNS = [
     "gestion_par",
@@ -55,10 +55,11 @@ def objectifs_detail(con: Connection, actor: Actor, filters: Filters) -> pd.Data
     """
     du, au = filters.period()
     first, last = du.replace(day=1), _month_end(au)
+    engine = dialect(con)
     sql = f"""
         WITH signe AS (
             SELECT a.gestion_par AS user_id,
-                   strftime(a.date_signature, '%Y-%m') AS mois,
+                   {month_text(engine, "a.date_signature")} AS mois,
                    round(coalesce(sum(a.total_ht), 0), 2) AS ca_signe,
                    count(*) AS signees,
                    0 AS pipe_pondere
@@ -70,7 +71,7 @@ def objectifs_detail(con: Connection, actor: Actor, filters: Filters) -> pd.Data
         ),
         pipe AS (
             SELECT a.gestion_par AS user_id,
-                   strftime(a.date_fin, '%Y-%m') AS mois,
+                   {month_text(engine, "a.date_fin")} AS mois,
                    0 AS ca_signe,
                    0 AS signees,
                    {weighted_sum()} AS pipe_pondere
@@ -82,12 +83,12 @@ def objectifs_detail(con: Connection, actor: Actor, filters: Filters) -> pd.Data
         ),
         cible AS (
             SELECT o.utilisateur_id AS user_id,
-                   strftime(o.mois, '%Y-%m') AS mois,
+                   {month_text(engine, "o.mois")} AS mois,
                    o.montant AS objectif
             FROM objectif AS o
             WHERE o.mois BETWEEN $first AND $last
               AND (CAST($sees_everything AS BOOLEAN) OR o.utilisateur_id = $actor_id)
-              AND (len($gestion_par) = 0 OR list_contains($gestion_par, o.utilisateur_id))
+              AND ({no_ids("gestion_par")} OR {in_ids("o.utilisateur_id", "gestion_par")})
         ),
         figures AS (
             SELECT user_id,
@@ -95,7 +96,7 @@ def objectifs_detail(con: Connection, actor: Actor, filters: Filters) -> pd.Data
                    sum(ca_signe) AS ca_signe,
                    sum(signees) AS signees,
                    sum(pipe_pondere) AS pipe_pondere
-            FROM (SELECT * FROM signe UNION ALL SELECT * FROM pipe)
+            FROM (SELECT * FROM signe UNION ALL SELECT * FROM pipe) AS s
             GROUP BY user_id, mois
         )
         SELECT coalesce(f.user_id, c.user_id) AS gestion_par_id,
@@ -108,7 +109,7 @@ def objectifs_detail(con: Connection, actor: Actor, filters: Filters) -> pd.Data
         FULL JOIN cible AS c ON c.user_id = f.user_id AND c.mois = f.mois
     """
     found = query(con, sql, params(actor, filters, first=first, last=last))
-    labels = query(con, f"SELECT id, nom FROM {USER_LABELS}", {})
+    labels = query(con, f"SELECT id, nom FROM {USER_LABELS} AS u", {})
     names = dict(zip(labels["id"].astype("int64"), labels["nom"], strict=True))
     return _lay_out(found, month_labels(du, au), names, filters.day())
 

@@ -18,8 +18,15 @@ from crm_data.analyses.common import (
 )
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor
-from crm_data.store.db import Connection
-from crm_data.store.sql import DORMANT, USER_LABELS, weighted_sum
+from crm_data.store.db import Connection, dialect
+from crm_data.store.sql import (
+    DORMANT,
+    USER_LABELS,
+    in_texts,
+    month_text,
+    no_texts,
+    weighted_sum,
+)
 
 EN_RETARD = "En retard"
 SANS_DATE = "Sans date"
@@ -40,7 +47,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
                    sum(a.ca_potentiel) AS ca_potentiel,
                    {weighted_sum()} AS ca_pondere,
                    sum(a.ca_attendu) AS ca_attendu
-            FROM {source(filters)} AS a
+            FROM {source(filters, dialect(con))} AS a
             WHERE a.statut = 'En cours'
               AND {scope(actor, filters)}
             GROUP BY a.etape
@@ -53,7 +60,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         FROM etape AS e
         LEFT JOIN ouvertes AS o ON o.etape = e.nom
         WHERE (e.actif OR o.nombre > 0)
-          AND (len($etapes::VARCHAR[]) = 0 OR list_contains($etapes::VARCHAR[], e.nom))
+          AND ({no_texts("etapes")} OR {in_texts("e.nom", "etapes")})
         ORDER BY e.ordre
     """
     frame = query(con, sql, params(actor, filters))
@@ -72,13 +79,13 @@ def forecast(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
         SELECT CASE
                    WHEN a.date_fin IS NULL THEN $sans_date
                    WHEN a.date_fin < $today THEN $en_retard
-                   ELSE strftime(a.date_fin, '%Y-%m')
+                   ELSE {month_text(dialect(con), "a.date_fin")}
                END AS mois,
                count(*) AS nombre,
                round(coalesce(sum(a.ca_attendu), 0), 2) AS bas,
                {weighted_sum()} AS pondere,
                round(coalesce(sum(a.ca_potentiel), 0), 2) AS haut
-        FROM {source(filters)} AS a
+        FROM {source(filters, dialect(con))} AS a
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
         GROUP BY 1
@@ -108,7 +115,8 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
     on_affaires = (
         ""
         if unfiltered(actor, filters)
-        else f"JOIN {source(filters)} AS a ON a.id = t.affaire_id AND {scope(actor, filters)}"
+        else f"JOIN {source(filters, dialect(con))} AS a"
+        f" ON a.id = t.affaire_id AND {scope(actor, filters)}"
     )
     sql = f"""
         WITH affaires AS (
@@ -118,7 +126,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
                    count(*) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS gagnees,
                    count(*) FILTER (WHERE a.statut = 'Perdue' AND {IN_PERIOD}) AS perdues,
                    sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS ca_signe
-            FROM {source(filters)} AS a
+            FROM {source(filters, dialect(con))} AS a
             WHERE {scope(actor, filters)}
             GROUP BY a.gestion_par
         ),

@@ -24,8 +24,9 @@ from crm_data.analyses.common import (
 from crm_data.analyses.pipe import EN_RETARD, SANS_DATE
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor, CrmError
-from crm_data.store.db import Connection
-from crm_data.store.sql import USER_LABELS, WEIGHTED
+from crm_data.store.db import Connection, dialect
+from crm_data.store.engine import POSTGRESQL
+from crm_data.store.sql import USER_LABELS, WEIGHTED, month_text
 
 VALEURS = {"ca_potentiel": "coalesce(a.ca_potentiel, 0)", "ca_pondere": WEIGHTED}
 """The value of a state (SPEC §3, `--valeur`): its CA potentiel or its CA pondéré, exact."""
@@ -49,7 +50,9 @@ MOVEMENTS = CATEGORIES[1:-1]
 Window = tuple[dt.date, dt.date] | None
 
 
-def _movement_rows(actor: Actor, filters: Filters, valeur: str, fenetre: Window) -> str:
+def _movement_rows(
+    actor: Actor, filters: Filters, valeur: str, fenetre: Window, engine: str
+) -> str:
     """One row per affaire in the pipe on D1 or on D2 (alias-free columns id, gestion_par,
     statut_debut, valeur_debut, statut_fin, valeur_fin, categorie, montant), exact amounts."""
     if valeur not in VALEURS:
@@ -61,7 +64,7 @@ def _movement_rows(actor: Actor, filters: Filters, valeur: str, fenetre: Window)
         return f"""
             SELECT a.id, a.gestion_par, a.statut, {VALEURS[valeur]} AS valeur,
                    (a.statut = 'En cours' AND {window} AND {where}) AS dans_pipe
-            FROM {states_at(instant)} AS a
+            FROM {states_at(instant, engine)} AS a
         """
 
     return f"""
@@ -137,7 +140,7 @@ def movements(
     every movement equals fin to the cent, and debut and fin are the exact sums rounded once.
     """
     sql = f"""
-        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre)}),
+        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre, dialect(con))}),
         totals AS (
             SELECT coalesce(sum(valeur_debut) FILTER (WHERE p1), 0) AS debut,
                    coalesce(sum(valeur_fin) FILTER (WHERE p2), 0) AS fin,
@@ -200,7 +203,7 @@ def movement_affaires(
         "fin": "m.p2",
     }.get(categorie, "m.categorie = $categorie")
     sql = f"""
-        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre)})
+        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre, dialect(con))})
         SELECT m.id, f.nom, u.nom AS gestion_par, m.categorie,
                m.statut_debut, round(m.valeur_debut, 2) AS valeur_debut,
                m.statut_fin, round(m.valeur_fin, 2) AS valeur_fin
@@ -231,11 +234,11 @@ def forecast_reliability(
     user_key = "a.gestion_par" if per_user else "0"
     sql = f"""
         WITH mois AS (
-            SELECT CAST(m AS DATE) AS debut, CAST(m + INTERVAL 1 MONTH AS DATE) AS suivant
+            SELECT CAST(m AS DATE) AS debut, CAST(m + INTERVAL '1 month' AS DATE) AS suivant
             FROM generate_series(
                 CAST(date_trunc('month', CAST($du AS DATE)) AS TIMESTAMP),
                 CAST(date_trunc('month', CAST($au AS DATE)) AS TIMESTAMP),
-                INTERVAL 1 MONTH
+                INTERVAL '1 month'
             ) AS t (m)
         ),
         versions AS (
@@ -281,7 +284,7 @@ def forecast_reliability(
             FROM prevus AS p
             FULL JOIN signes AS s ON s.debut = p.debut AND s.user_id = p.user_id
         )
-        SELECT strftime(f.debut, '%Y-%m') AS mois, f.user_id, u.nom AS gestion_par,
+        SELECT {month_text(dialect(con), "f.debut")} AS mois, f.user_id, u.nom AS gestion_par,
                round(coalesce(f.prevu, 0), 2) AS prevu,
                round(coalesce(f.prevu_haut, 0), 2) AS prevu_haut,
                round(coalesce(f.signe, 0), 2) AS signe
@@ -303,6 +306,26 @@ def forecast_reliability(
     return frame
 
 
+def _first_dates_fin(engine: str) -> str:
+    """Each affaire's premiere_date_fin: the date_fin of its first version that had one (by
+    valid_from, then version). DuckDB's arg_min is one hash aggregate; PostgreSQL has no
+    arg_min, and DISTINCT ON keeps the first row of each affaire."""
+    if engine == POSTGRESQL:
+        return """
+            SELECT DISTINCT ON (affaire_id) affaire_id, date_fin AS premiere_date_fin
+            FROM affaire_version
+            WHERE date_fin IS NOT NULL
+            ORDER BY affaire_id, valid_from, version
+        """
+    return """
+            SELECT affaire_id,
+                   arg_min(date_fin, (valid_from, version)) AS premiere_date_fin
+            FROM affaire_version
+            WHERE date_fin IS NOT NULL
+            GROUP BY affaire_id
+        """
+
+
 def slipping(
     con: Connection, actor: Actor, filters: Filters, limit: int | None = None
 ) -> pd.DataFrame:
@@ -311,13 +334,7 @@ def slipping(
     date_fin of the first version that had one); by reports descending, then id (the first
     `limit` rows when given)."""
     sql = f"""
-        WITH premieres AS (
-            SELECT affaire_id,
-                   arg_min(date_fin, (valid_from, version)) AS premiere_date_fin
-            FROM affaire_version
-            WHERE date_fin IS NOT NULL
-            GROUP BY affaire_id
-        )
+        WITH premieres AS ({_first_dates_fin(dialect(con))})
         SELECT a.id, a.nom, u.nom AS gestion_par, a.date_fin,
                coalesce(r.reports, 0) AS reports,
                p.premiere_date_fin
@@ -354,15 +371,15 @@ def open_ids_at(
     month = (
         "TRUE"
         if mois is None
-        else """CASE
+        else f"""CASE
                    WHEN a.date_fin IS NULL THEN $sans_date
                    WHEN a.date_fin < $today THEN $en_retard
-                   ELSE strftime(a.date_fin, '%Y-%m')
+                   ELSE {month_text(dialect(con), "a.date_fin")}
                END = $mois"""
     )
     sql = f"""
         SELECT a.id
-        FROM {source(filters)} AS a
+        FROM {source(filters, dialect(con))} AS a
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
           AND ($etape IS NULL OR a.etape = $etape)

@@ -21,8 +21,8 @@ from crm_data.analyses.common import (
 )
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
-from crm_data.store.db import Connection
-from crm_data.store.sql import USER_LABELS
+from crm_data.store.db import Connection, dialect
+from crm_data.store.sql import USER_LABELS, days_between, month_text
 
 BREAKDOWNS = ("famille_article", "gestion_par", "type")
 """The fields A5 may be broken down by."""
@@ -49,7 +49,7 @@ def results_by_type(con: Connection, actor: Actor, filters: Filters) -> pd.DataF
                count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
                count(*) FILTER (WHERE a.statut = 'Abandonnée') AS abandonnees,
                sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée') AS ca_signe,
-               avg(date_diff('day', a.date_debut, a.date_signature))
+               avg({days_between("a.date_debut", "a.date_signature")})
                    FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
         FROM affaire AS a
         WHERE a.statut <> 'En cours'
@@ -161,14 +161,15 @@ def monthly_revenue(
     key = {None: "''", "gestion_par": "a.gestion_par"}.get(by, f"a.{by}")
     label = {None: "''", "gestion_par": "u.nom"}.get(by, f"a.{by}")
     users = f"JOIN {USER_LABELS} AS u ON u.id = a.gestion_par" if by == "gestion_par" else ""
+    engine = dialect(con)
     # One scan for both years: each signature counts in the period(s) its day falls in, under
     # its own month or, for last year's period, the month a year later (a period over a year
     # lies in both). Sums stay DECIMAL and are rounded once.
     sql = f"""
         WITH signees AS (
-            SELECT strftime(a.date_signature, '%Y-%m') AS mois,
-                   strftime(a.date_signature + INTERVAL 1 YEAR, '%Y-%m') AS mois_suivant,
-                   CAST(coalesce({key}, '') AS VARCHAR) AS cle,
+            SELECT {month_text(engine, "a.date_signature")} AS mois,
+                   {month_text(engine, "a.date_signature + INTERVAL '1 year'")} AS mois_suivant,
+                   coalesce(CAST({key} AS VARCHAR), '') AS cle,
                    coalesce({label}, '') AS groupe,
                    a.date_signature BETWEEN $du AND $au AS courante,
                    a.date_signature BETWEEN $du_avant AND $au_avant AS avant,
@@ -246,7 +247,7 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
                    AS ca_signe,
                count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
                count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
-               avg(date_diff('day', a.date_debut, a.date_signature))
+               avg({days_between("a.date_debut", "a.date_signature")})
                    FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
         FROM affaire AS a
         WHERE a.statut <> 'En cours'
@@ -277,7 +278,7 @@ def velocity(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     _, au = filters.period()
     sql = f"""
         SELECT count(*) AS affaires_ouvertes
-        FROM {states_at("ouvertes_fin")} AS a
+        FROM {states_at("ouvertes_fin", dialect(con))} AS a
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """

@@ -111,7 +111,8 @@ def _column(values: list[Any], oid: int) -> pd.Series[Any]:
     if oid == _BOOL_OID:
         return pd.Series(values, dtype="boolean" if has_null else bool)
     if oid in (25, 1043, 1042):
-        return pd.Series(values, dtype="str")
+        # DuckDB gives a text column without any value (empty, or NULL only) as objects.
+        return pd.Series(values, dtype="str" if any(v is not None for v in values) else object)
     return pd.Series(values, dtype=object)
 
 

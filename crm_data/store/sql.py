@@ -61,13 +61,28 @@ LAST_ACTIVITY = """greatest(
 """SPEC §3 (A14's section): an affaire's last activity (alias `a`), the later of its last save and
 the date of its last action marked done."""
 
-DORMANT = f"""(a.statut = 'En cours' AND (CAST($today AS DATE) - {LAST_ACTIVITY}) > (
+QUIET_SINCE = """(CAST($today AS DATE) - (
     SELECT e.jours_sans_activite
     FROM etape AS e
     WHERE e.nom = a.etape
 ))"""
-"""SPEC §3: an open affaire (alias `a`) is dormante when the days from its last activity to $today
-exceed its étape's jours_sans_activite (an étape without one never makes it dormant)."""
+"""The day from which an affaire (alias `a`) of its étape must have had some activity not to be
+dormant on $today: $today minus the étape's jours_sans_activite (NULL when it has none)."""
+
+DORMANT = f"""(a.statut = 'En cours'
+    AND CAST(a.updated_at AS DATE) < {QUIET_SINCE}
+    AND NOT EXISTS (
+        SELECT 1
+        FROM action AS act
+        WHERE act.affaire_id = a.id
+          AND coalesce(act.fait_le, act.date_action) >= {QUIET_SINCE}
+          AND act.fait)
+    )"""
+"""SPEC §3: an open affaire (alias `a`) is dormante when the days from its last activity
+(LAST_ACTIVITY) to $today exceed its étape's jours_sans_activite (an étape without one never
+makes it dormant): its last save and every action it has marked done are older than
+QUIET_SINCE. Written as NOT EXISTS rather than with LAST_ACTIVITY's correlated max, which
+PostgreSQL runs once per affaire; both engines turn NOT EXISTS into an anti-join."""
 
 
 def among(fragment: str, ids: str) -> str:
@@ -95,9 +110,25 @@ def no_ids(param: str) -> str:
     return f"cardinality(CAST(${param} AS BIGINT[])) = 0"
 
 
+def in_texts(column: str, param: str) -> str:
+    """column is one of the texts of the bound list `$param` (an empty list matches nothing)."""
+    return f"{column} = ANY(CAST(${param} AS VARCHAR[]))"
+
+
+def no_texts(param: str) -> str:
+    """The bound list of texts `$param` is empty."""
+    return f"cardinality(CAST(${param} AS VARCHAR[])) = 0"
+
+
+def contains_text(text: str, param: str) -> str:
+    """The bound `$param` occurs in text (DuckDB's contains() does not exist on PostgreSQL)."""
+    return f"strpos({text}, ${param}) > 0"
+
+
 def days_between(start: str, end: str) -> str:
-    """Whole days from start to end (DATE expressions), as an integer."""
-    return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
+    """Whole days from start to end (DATE expressions), as a BIGINT (date_diff's type on DuckDB:
+    a DATE difference is an INTEGER on PostgreSQL, a BIGINT on DuckDB)."""
+    return f"CAST(CAST({end} AS DATE) - CAST({start} AS DATE) AS BIGINT)"
 
 
 def divided(numerator: str, denominator: str) -> str:
