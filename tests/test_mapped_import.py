@@ -23,6 +23,8 @@ from tests.factories import admin, make_user, new_base
 DATA = Path("/work/shared/data")
 SALESFORCE = ["gen_ai_demo", "data_cloud_workshop", "devorg_powerbi"]
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 CONSECUTIVE = """
     SELECT affaire_id, statut, etape,
