@@ -11,7 +11,7 @@ from crm_data.affaires import create_affaire
 from crm_data.comptes import create_compte
 from crm_data.contacts import create_contact
 from crm_data.model import Actor
-from crm_data.store.db import Connection, open_base
+from crm_data.store.db import Connection
 from crm_data.users import add_user, get_actor, local_admin
 from tests import factories
 
@@ -52,8 +52,8 @@ def table_digest(con: Connection) -> str:
         ).fetchall()
     ]
     query = " UNION ALL ".join(
-        f"SELECT '{t}', count(*), string_agg(md5(CAST(t AS TEXT)), '' ORDER BY md5(CAST(t AS TEXT))) "
-        f'FROM "{t}" AS t'
+        f"SELECT '{t}', count(*), string_agg(h, '' ORDER BY h) "
+        f'FROM (SELECT md5(CAST(t AS TEXT)) AS h FROM "{t}" AS t) AS d'
         for t in tables
     )
     return hashlib.sha256(repr(con.execute(query).fetchall()).encode()).hexdigest()
