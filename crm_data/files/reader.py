@@ -140,9 +140,10 @@ def _fraction_of(handle: IO[bytes]) -> Callable[[], float | None]:
         return lambda: None
 
     def fraction() -> float | None:
-        if not size or handle.closed:
+        if not size:
             return None
-        return min(1.0, handle.tell() / size)
+        # The row stream closes the handle once it has read the last row.
+        return 1.0 if handle.closed else min(1.0, handle.tell() / size)
 
     return fraction
 

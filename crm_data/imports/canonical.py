@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,9 @@ from crm_data.text import fold
 from crm_data.validation import Lookups, load_lookups, validate
 
 Progress = Callable[[float, str], None]
-CHUNK_ROWS = 20_000
-"""Rows validated and written at a time: enough for bulk statements, small next to a file."""
+CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS") or 20_000)
+"""Rows validated and written at a time: enough for bulk statements, small next to a file
+(CRM_IMPORT_CHUNK_ROWS lowers it for a machine short of memory)."""
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
@@ -185,8 +187,9 @@ def import_rows(
                 )
                 report.rows_read += len(chunk)
                 if valid and not dry_run and (skip_invalid or not report.errors):
+                    _advance(progress, report.rows_read, total, read_fraction, "Enregistrement")
                     report.affaire_ids.extend(write_affaires(cur, actor, valid, names, None))
-                _advance(progress, report.rows_read, total, read_fraction)
+                _advance(progress, report.rows_read, total, read_fraction, "Vérification")
             if dry_run or (report.errors and not skip_invalid):
                 raise _Rollback
             report.written = bool(report.affaire_ids)
@@ -212,13 +215,14 @@ def _advance(
     done: int,
     total: int | None,
     read_fraction: Callable[[], float | None] | None,
+    step: str,
 ) -> None:
     """Report rows done: the share of the rows when counted, else of the file's bytes read."""
     if progress is None:
         return
     share = done / total if total else (read_fraction() if read_fraction else None)
     shown = f"{done:,}".replace(",", "\u202f")
-    progress(min(0.99, share if share is not None else 0.5), f"{shown} lignes traitées…")
+    progress(min(0.99, share if share is not None else 0.5), f"{step} : {shown} lignes lues…")
 
 
 def import_lookups(cur: Connection, names: Names) -> Lookups:
