@@ -1,14 +1,17 @@
-"""Import throughput against DuckDB's own read_csv of the same file, and the export's time.
+"""The canonical import against DuckDB's own read_csv of the same file, with peak memory.
 
-Run: python -m bench.bench_import [--rows N]. Writes a canonical French CSV (~2,000 comptes),
-imports it with `python -m crm_data import` into a fresh base, reads it with read_csv (the floor),
-exports the imported base to CSV and XLSX, and prints rows/s and ratios.
+Run: python -m bench.bench_import [--rows 100000 1000000] [--engine postgresql]. For each size
+it writes a canonical French CSV (~2,000 comptes), then in separate processes (each peak memory
+its own, read by wait4): read_csv of the file into a table (the floor), and the streamed import
+into a fresh base of the engine (PostgreSQL: a durable throwaway server, fsync on). Prints
+seconds, the ratio to read_csv, rows/s and peak resident MB (of the Python process only).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import subprocess
@@ -20,6 +23,8 @@ from pathlib import Path
 import duckdb
 
 from crm_data.store.db import open_base
+from crm_data.store.db import target as db_target
+from crm_data.store.pg_server import PgServer
 from crm_data.users import add_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,50 +87,107 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
             out.write(";".join(cells) + "\n")
 
 
-def cli(*args: str) -> float:
-    """Seconds taken by `python -m crm_data args`; raises when it fails."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "crm_data", *args], check=True, env=env, cwd=ROOT)
-    return time.perf_counter() - began
+def _base(target: str) -> str:
+    """A fresh base at target: a DuckDB file path, or a PostgreSQL URL (its tables emptied by
+    a new database: bench_import makes one per run)."""
+    con = open_base(db_target(target))
+    for n, nom in enumerate(USERS):
+        add_user(con, None, f"user{n}", "commercial", nom=nom)
+    con.close()
+    return target
+
+
+def step_read_csv(source: Path, target: str) -> int:
+    con = duckdb.connect(target)
+    con.execute(
+        "CREATE TABLE affaire AS SELECT * FROM read_csv($path, delim = ';', header = true)",
+        {"path": str(source)},
+    )
+    found = con.execute("SELECT count(*) FROM affaire").fetchone()
+    con.close()
+    return int(found[0]) if found else 0
+
+
+def step_import(source: Path, target: str) -> int:
+    from crm_data.imports.canonical import import_file
+    from crm_data.users import local_admin
+
+    con = open_base(db_target(target))
+    report = import_file(con, local_admin(con), source)
+    con.close()
+    if not report.written:
+        raise SystemExit(f"import refused: {[str(e) for e in report.errors[:3]]}")
+    return len(report.affaire_ids)
+
+
+STEPS = {"read_csv": step_read_csv, "import": step_import}
+
+
+def run_step(name: str, source: Path, target: str) -> dict[str, float]:
+    """One step in a fresh process: its seconds and rows, and its peak resident memory (MB)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_import", "--step", name, str(source), target],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"step {name} failed")
+    return {**json.loads(output.strip().splitlines()[-1]), "peak_mb": usage.ru_maxrss / 1024}
+
+
+def child(name: str, source: Path, target: str) -> None:
+    start = time.perf_counter()
+    rows = STEPS[name](source, target)
+    print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    rows = parser.parse_args().rows
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        source = work / "affaires.csv"
-        write_csv(source, rows)
-        db = work / "crm.duckdb"
-        con = open_base(db)
-        for n, nom in enumerate(USERS):
-            add_user(con, None, f"user{n}", "commercial", nom=nom)
-        con.close()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--engine", choices=("duckdb", "postgresql"), default="duckdb")
+    parser.add_argument("--step", nargs=3, metavar=("NAME", "FILE", "BASE"))
+    args = parser.parse_args()
+    if args.step:
+        child(args.step[0], Path(args.step[1]), args.step[2])
+        return
+    server = PgServer(durable=True) if args.engine == "postgresql" else None
+    print(f"engine {args.engine}")
+    print(f"{'rows':>9} {'step':<9} {'seconds':>8} {'x read_csv':>10} {'rows/s':>9} {'peak MB':>8}")
+    try:
+        for rows in args.rows:
+            with tempfile.TemporaryDirectory() as folder:
+                work = Path(folder)
+                source = work / "affaires.csv"
+                write_csv(source, rows)
+                target = str(work / "crm.duckdb")
+                if server is not None:
+                    target = _pg_database(server.url, f"bench_import_{rows}")
+                _base(target)
+                floor = run_step("read_csv", source, str(work / "floor.duckdb"))
+                result = run_step("import", source, target)
+                for name, measured in (("read_csv", floor), ("import", result)):
+                    seconds = measured["seconds"]
+                    print(
+                        f"{rows:>9} {name:<9} {seconds:>8.2f} {seconds / floor['seconds']:>10.1f}"
+                        f" {measured['rows'] / seconds:>9.0f} {measured['peak_mb']:>8.0f}",
+                        flush=True,
+                    )
+    finally:
+        if server is not None:
+            server.stop()
 
-        floor_con = duckdb.connect(str(work / "floor.duckdb"))
-        began = time.perf_counter()
-        floor_con.execute(
-            "CREATE TABLE affaire AS SELECT * FROM read_csv($path, delim = ';', header = true)",
-            {"path": str(source)},
-        )
-        floor = time.perf_counter() - began
-        floor_con.close()
 
-        imported = cli("--db", str(db), "import", str(source))
-        export_csv = cli("--db", str(db), "export", str(work / "export.csv"))
-        export_xlsx = cli("--db", str(db), "export", str(work / "export.xlsx"))
+def _pg_database(url: str, name: str) -> str:
+    import psycopg
 
-    print(f"{rows} affaires, {source.name} with ~2,000 comptes")
-    print(f"{'step':<34}{'seconds':>9}{'rows/s':>11}{'× floor':>9}")
-    for label, seconds in (
-        ("DuckDB read_csv (floor)", floor),
-        ("python -m crm_data import", imported),
-        ("python -m crm_data export .csv", export_csv),
-        ("python -m crm_data export .xlsx", export_xlsx),
-    ):
-        print(f"{label:<34}{seconds:>9.2f}{rows / seconds:>11,.0f}{seconds / floor:>9.1f}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.rpartition("/")[0] + "/" + name
 
 
 if __name__ == "__main__":

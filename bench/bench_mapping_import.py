@@ -1,19 +1,22 @@
-"""A Salesforce-like export through the `salesforce` mapping, against DuckDB's bare read_csv.
+"""A Salesforce-like or Maven-like export through its shipped mapping, against read_csv.
 
-Run: python -m bench.bench_mapping_import [--rows 100000 1000000]. For each size it writes an
-Opportunity.csv (with an Account.csv of 2,000 accounts beside it), then in separate processes
-(so that each peak memory is its own): read_csv of the file into a table (the floor), the
-import through the mapping into a fresh base, and the export of the imported affaires to CSV.
-Prints seconds, the ratio to read_csv and the peak resident memory of each step;
---memory-limit 300MB caps DuckDB's buffer pool to show what the steps need, not what they cache.
+Run: python -m bench.bench_mapping_import [--rows 100000 1000000] [--shape maven]. For each
+size it writes an Opportunity.csv (with an Account.csv of 2,000 accounts beside it), or with
+--shape maven a sales_pipeline.csv cycled from Maven's (its companions beside it), then in
+separate processes (so that each peak memory is its own): read_csv of the file into a table
+(the floor), the import through the mapping into a fresh base, and the export of the imported
+affaires to CSV. Prints seconds, the ratio to read_csv and the peak resident memory of each
+step; --memory-limit 300MB caps DuckDB's buffer pool to show what the steps need.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,6 +77,27 @@ def write_files(folder: Path, rows: int) -> Path:
     return folder / "Opportunity.csv"
 
 
+MAVEN = Path("/work/shared/data/maven_crm")
+MAPPING = "MAPPING"
+
+
+def write_maven(folder: Path, rows: int) -> Path:
+    """sales_pipeline.csv of rows deals cycled from Maven's own (each with a new opportunity
+    id), with Maven's accounts, products and teams beside it: the shipped maven mapping's input."""
+    for name in ("accounts.csv", "products.csv", "sales_teams.csv"):
+        shutil.copy(MAVEN / name, folder / name)
+    with (MAVEN / "sales_pipeline.csv").open(encoding="utf-8", newline="") as handle:
+        header, *deals = list(csv.reader(handle))
+    path = folder / "sales_pipeline.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for n in range(rows):
+            deal = deals[n % len(deals)]
+            writer.writerow([f"M{n:09d}", *deal[1:]])
+    return path
+
+
 MEMORY_LIMIT = "MEMORY_LIMIT"
 
 
@@ -101,7 +125,8 @@ def step_import(path: Path, base: Path) -> int:
 
     con = open_base(base)
     _limit(con)
-    report = import_mapped_file(con, local_admin(con), path, load_mapping(con, "salesforce"))
+    mapping = load_mapping(con, os.environ.get(MAPPING, "salesforce"))
+    report = import_mapped_file(con, local_admin(con), path, mapping)
     if report.errors or not report.written:
         raise SystemExit(f"import refused: {report.summary()} {report.errors[:3]}")
     con.close()
@@ -146,16 +171,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--step", nargs=3, metavar=("NAME", "FILE", "BASE"))
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for every step, e.g. 300MB")
+    parser.add_argument("--shape", choices=("salesforce", "maven"), default="salesforce")
     args = parser.parse_args()
     if args.memory_limit:
         os.environ[MEMORY_LIMIT] = args.memory_limit
+    os.environ[MAPPING] = args.shape
     if args.step:
         child(args.step[0], Path(args.step[1]), Path(args.step[2]))
         return
     print(f"{'rows':>9} {'step':<9} {'seconds':>8} {'x read_csv':>10} {'rows/s':>9} {'peak MB':>8}")
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
-            path = write_files(Path(folder), rows)
+            writer = write_maven if args.shape == "maven" else write_files
+            path = writer(Path(folder), rows)
             base = Path(folder) / "crm.duckdb"
             floor = None
             for name in STEPS:

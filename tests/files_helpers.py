@@ -11,8 +11,9 @@ from crm_data.affaires import create_affaire
 from crm_data.comptes import create_compte
 from crm_data.contacts import create_contact
 from crm_data.model import Actor
-from crm_data.store.db import Connection, open_base
+from crm_data.store.db import Connection
 from crm_data.users import add_user, get_actor, local_admin
+from tests import factories
 
 HEADER = (
     "Nom;Date de début;Date fin;Compte;Contact;Gestion par;Statut;Etape;Type;"
@@ -22,8 +23,8 @@ HEADER = (
 
 
 def new_base() -> tuple[Connection, Actor]:
-    """A fresh in-memory base and its local admin."""
-    con = open_base(":memory:")
+    """A fresh base of the running test's engine (in memory on DuckDB) and its local admin."""
+    con = factories.new_base()
     return con, local_admin(con)
 
 
@@ -45,12 +46,15 @@ def table_digest(con: Connection) -> str:
             """
             SELECT table_name
             FROM information_schema.tables
+            WHERE table_schema = current_schema()
             ORDER BY table_name
             """
         ).fetchall()
     ]
     query = " UNION ALL ".join(
-        f"SELECT '{t}', count(*), sum(hash(t)) FROM \"{t}\" AS t" for t in tables
+        f"SELECT '{t}', count(*), string_agg(h, '' ORDER BY h) "
+        f'FROM (SELECT md5(CAST(t AS TEXT)) AS h FROM "{t}" AS t) AS d'
+        for t in tables
     )
     return hashlib.sha256(repr(con.execute(query).fetchall()).encode()).hexdigest()
 

@@ -27,6 +27,8 @@ DEBUTS = ("15/03/2026", "2026-03-15")
 AMOUNTS = ("1234.5", "1 234,50", "1\u00a0234,50 €", "1\u202f234,50\u202f€")
 REUSSITES = ("60 %", "60")
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def _import(con: Connection, actor: Actor, data: bytes, **options: bool) -> ImportReport:
     source = read_canonical_bytes(data, "f.csv")

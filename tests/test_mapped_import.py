@@ -18,10 +18,13 @@ from crm_data.mapping.store import load_mapping
 from crm_data.model import PermissionDeniedError, Role
 from crm_data.store import integrity
 from crm_data.store.db import Connection
+from tests import engines
 from tests.factories import admin, make_user, new_base
 
 DATA = Path("/work/shared/data")
 SALESFORCE = ["gen_ai_demo", "data_cloud_workshop", "devorg_powerbi"]
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 CONSECUTIVE = """
@@ -32,6 +35,12 @@ CONSECUTIVE = """
     WINDOW w AS (PARTITION BY affaire_id ORDER BY version)
 """
 """Each version beside the one before it (statut and étape)."""
+
+
+def ported_checks() -> bool:
+    """Whether integrity.check and the analyses run on this test's engine: on PostgreSQL they
+    wait for their own port (QUALIFY, list_* there); the import's own checks run on both."""
+    return engines.current() == engines.DUCKDB
 
 
 def copy(folder: str, tmp_path: Path) -> Path:
@@ -226,7 +235,8 @@ def test_opportunity_history_gives_amount_probability_and_close_date(tmp_path: P
             assert versions[src] == (Decimal(h["Amount"]), int(h["Probability"]), close)
             checked += 1
     assert checked > 10
-    assert integrity.check(con) == []
+    if ported_checks():
+        assert integrity.check(con) == []
 
 
 def test_reimport_updates_instead_of_duplicating(tmp_path: Path) -> None:
@@ -352,7 +362,8 @@ def test_imported_history_is_dated_at_start_and_close(tmp_path: Path) -> None:
         "SELECT reussite FROM affaire_version WHERE version = 1 AND total_ht IS NULL "
         "AND affaire_id = (SELECT id FROM affaire WHERE source_id = 'W1')",
     ) == (40,)
-    assert integrity.check(con) == []
+    if ported_checks():
+        assert integrity.check(con) == []
 
 
 def small_maven(tmp_path: Path, lines: int = 150) -> Path:
@@ -428,8 +439,10 @@ def test_open_maven_deals_weigh_their_products_list_price_in_the_pipe(tmp_path: 
         r for r in raw(folder / "sales_pipeline.csv") if r["deal_stage"] not in ("Won", "Lost")
     ]
     expected = sum(price[r["product"].replace(" ", "").lower()] for r in open_deals)
-    pipe = pipe_by_etape(con, admin(con), Filters())
     assert len(open_deals) > 2000
+    if not ported_checks():
+        return
+    pipe = pipe_by_etape(con, admin(con), Filters())
     assert Decimal(str(pipe["ca_potentiel"].sum())) == expected
     assert int(pipe["nombre"].sum()) == len(open_deals)
 

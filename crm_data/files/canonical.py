@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,23 +79,45 @@ def field_label(name: str, headers: dict[str, str] | None = None) -> str:
     return AFFAIRE_LABELS.get(name, name)
 
 
+@dataclass
+class CanonicalStream:
+    """A file's rows read lazily (memory flat in the file's size), with its header as for
+    CanonicalFile; read_fraction tells how much of the file was read (for progress)."""
+
+    rows: Iterator[SourceRow]
+    headers: dict[str, str]
+    unknown_columns: list[str]
+    read_fraction: Callable[[], float | None]
+    release: Callable[[], None]
+
+
 def read_canonical(path: str | Path) -> CanonicalFile:
     """Read a CSV or XLSX affaire file; FileFormatError when it is not one."""
+    return _collected(stream_canonical(path))
+
+
+def read_canonical_bytes(data: bytes, name: str = "") -> CanonicalFile:
+    """Read the content of a CSV or XLSX file (an upload); FileFormatError when it is not one."""
+    try:
+        return _collected(_canonical(source_from_bytes(data, name)))
+    except SourceFileError as exc:
+        raise FileFormatError(str(exc)) from exc
+
+
+def stream_canonical(path: str | Path) -> CanonicalStream:
+    """Open a CSV or XLSX affaire file for streaming; FileFormatError when it is not one, also
+    when a row further on cannot be read (raised while iterating)."""
     try:
         return _canonical(open_source(path))
     except SourceFileError as exc:
         raise FileFormatError(str(exc)) from exc
 
 
-def read_canonical_bytes(data: bytes, name: str = "") -> CanonicalFile:
-    """Read the content of a CSV or XLSX file (an upload); FileFormatError when it is not one."""
-    try:
-        return _canonical(source_from_bytes(data, name))
-    except SourceFileError as exc:
-        raise FileFormatError(str(exc)) from exc
+def _collected(stream: CanonicalStream) -> CanonicalFile:
+    return CanonicalFile(list(stream.rows), stream.headers, stream.unknown_columns)
 
 
-def _canonical(table: SourceTable) -> CanonicalFile:
+def _canonical(table: SourceTable) -> CanonicalStream:
     header = table.header
     if len(header) > MAX_COLUMNS:
         table.release()
@@ -108,14 +131,29 @@ def _canonical(table: SourceTable) -> CanonicalFile:
     except FileFormatError:
         table.release()
         raise
-    rows: list[SourceRow] = []
-    for line, cells in table.rows:
-        values = {name: _unneutralised(cells[i]) for i, name in columns.items() if i < len(cells)}
-        row = SourceRow(line, values)
-        if any(cell.strip() for cell in cells[len(header) :]):
-            row.problems.append(("", "La ligne a plus de cellules que l'en-tête n'a de colonnes."))
-        rows.append(row)
-    return CanonicalFile(rows, headers, unknown)
+    return CanonicalStream(
+        _source_rows(table, columns, len(header)),
+        headers,
+        unknown,
+        table.read_fraction,
+        table.release,
+    )
+
+
+def _source_rows(table: SourceTable, columns: dict[int, str], width: int) -> Iterator[SourceRow]:
+    try:
+        for line, cells in table.rows:
+            values = {
+                name: _unneutralised(cells[i]) for i, name in columns.items() if i < len(cells)
+            }
+            row = SourceRow(line, values)
+            if any(cell.strip() for cell in cells[width:]):
+                row.problems.append(
+                    ("", "La ligne a plus de cellules que l'en-tête n'a de colonnes.")
+                )
+            yield row
+    except SourceFileError as exc:
+        raise FileFormatError(str(exc)) from exc
 
 
 def _match_headers(header: list[str]) -> tuple[dict[int, str], dict[str, str], list[str]]:

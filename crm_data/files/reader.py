@@ -60,6 +60,8 @@ class SourceTable:
     detection: Detection
     release: Callable[[], None] = field(default=lambda: None, repr=False)
     """Closes the file when the rows are not read to the end (reading them all closes it)."""
+    read_fraction: Callable[[], float | None] = field(default=lambda: None, repr=False)
+    """How much of the file was read so far, 0 to 1 (None when unknown): for progress bars."""
 
 
 def open_source(path: str | Path) -> SourceTable:
@@ -86,6 +88,7 @@ def _open(handle: IO[bytes], name: str) -> SourceTable:
 
 
 def _open_kind(handle: IO[bytes], name: str) -> SourceTable:
+    fraction = _fraction_of(handle)
     start = handle.read(_SNIFF_BYTES)
     handle.seek(0)
     if start.startswith(_ZIP_MAGIC):
@@ -120,8 +123,29 @@ def _open_kind(handle: IO[bytes], name: str) -> SourceTable:
     if not any(header):
         raise SourceFileError("La première ligne doit porter les noms des colonnes.")
     return SourceTable(
-        header, _csv_rows(reader, handle), Detection("csv", label, separator), handle.close
+        header,
+        _csv_rows(reader, handle),
+        Detection("csv", label, separator),
+        handle.close,
+        fraction,
     )
+
+
+def _fraction_of(handle: IO[bytes]) -> Callable[[], float | None]:
+    """The share of handle's bytes read so far (through its buffer: close enough for a bar)."""
+    try:
+        size = handle.seek(0, io.SEEK_END)
+        handle.seek(0)
+    except (OSError, ValueError):
+        return lambda: None
+
+    def fraction() -> float | None:
+        if not size:
+            return None
+        # The row stream closes the handle once it has read the last row.
+        return 1.0 if handle.closed else min(1.0, handle.tell() / size)
+
+    return fraction
 
 
 def _encoding(start: bytes) -> tuple[str, str]:

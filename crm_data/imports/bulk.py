@@ -52,7 +52,7 @@ def allocate_ids(cur: Connection, sequence: str, count: int, *, dry_run: bool = 
     rows = cur.execute(
         """
         SELECT nextval(?)
-        FROM range(?)
+        FROM generate_series(1, ?)
         """,
         [sequence, count],
     ).fetchall()

@@ -7,12 +7,12 @@ SPEC §1 through crm_data.validation and writes all rows in one transaction, or 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import (
@@ -21,16 +21,19 @@ from crm_data.files.canonical import (
     parse_amount,
     parse_date,
     parse_reussite,
-    read_canonical,
+    stream_canonical,
 )
 from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_contacts
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, CrmError
 from crm_data.rights import check_actor
-from crm_data.store.db import Connection, read, transaction
+from crm_data.store.db import CONSTRAINT_ERRORS, Connection, transaction
 from crm_data.text import fold
 from crm_data.validation import Lookups, load_lookups, validate
 
 Progress = Callable[[float, str], None]
+CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS") or 20_000)
+"""Rows validated and written at a time: enough for bulk statements, small next to a file
+(CRM_IMPORT_CHUNK_ROWS lowers it for a machine short of memory)."""
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
@@ -83,6 +86,21 @@ class Names:
     new_contacts: dict[tuple[int, str], tuple[int, str]] = field(default_factory=dict)
     contact_owner: dict[int, int] = field(default_factory=dict)
 
+    def settle(self, comptes: dict[int, int], contacts: dict[int, int]) -> None:
+        """The comptes and contacts just inserted (provisional id → real id) become known, so
+        that the next chunk of a streamed import names them without creating them again."""
+        for key, (provisional, nom) in list(self.new_comptes.items()):
+            if provisional in comptes:
+                self.comptes[key] = comptes[provisional]
+                self.compte_noms[comptes[provisional]] = nom
+                del self.new_comptes[key]
+        for (compte, nom_key), (provisional, _) in list(self.new_contacts.items()):
+            if provisional in contacts:
+                owner = comptes.get(compte, compte)
+                self.contacts[(owner, nom_key)] = contacts[provisional]
+                self.contact_owner[contacts[provisional]] = owner
+                del self.new_contacts[(compte, nom_key)]
+
     def compte_id(self, nom: str) -> int:
         key = fold(nom)
         if key in self.comptes:
@@ -111,55 +129,109 @@ def import_file(
     skip_invalid: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a canonical CSV or XLSX file (see import_rows); FileFormatError when unreadable."""
-    source = read_canonical(path)
-    report = import_rows(
-        con,
-        actor,
-        source.rows,
-        headers=source.headers,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
-        progress=progress,
-    )
+    """Import a canonical CSV or XLSX file (see import_rows), read as a stream so that memory
+    stays flat in the file's size; FileFormatError when unreadable, also further in the file."""
+    source = stream_canonical(path)
+    try:
+        report = import_rows(
+            con,
+            actor,
+            source.rows,
+            headers=source.headers,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            progress=progress,
+            read_fraction=source.read_fraction,
+        )
+    finally:
+        source.release()
     report.unknown_columns = source.unknown_columns
     return report
+
+
+class _Rollback(Exception):
+    """Raised to undo the rows already written: a dry run, or a rejected all-or-nothing file."""
 
 
 def import_rows(
     con: Connection,
     actor: Actor,
-    rows: Sequence[SourceRow],
+    rows: Iterable[SourceRow],
     *,
     headers: dict[str, str] | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    read_fraction: Callable[[], float | None] | None = None,
 ) -> ImportReport:
     """Validate every row and create its affaire, with the comptes and contacts it names.
 
     All or nothing: one invalid row and nothing is written, unless skip_invalid, which writes
     the valid rows. A dry run only validates. Every invalid row is in the report's errors.
+    Rows are taken CHUNK_ROWS at a time and written as they come inside the one transaction,
+    which a rejected file rolls back: no chunk outlives its validation in memory.
     """
-    report = ImportReport(rows_read=len(rows))
+    report = ImportReport()
     today = today or dt.date.today()
-    if dry_run:
-        with read(con) as cur:
-            validate_rows(cur, actor, rows, headers, report, progress, today)
-        return report
+    total = len(rows) if isinstance(rows, Sized) else None
     try:
         with transaction(con) as cur:
-            check_actor(cur, actor)
-            valid, names = validate_rows(cur, actor, rows, headers, report, progress, today)
-            if valid and (skip_invalid or not report.errors):
-                report.affaire_ids = write_affaires(cur, actor, valid, names, progress)
-                report.written = True
-    except duckdb.ConstraintException as exc:
+            if not dry_run:
+                check_actor(cur, actor)
+            names = load_names(cur)
+            lookups = import_lookups(cur, names)
+            for chunk in _chunks(rows, CHUNK_ROWS):
+                valid, _ = validate_rows(
+                    cur, actor, chunk, headers, report, None, today, names, lookups
+                )
+                report.rows_read += len(chunk)
+                if valid and not dry_run and (skip_invalid or not report.errors):
+                    _advance(progress, report.rows_read, total, read_fraction, "Enregistrement")
+                    report.affaire_ids.extend(write_affaires(cur, actor, valid, names, None))
+                _advance(progress, report.rows_read, total, read_fraction, "Vérification")
+            if dry_run or (report.errors and not skip_invalid):
+                raise _Rollback
+            report.written = bool(report.affaire_ids)
+    except _Rollback:
+        report.affaire_ids = []
+    except CONSTRAINT_ERRORS as exc:
         raise CrmError(f"La base a refusé l'import, rien n'a été enregistré : {exc}") from exc
+    report.comptes_crees = list(dict.fromkeys(report.comptes_crees))
+    report.contacts_crees = list(dict.fromkeys(report.contacts_crees))
     if progress:
         progress(1.0, "Import terminé.")
     return report
+
+
+def _chunks(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _advance(
+    progress: Progress | None,
+    done: int,
+    total: int | None,
+    read_fraction: Callable[[], float | None] | None,
+    step: str,
+) -> None:
+    """Report rows done: the share of the rows when counted, else of the file's bytes read."""
+    if progress is None:
+        return
+    share = done / total if total else (read_fraction() if read_fraction else None)
+    shown = f"{done:,}".replace(",", "\u202f")
+    progress(min(0.99, share if share is not None else 0.5), f"{step} : {shown} lignes lues…")
+
+
+def import_lookups(cur: Connection, names: Names) -> Lookups:
+    """validation's lookups for an import: comptes and contacts answered from names (the base's
+    and those the import creates, provisional ids below zero) instead of one query a row."""
+    lookups = load_lookups(cur)
+    lookups.compte_exists = lambda i: i < 0 or i in names.compte_noms
+    lookups.contact_compte = names.contact_owner.get
+    return lookups
 
 
 def load_names(cur: Connection) -> Names:
@@ -175,6 +247,7 @@ def load_names(cur: Connection) -> Names:
         comptes[str(key)] = int(compte_id)
         compte_noms[int(compte_id)] = str(nom)
     contacts: dict[tuple[int, str], int] = {}
+    owners: dict[int, int] = {}
     for contact_id, compte_id, prenom, nom in cur.execute(
         """
         SELECT id, compte_id, prenom, nom
@@ -183,6 +256,7 @@ def load_names(cur: Connection) -> Names:
         """
     ).fetchall():
         contacts.setdefault((int(compte_id), fold(f"{prenom or ''} {nom}")), int(contact_id))
+        owners[int(contact_id)] = int(compte_id)
     users: dict[str, int] = {}
     ambiguous: set[str] = set()
     for user_id, login, nom in cur.execute(
@@ -196,7 +270,7 @@ def load_names(cur: Connection) -> Names:
             if key in users and users[key] != user_id:
                 ambiguous.add(key)
             users.setdefault(key, int(user_id))
-    return Names(comptes, compte_noms, contacts, users, ambiguous)
+    return Names(comptes, compte_noms, contacts, users, ambiguous, contact_owner=owners)
 
 
 def validate_rows(
@@ -207,15 +281,14 @@ def validate_rows(
     report: ImportReport,
     progress: Progress | None,
     today: dt.date | None,
+    names: Names | None = None,
+    lookups: Lookups | None = None,
 ) -> tuple[list[tuple[Affaire, str | None]], Names]:
     """Type and validate every row (SPEC §1); the valid ones with their source id, and the names
-    they resolved. Every problem of every row goes into report, with its line and column."""
-    names = load_names(cur)
-    known_comptes = set(names.comptes.values())
-    lookups: Lookups = load_lookups(cur)
-    lookups.compte_exists = lambda i: i < 0 or i in known_comptes
-    owners = {i: compte for (compte, _), i in names.contacts.items()}
-    lookups.contact_compte = lambda i: owners.get(i, names.contact_owner.get(i))
+    they resolved. Every problem of every row goes into report, with its line and column;
+    the comptes and contacts the valid rows would create are added to its lists."""
+    names = names or load_names(cur)
+    lookups = lookups or import_lookups(cur, names)
     valid: list[tuple[Affaire, str | None]] = []
     step = max(1, len(rows) // 50)
     for index, row in enumerate(rows):
@@ -231,12 +304,12 @@ def validate_rows(
             valid.append((aff, row.values.get("source_id") or None))
         if progress and index % step == 0:
             progress(_VALIDATION_SHARE * index / len(rows), f"Vérification : ligne {row.line}")
-    report.valid_rows = len(valid)
+    report.valid_rows += len(valid)
     used_comptes = {aff.compte_id for aff, _ in valid}
     used_contacts = {aff.contact_id for aff, _ in valid}
-    report.comptes_crees = [n for i, n in names.new_comptes.values() if i in used_comptes]
+    report.comptes_crees += [n for i, n in names.new_comptes.values() if i in used_comptes]
     compte_noms = names.compte_noms | {i: nom for i, nom in names.new_comptes.values()}
-    report.contacts_crees = [
+    report.contacts_crees += [
         f"{nom} ({compte_noms[compte]})"
         for (compte, _), (i, nom) in names.new_contacts.items()
         if i in used_contacts
@@ -343,6 +416,7 @@ def write_affaires(
     insert_contacts(
         cur, actor, [(real_contact[i], real.get(c, c), nom) for i, c, nom in contacts], now
     )
+    names.settle(real, real_contact)
     ids = allocate_ids(cur, "affaire_id_seq", len(valid), dry_run=dry_run)
     affaires: list[Affaire] = []
     for (aff, _), affaire_id in zip(valid, ids, strict=True):

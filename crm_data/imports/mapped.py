@@ -219,7 +219,12 @@ def _run(
     # The source ids met so far live in DuckDB, so that memory does not grow with the file.
     cur.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_seen (source_id VARCHAR, line BIGINT)
+        DROP TABLE IF EXISTS import_seen
+        """
+    )
+    cur.execute(
+        """
+        CREATE TEMP TABLE import_seen (source_id VARCHAR PRIMARY KEY, line BIGINT)
         """
     )
     kept = companions.kept_fields()
@@ -320,10 +325,14 @@ def _split(
         ).fetchall()
         cur.execute(
             """
-            INSERT INTO import_seen
+            INSERT INTO import_seen (source_id, line)
             SELECT k.source_id, k.line
             FROM chunk_ids AS k
-            ANTI JOIN import_seen AS s ON s.source_id = k.source_id
+            WHERE NOT EXISTS (
+                SELECT 1
+                FROM import_seen AS s
+                WHERE s.source_id = k.source_id
+            )
             """
         )
     finally:

@@ -322,10 +322,11 @@ def _replace_versions(
             WHERE affaire_id IN (SELECT affaire_id FROM source_versions)
             """
         )
+        names = ", ".join(columns)
         cur.execute(
-            """
-            INSERT INTO affaire_version BY NAME
-            SELECT *
+            f"""
+            INSERT INTO affaire_version ({names})
+            SELECT {names}
             FROM source_versions
             """
         )
