@@ -11,8 +11,10 @@ from crm_data.affaires import create_affaire
 from crm_data.comptes import create_compte
 from crm_data.contacts import create_contact
 from crm_data.model import Actor
-from crm_data.store.db import Connection, open_base
+from crm_data.store.db import Connection
+from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.users import add_user, get_actor, local_admin
+from tests import factories
 
 HEADER = (
     "Nom;Date de début;Date fin;Compte;Contact;Gestion par;Statut;Etape;Type;"
@@ -22,8 +24,8 @@ HEADER = (
 
 
 def new_base() -> tuple[Connection, Actor]:
-    """A fresh in-memory base and its local admin."""
-    con = open_base(":memory:")
+    """A fresh base of the running test's engine (in memory for DuckDB) and its local admin."""
+    con = factories.new_base()
     return con, local_admin(con)
 
 
@@ -45,12 +47,19 @@ def table_digest(con: Connection) -> str:
             """
             SELECT table_name
             FROM information_schema.tables
+            WHERE table_schema IN ('main', 'public')
             ORDER BY table_name
             """
         ).fetchall()
     ]
+    # DuckDB hashes a row; PostgreSQL digests its rows' text in a fixed order.
+    row_hash = (
+        "md5(string_agg(CAST(t AS TEXT), '|' ORDER BY CAST(t AS TEXT)))"
+        if dialect(con) == POSTGRESQL
+        else "sum(hash(t))"
+    )
     query = " UNION ALL ".join(
-        f"SELECT '{t}', count(*), sum(hash(t)) FROM \"{t}\" AS t" for t in tables
+        f"SELECT '{t}', count(*), {row_hash} FROM \"{t}\" AS t" for t in tables
     )
     return hashlib.sha256(repr(con.execute(query).fetchall()).encode()).hexdigest()
 
