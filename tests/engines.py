@@ -72,13 +72,15 @@ def _template_name() -> str:
     return _template[0]
 
 
-def new_pg_url() -> str:
-    """A fresh, migrated PostgreSQL base (dropped at the end of the test)."""
+def new_pg_url(*, kept: bool = False) -> str:
+    """A fresh, migrated PostgreSQL base, dropped at the end of the test; kept: dropped only by
+    drop_pg_url (a base a module-scoped fixture shares between tests)."""
     template = _template_name()
     name = f"crm_t_{_worker()}_{os.getpid()}_{next(_counter)}"
     _admin(f"CREATE DATABASE {name} TEMPLATE {template}")
     url = _database_url(name)
-    _created.append(url)
+    if not kept:
+        _created.append(url)
     return url
 
 
@@ -91,7 +93,8 @@ def kept_pg_url() -> str:
 
 
 def drop_pg_url(url: str) -> None:
-    """Close and drop a base made by kept_pg_url."""
+    """Close this process's connections to the base at url and drop it (a base made by
+    kept_pg_url, or one a test must drop before its end)."""
     db.close_shared(url)
     with suppress(psycopg.Error):
         _admin(f"DROP DATABASE IF EXISTS {url.rpartition('/')[2]} WITH (FORCE)")
@@ -110,10 +113,7 @@ def use(engine: str) -> Iterator[None]:
     finally:
         _current[0] = DUCKDB
         while _created:
-            url = _created.pop()
-            db.close_shared(url)
-            with suppress(psycopg.Error):
-                _admin(f"DROP DATABASE IF EXISTS {url.rpartition('/')[2]} WITH (FORCE)")
+            drop_pg_url(_created.pop())
 
 
 def stop() -> None:

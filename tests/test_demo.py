@@ -16,27 +16,35 @@ from crm_data.demo import generate as demo
 from crm_data.model import AFFAIRE_FIELDS, CrmError
 from crm_data.store import integrity
 from crm_data.store.db import Connection, open_base, read
+from crm_data.store.engine import DUCKDB, dialect
 from crm_data.text import fold
 from crm_data.users import local_admin
 from crm_data.validation import load_lookups, validate
+from tests import engines, factories
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 TODAY = dt.date(2026, 11, 29)
-TABLES = (
-    "compte",
-    "compte_cle",
-    "contact",
-    "affaire",
-    "affaire_version",
-    "action",
-    "document",
-    "projet",
-)
+KEYS = {
+    "compte": "id",
+    "compte_cle": "nom_cle",
+    "contact": "id",
+    "affaire": "id",
+    "affaire_version": "affaire_id, version",
+    "action": "id",
+    "document": "id",
+    "projet": "id",
+}
+"""Each demo table and the columns that order its rows (ids are drawn, not taken)."""
+TABLES = tuple(KEYS)
 
 
 def fresh_base() -> Connection:
-    con = open_base(":memory:")
-    # Small bases load faster on one thread, and the xdist workers then share the cores.
-    con.execute("SET threads TO 1")
+    """A new base of the running test's engine."""
+    con = factories.new_base()
+    if dialect(con) == DUCKDB:
+        # Small bases load faster on one thread, and the xdist workers then share the cores.
+        con.execute("SET threads TO 1")
     return con
 
 
@@ -48,7 +56,7 @@ def demo_base(n: int = 1_000, seed: int = 7) -> Connection:
 
 def table(con: Connection, name: str) -> pd.DataFrame:
     with read(con) as cur:
-        return cur.execute(f"SELECT * FROM {name} ORDER BY ALL").df()
+        return cur.execute(f"SELECT * FROM {name} ORDER BY {KEYS[name]}").df()
 
 
 def demo_users(con: Connection) -> pd.DataFrame:
@@ -64,12 +72,33 @@ def count(con: Connection, sql: str, params: list[object] | None = None) -> int:
     return int(row[0])
 
 
+_kept_urls: list[str] = []
+
+
 @pytest.fixture(scope="module")
-def base() -> Iterator[Connection]:
-    """One demo base shared by the read-only checks below: generating it is the slow part."""
-    con = demo_base(3_000, seed=11)
-    yield con
-    con.close()
+def _shared_bases() -> Iterator[dict[str, Connection]]:
+    """The demo base of each engine, made on first use by `base` and dropped with the module."""
+    bases: dict[str, Connection] = {}
+    yield bases
+    for con in bases.values():
+        con.close()
+    for url in _kept_urls:
+        engines.drop_pg_url(url)
+
+
+@pytest.fixture
+def base(engine: str, _shared_bases: dict[str, Connection]) -> Connection:
+    """One demo base per engine shared by the read-only checks below: generating it is the slow
+    part."""
+    if engine not in _shared_bases:
+        if engine == engines.POSTGRESQL:
+            _kept_urls.append(engines.new_pg_url(kept=True))
+            con = open_base(_kept_urls[-1])
+        else:
+            con = fresh_base()
+        demo.generate(con, affaires=3_000, seed=11, today=TODAY)
+        _shared_bases[engine] = con
+    return _shared_bases[engine]
 
 
 def test_same_seed_and_today_give_identical_tables() -> None:
@@ -104,7 +133,8 @@ def test_a_sample_of_affaires_passes_validation(base: Connection) -> None:
             f"""
             SELECT {", ".join(AFFAIRE_FIELDS)}
             FROM affaire
-            USING SAMPLE 2000 ROWS (reservoir, 5)
+            ORDER BY md5(CAST(id AS VARCHAR))
+            LIMIT 2000
             """
         ).fetchall()
     lookups = replace(lookups, compte_exists=compte_ids.__contains__, contact_compte=contacts.get)
@@ -141,19 +171,28 @@ def test_versions_etapes_never_go_back(base: Connection) -> None:
                    lag(e.ordre) OVER (PARTITION BY v.affaire_id ORDER BY v.version) AS previous
             FROM affaire_version AS v
             JOIN etape AS e ON e.nom = v.etape
-        )
+        ) AS moves
         WHERE ordre < previous
         """,
     )
     assert backwards == 0
 
 
+def test_a_demo_base_passes_the_integrity_check(
+    base: Connection, engine: str, request: pytest.FixtureRequest
+) -> None:
+    if engine == engines.POSTGRESQL:
+        # integrity.check still speaks DuckDB only (QUALIFY) on this branch: it is helper A's.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="integrity.check on PostgreSQL"))
+    assert integrity.check(base) == []
+
+
 def test_each_affaire_ends_on_its_row_after_at_least_three_versions_on_average(
     base: Connection,
 ) -> None:
-    assert integrity.check(base) == []
     average = count(
-        base, "SELECT round(100 * count(*) / count(DISTINCT affaire_id)) FROM affaire_version"
+        base,
+        "SELECT round(100.0 * count(*) / count(DISTINCT affaire_id)) FROM affaire_version",
     )
     assert average >= 300
     gaps = count(
@@ -164,7 +203,7 @@ def test_each_affaire_ends_on_its_row_after_at_least_three_versions_on_average(
             SELECT affaire_id, max(version) AS last, count(*) AS n, min(version) AS first
             FROM affaire_version
             GROUP BY affaire_id
-        )
+        ) AS per_affaire
         WHERE first <> 1 OR last <> n
         """,
     )
@@ -184,7 +223,7 @@ def test_versions_move_amounts_and_dates_as_a_pipe_does(base: Connection) -> Non
                        version
                 FROM affaire_version
                 WINDOW w AS (PARTITION BY affaire_id ORDER BY version)
-            )
+            ) AS moves
             WHERE version > 1
             """
         ).fetchone()
@@ -198,13 +237,15 @@ def test_versions_start_en_cours_and_closed_affaires_end_with_their_statut(
     with read(base) as cur:
         frame = cur.execute(
             """
-            SELECT a.statut,
-                   first(v.statut ORDER BY v.version) AS premier,
-                   first(v.date_cloture ORDER BY v.version) AS premiere_cloture,
-                   last(v.statut ORDER BY v.version) AS dernier
+            SELECT a.statut, f.statut AS premier, f.date_cloture AS premiere_cloture,
+                   l.statut AS dernier
             FROM affaire AS a
-            JOIN affaire_version AS v ON v.affaire_id = a.id
-            GROUP BY a.id, a.statut
+            JOIN affaire_version AS f
+                ON f.affaire_id = a.id
+               AND f.version = (SELECT min(version) FROM affaire_version WHERE affaire_id = a.id)
+            JOIN affaire_version AS l
+                ON l.affaire_id = a.id
+               AND l.version = (SELECT max(version) FROM affaire_version WHERE affaire_id = a.id)
             """
         ).df()
     assert len(frame) == count(base, "SELECT count(*) FROM affaire")
@@ -234,7 +275,7 @@ def test_versions_lie_between_start_and_closing(base: Connection) -> None:
         FROM (
             SELECT valid_from, lag(valid_from) OVER (PARTITION BY affaire_id ORDER BY version) AS p
             FROM affaire_version
-        )
+        ) AS moves
         WHERE valid_from < p
         """,
     )
@@ -248,7 +289,7 @@ def test_older_affaires_are_mostly_closed_and_recent_ones_open(base: Connection)
             SELECT date_debut < ? AS ancienne, statut, count(*) AS nombre
             FROM affaire
             WHERE date_debut < ? OR date_debut >= ?
-            GROUP BY ALL
+            GROUP BY 1, 2
             """,
             [
                 TODAY - dt.timedelta(days=365),
@@ -351,7 +392,7 @@ def test_every_affaire_has_two_to_eight_actions(base: Connection) -> None:
                 FROM affaire AS a
                 LEFT JOIN action AS x ON x.affaire_id = a.id
                 GROUP BY a.id
-            )
+            ) AS per_affaire
             """
         ).fetchone() or (0, 0)
     assert (low, high) == (2, 8)

@@ -11,6 +11,8 @@ from crm_data.files.export_tables import comptes_frame, contacts_frame, export_t
 from crm_data.model import CrmError
 from tests.factories import make_compte, make_contact, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def test_comptes_csv_has_bom_semicolons_and_neutralised_formulas(tmp_path: Path) -> None:
     con = new_base()

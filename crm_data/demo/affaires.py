@@ -13,7 +13,7 @@ import pandas as pd
 
 from crm_data.demo import children as demo_children
 from crm_data.demo import words as demo_words
-from crm_data.demo.children import DAY, Ids, maybe, pick
+from crm_data.demo.children import DAY, Ids, cents, date_of, instant, maybe, pick
 from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
 from crm_data.store.db import Connection
@@ -290,18 +290,18 @@ class Chunk:
         return np.asarray(prefix + " " + objet + " — " + self.comptes.noms[compte], dtype=object)
 
 
-_INSERT_AFFAIRE = """
+_INSERT_AFFAIRE = f"""
     INSERT INTO affaire (id, nom, date_debut, date_fin, compte_id, contact_id, gestion_par,
                          statut, etape, type, famille_article, notes, ca_potentiel, reussite,
                          ca_attendu, code_cloture, date_signature, total_ht, date_cloture,
                          created_at, created_by, updated_at, updated_by, version)
-    SELECT id, nom, DATE '1970-01-01' + date_debut, DATE '1970-01-01' + date_fin, compte_id,
+    SELECT id, nom, {date_of("date_debut")}, {date_of("date_fin")}, compte_id,
            contact_id, gestion_par, statut, etape, type, famille_article, notes,
-           CAST(ca_potentiel / 100 AS DECIMAL(14, 2)), reussite,
-           CAST(ca_attendu / 100 AS DECIMAL(14, 2)), code_cloture,
-           DATE '1970-01-01' + date_signature, CAST(total_ht / 100 AS DECIMAL(14, 2)),
-           DATE '1970-01-01' + date_cloture, make_timestamp(t0 * 1000000), gestion_par,
-           make_timestamp(t_updated * 1000000), gestion_par, version
+           {cents("ca_potentiel")}, reussite,
+           {cents("ca_attendu")}, code_cloture,
+           {date_of("date_signature")}, {cents("total_ht")},
+           {date_of("date_cloture")}, {instant("t0")}, gestion_par,
+           {instant("t_updated")}, gestion_par, version
     FROM demo_frame
     ORDER BY id
 """

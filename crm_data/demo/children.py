@@ -14,6 +14,7 @@ import pandas as pd
 from crm_data.demo import words as demo_words
 from crm_data.model import AFFAIRE_FIELDS
 from crm_data.store.db import Connection
+from crm_data.store.engine import POSTGRESQL, dialect
 
 DAY = 86_400
 SEQUENCES = (
@@ -62,10 +63,33 @@ class Ids:
                 cur.execute(
                     f"""
                     SELECT max(nextval('{seq}'))
-                    FROM range(?)
+                    FROM generate_series(1, ?) AS s (k)
                     """,
                     [self.used[seq] - 1],
                 )
+
+
+def date_of(column: str) -> str:
+    """SQL: the DATE of a column of days since 1970-01-01 (PostgreSQL adds only an INTEGER)."""
+    return f"(DATE '1970-01-01' + CAST({column} AS INTEGER))"
+
+
+def instant(seconds: str) -> str:
+    """SQL: the TIMESTAMP of an expression of whole seconds since 1970-01-01 00:00."""
+    return (
+        f"CAST(TIMESTAMP '1970-01-01' + CAST({seconds} AS BIGINT) * INTERVAL '1 second'"
+        " AS TIMESTAMP)"
+    )
+
+
+def cents(column: str) -> str:
+    """SQL: a column of whole cents as an exact amount (PostgreSQL divides integers whole)."""
+    return f"CAST(CAST({column} AS DECIMAL(18, 2)) / 100 AS DECIMAL(14, 2))"
+
+
+def day_start(column: str) -> str:
+    """SQL: midnight of a column of days since 1970-01-01, as a TIMESTAMP."""
+    return f"CAST({date_of(column)} AS TIMESTAMP)"
 
 
 def pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarray:
@@ -78,6 +102,14 @@ def maybe(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=object).copy()
     out[~keep] = None
     return out
+
+
+def _hundreds(engine: str, value: str) -> str:
+    """SQL: value (a DOUBLE) rounded to the hundred; PostgreSQL rounds to a negative number of
+    digits only a NUMERIC."""
+    if engine == POSTGRESQL:
+        return f"round(CAST({value} AS NUMERIC), -2)"
+    return f"round({value}, -2)"
 
 
 def load(cur: Connection, sql: str, frame: pd.DataFrame, params: object = None) -> int:
@@ -101,14 +133,14 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
     # A second uniform draw derived from jitter, so the random stream stays as it was.
     second = "((f.jitter * 1000) - floor(f.jitter * 1000))"
     last = "s.k + 1 = a.version"
-    moved = (
-        "make_timestamp(CAST(f.t0 + floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5))"
-        " / (f.etape_index + 1)) AS BIGINT) * 1000000)"
+    moved = instant(
+        "f.t0 + floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5)) / (f.etape_index + 1))"
     )
+    engine = dialect(cur)
     early: dict[str, str] = {
         "statut": "'En cours'",
-        "etape": "$etapes[s.k + 1]",
-        "reussite": "$reussite[s.k + 1]",
+        "etape": "(CAST($etapes AS VARCHAR[]))[s.k + 1]",
+        "reussite": "(CAST($reussite AS INTEGER[]))[s.k + 1]",
         "code_cloture": "NULL",
         "date_signature": "NULL",
         "total_ht": "NULL",
@@ -116,7 +148,8 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
         **{
             name: f"""CASE
                 WHEN s.k >= 2 THEN a.{name}
-                ELSE CAST(round(a.{name} * (0.75 + 0.5 * {second}), -2) AS DECIMAL(14, 2))
+                ELSE CAST({_hundreds(engine, f"a.{name} * (0.75 + 0.5 * {second})")}
+                          AS DECIMAL(14, 2))
             END"""
             for name in ("ca_potentiel", "ca_attendu")
         },
@@ -139,7 +172,7 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
                s.k + 1,
                CASE
                    WHEN {last} THEN a.updated_at
-                   WHEN s.k = 0 THEN make_timestamp(f.t0 * 1000000)
+                   WHEN s.k = 0 THEN {instant("f.t0")}
                    ELSE {moved}
                END,
                a.gestion_par,
@@ -147,7 +180,7 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
         FROM affaire AS a
         JOIN demo_frame AS f
             ON f.id = a.id
-        JOIN range(0, $n_etapes + 1) AS s (k)
+        JOIN generate_series(0, $n_etapes) AS s (k)
             ON s.k < a.version
         WHERE a.id BETWEEN $lo AND $hi
         ORDER BY a.id, s.k
@@ -211,15 +244,15 @@ def actions(
     )
     return load(
         cur,
-        """
+        f"""
         INSERT INTO action (id, affaire_id, type, date_action, objet, description, echeance,
                             fait, fait_le, utilisateur_id, created_at, created_by, updated_at,
                             updated_by)
-        SELECT id, affaire_id, type, DATE '1970-01-01' + date_action, objet, description,
-               DATE '1970-01-01' + echeance, fait,
-               CASE WHEN fait THEN DATE '1970-01-01' + date_action END,
-               utilisateur_id, make_timestamp(t * 1000000), utilisateur_id,
-               make_timestamp(t * 1000000), utilisateur_id
+        SELECT id, affaire_id, type, {date_of("date_action")}, objet, description,
+               {date_of("echeance")}, fait,
+               CASE WHEN fait THEN {date_of("date_action")} END,
+               utilisateur_id, {instant("t")}, utilisateur_id,
+               {instant("t")}, utilisateur_id
         FROM demo_frame
         ORDER BY id
         """,
@@ -268,9 +301,19 @@ def documents(
         ignore_index=True,
     ).sort_values(["row", "day", "type"], kind="stable", ignore_index=True)
     first = ids.take("document_id_seq", len(parts))
+    document_ids = np.arange(first, first + len(parts), dtype=np.int64)
+    days = parts["day"].to_numpy().astype(np.int64)
+    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    numero = (
+        pd.Series(np.where(parts["type"].to_numpy() == "Devis", "DEV-", "FAC-"), dtype=object)
+        + pd.Series(years).astype(str).to_numpy(dtype=object)
+        + "-"
+        + pd.Series(document_ids).astype(str).str.zfill(6).to_numpy(dtype=object)
+    )
     rows = pd.DataFrame(
         {
-            "id": np.arange(first, first + len(parts), dtype=np.int64),
+            "id": document_ids,
+            "numero": numero.to_numpy(dtype=object),
             "affaire_id": frame["id"].to_numpy()[parts["row"]],
             "type": parts["type"].to_numpy(dtype=object),
             "day": parts["day"].to_numpy().astype(np.int32),
@@ -281,15 +324,12 @@ def documents(
     )
     return load(
         cur,
-        """
+        f"""
         INSERT INTO document (id, affaire_id, type, numero, date_document, montant_ht, statut,
                               created_at, created_by, updated_at, updated_by)
-        SELECT id, affaire_id, type,
-               printf('%s-%d-%06d', CASE type WHEN 'Devis' THEN 'DEV' ELSE 'FAC' END,
-                      year(DATE '1970-01-01' + day), id),
-               DATE '1970-01-01' + day, CAST(montant / 100 AS DECIMAL(14, 2)), statut,
-               CAST(DATE '1970-01-01' + day AS TIMESTAMP), auteur,
-               CAST(DATE '1970-01-01' + day AS TIMESTAMP), auteur
+        SELECT id, affaire_id, type, numero, {date_of("day")}, {cents("montant")}, statut,
+               {day_start("day")}, auteur,
+               {day_start("day")}, auteur
         FROM demo_frame
         ORDER BY id
         """,
@@ -350,12 +390,12 @@ def projets(
     )
     return load(
         cur,
-        """
+        f"""
         INSERT INTO projet (id, affaire_id, nom, date_debut, date_fin, statut, responsable_id,
                             created_at, created_by, updated_at, updated_by)
-        SELECT id, affaire_id, nom, DATE '1970-01-01' + debut, DATE '1970-01-01' + fin, statut,
-               responsable, CAST(DATE '1970-01-01' + debut - 3 AS TIMESTAMP), auteur,
-               CAST(DATE '1970-01-01' + debut - 3 AS TIMESTAMP), auteur
+        SELECT id, affaire_id, nom, {date_of("debut")}, {date_of("fin")}, statut,
+               responsable, CAST({date_of("debut")} - 3 AS TIMESTAMP), auteur,
+               CAST({date_of("debut")} - 3 AS TIMESTAMP), auteur
         FROM demo_frame
         ORDER BY id
         """,

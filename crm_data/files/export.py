@@ -1,8 +1,9 @@
 """Exporting affaires to the canonical file (SPEC §4), CSV for French Excel or XLSX.
 
-Rows stream from DuckDB (COPY for CSV; for XLSX, the sheet's rows as SpreadsheetML built by
-DuckDB, in chunks) so a million affaires never sit in Python at once. The first column is the
-affaire's N°. Cells a spreadsheet would run as formulas are neutralised with a leading `'`.
+Rows stream from the engine (COPY for CSV; for XLSX, the sheet's rows as SpreadsheetML built by
+the engine's SQL, read in chunks: an Arrow reader on DuckDB, a server-side cursor on PostgreSQL)
+so a million affaires never sit in Python at once. The first column is the affaire's N°. Cells a
+spreadsheet would run as formulas are neutralised with a leading `'`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 
 from crm_data.files.canonical import FORMULA_PREFIXES
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, CrmError
 from crm_data.store.db import Connection, read
-from crm_data.store.sql import VISIBLE, visibility
+from crm_data.store.engine import POSTGRESQL, dialect
+from crm_data.store.postgres import PgCursor, translate
+from crm_data.store.sql import VISIBLE, days_between, in_ids, visibility
 
 Progress = Callable[[float, str], None]
 
@@ -38,13 +42,28 @@ _SOURCES = {
     "reussite": "a.reussite",
 }
 _FORMULA_CHARS = ", ".join(f"chr({ord(c)})" for c in FORMULA_PREFIXES)
+_CHOSEN = f"(NOT $filtered OR {in_ids('a.id', 'ids')})"
 
 
-def _expression(name: str, formatted: bool) -> str:
+def _french_date(engine: str, date: str) -> str:
+    """date as JJ/MM/AAAA text (strftime on DuckDB, to_char on PostgreSQL)."""
+    if engine == POSTGRESQL:
+        return f"to_char({date}, 'DD/MM/YYYY')"
+    return f"strftime({date}, '%d/%m/%Y')"
+
+
+def _matches(engine: str, text: str, pattern: str) -> str:
+    """Whether text holds a match of the regular expression pattern (an SQL literal)."""
+    if engine == POSTGRESQL:
+        return f"({text} ~ {pattern})"
+    return f"regexp_matches({text}, {pattern})"
+
+
+def _expression(name: str, formatted: bool, engine: str) -> str:
     """The SELECT expression of one column: names for ids, French text when formatted."""
     source = _SOURCES.get(name, f"a.{name}")
     if name in _DATE_FIELDS:
-        return f"strftime({source}, '%d/%m/%Y')" if formatted else source
+        return _french_date(engine, source) if formatted else source
     if name in _AMOUNT_FIELDS:
         return f"replace(CAST({source} AS VARCHAR), '.', ',')" if formatted else source
     if name == "reussite":
@@ -57,9 +76,9 @@ def _expression(name: str, formatted: bool) -> str:
     )
 
 
-def _csv_query() -> str:
+def _csv_query(engine: str) -> str:
     columns = ",\n".join(
-        f'{_expression(name, formatted=True)} AS "{AFFAIRE_LABELS[name]}"'
+        f'{_expression(name, formatted=True, engine=engine)} AS "{AFFAIRE_LABELS[name]}"'
         for name in AFFAIRE_FIELDS
     )
     return f"""
@@ -69,7 +88,7 @@ def _csv_query() -> str:
         LEFT JOIN contact AS ct ON ct.id = a.contact_id
         JOIN utilisateur AS u ON u.id = a.gestion_par
         WHERE {VISIBLE}
-          AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
+          AND {_CHOSEN}
         ORDER BY a.id
         """
 
@@ -111,7 +130,7 @@ def export_affaires(
             SELECT count(*)
             FROM affaire AS a
             WHERE {VISIBLE}
-              AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
+              AND {_CHOSEN}
             """,
             params,
         ).fetchall()
@@ -119,7 +138,11 @@ def export_affaires(
         if progress:
             progress(0.0, f"Export de {_thousands(count)} affaires…")
         if suffix == ".csv":
-            _write_csv(cur, target, params)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(cur, PgCursor):
+                _write_csv_postgresql(cur, target, params)
+            else:
+                _write_csv(cur, target, params)
         else:
             if count > XLSX_MAX_ROWS:
                 raise CrmError(
@@ -133,13 +156,12 @@ def export_affaires(
 
 
 def _write_csv(cur: Connection, target: Path, params: dict[str, Any]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
     fd, raw_name = tempfile.mkstemp(suffix=".csv", dir=target.parent)
     os.close(fd)
     raw = Path(raw_name)
     try:
         cur.execute(
-            f"COPY ({_csv_query()}) TO $path (HEADER, DELIMITER ';')",
+            f"COPY ({_csv_query(dialect(cur))}) TO $path (HEADER, DELIMITER ';')",
             {**params, "path": str(raw)},
         )
         # French Excel reads UTF-8 only after a byte order mark, which COPY does not write.
@@ -150,6 +172,22 @@ def _write_csv(cur: Connection, target: Path, params: dict[str, Any]) -> None:
         raw.unlink(missing_ok=True)
 
 
+def _write_csv_postgresql(cur: PgCursor, target: Path, params: dict[str, Any]) -> None:
+    """The same file from PostgreSQL's COPY TO STDOUT, streamed to the file as it comes (its CSV
+    quoting is DuckDB's: the same bytes for the same rows)."""
+    query = translate(
+        f"COPY ({_csv_query(POSTGRESQL)}) TO STDOUT (FORMAT csv, HEADER, DELIMITER ';')"
+    )
+    with (
+        target.open("wb") as out,
+        psycopg.ClientCursor(cur.connection) as raw,
+        raw.copy(query, params) as copy,
+    ):
+        out.write(b"\xef\xbb\xbf")
+        for data in copy:
+            out.write(data)
+
+
 def _write_xlsx(
     cur: Connection,
     target: Path,
@@ -158,13 +196,11 @@ def _write_xlsx(
     progress: Progress | None,
 ) -> None:
     """The workbook's frame (styles, header, widths, frozen header, filter) comes from
-    xlsxwriter; its rows are SpreadsheetML that DuckDB writes in one query (sheet_rows), 6 to
-    10 times faster than a Python call per cell."""
+    xlsxwriter; its rows are SpreadsheetML that the engine writes in one query (sheet_rows), 6
+    to 10 times faster than a Python call per cell."""
     shell, styles = _xlsx_shell(count)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not isinstance(cur, duckdb.DuckDBPyConnection):
-        raise NotImplementedError("xlsx rows on PostgreSQL")
-    result = cur.sql(_sheet_rows(styles), params=params).to_arrow_reader(_CHUNK)
+    query = _sheet_rows(styles, dialect(cur))
     done = 0
     with (
         zipfile.ZipFile(io.BytesIO(shell)) as source,
@@ -182,15 +218,33 @@ def _write_xlsx(
             )
             with out.open(_SHEET, "w", force_zip64=True) as sheet:
                 sheet.write(head.encode())
-                for batch in result:
-                    sheet.write("".join(batch.column(0).to_pylist()).encode())
-                    done += batch.num_rows
+                for rows in _row_chunks(cur, query, params):
+                    sheet.write("".join(rows).encode())
+                    done += len(rows)
                     if progress and count:
                         progress(
                             0.95 * done / count,
                             f"Export : {_thousands(done)} affaires sur {_thousands(count)}",
                         )
                 sheet.write(("</sheetData>" + tail).encode())
+
+
+def _row_chunks(cur: Connection, query: str, params: dict[str, Any]) -> Iterator[list[str]]:
+    """The sheet's rows (one text each), _CHUNK at a time: an Arrow reader on DuckDB; on
+    PostgreSQL a server-side cursor (psycopg's fetches every row of a plain cursor at once),
+    inside a transaction as PostgreSQL's cursors need, bound client-side as PgCursor binds."""
+    if isinstance(cur, duckdb.DuckDBPyConnection):
+        for batch in cur.sql(query, params=params).to_arrow_reader(_CHUNK):
+            yield batch.column(0).to_pylist()
+        return
+    if not isinstance(cur, PgCursor):
+        raise TypeError(f"no rows from {type(cur).__name__}")
+    conn = cur.connection
+    bound = psycopg.ClientCursor(conn).mogrify(translate(query), params)
+    with conn.transaction(), conn.cursor(name="crm_export_rows") as rows:
+        rows.execute(bound)
+        while batch := rows.fetchmany(_CHUNK):
+            yield [row[0] for row in batch]
 
 
 _SHEET = "xl/worksheets/sheet1.xml"
@@ -243,23 +297,25 @@ _LABELS = {"id": "N°", **AFFAIRE_LABELS}
 # Excel reads `_xHHHH_` in a text as an escaped character: a literal one gets its `_` escaped,
 # and control characters (not allowed in XML) are written that way, as xlsxwriter does.
 _CONTROL = [c for c in range(32) if c not in (9, 10)]
-_CONTROL_RANGE = "".join(f"\\x{c:02x}" for c in _CONTROL)
+_EXCEL_EPOCH = "DATE '1899-12-30'"
 
 
-def _xml_text(value: str) -> str:
+def _xml_text(value: str, engine: str) -> str:
     """SQL turning the text column `value` into XML character data. Most texts need nothing:
-    one pattern tells the few that do."""
+    one pattern tells the few that do. (PostgreSQL text never holds chr(0), nor may name it.)"""
+    control = [c for c in _CONTROL if c or engine != POSTGRESQL]
+    control_range = "".join(f"\\x{c:02x}" for c in control)
     escaped = (
         f"replace(replace(replace(regexp_replace({value}, '(_x[0-9a-fA-F]{{4}}_)', "
         "'_x005F\\1', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     )
-    for c in _CONTROL:
+    for c in control:
         escaped = f"replace({escaped}, chr({c}), '_x{c:04X}_')"
-    special = f"regexp_matches({value}, '[&<>{_CONTROL_RANGE}]|_x[0-9a-fA-F]{{4}}_')"
+    special = _matches(engine, value, f"'[&<>{control_range}]|_x[0-9a-fA-F]{{4}}_'")
     return f"CASE WHEN {special} THEN {escaped} ELSE {value} END"
 
 
-def _cell(name: str, col: int, styles: dict[str, int]) -> str:
+def _cell(name: str, col: int, styles: dict[str, int], engine: str) -> str:
     """The SpreadsheetML of one cell of row `line`, from the column c{col} of _sheet_rows'
     inner query (NULL for an empty value: no cell)."""
     ref = f"'<c r=\"{_column_letter(col)}' || line || '\""
@@ -268,21 +324,21 @@ def _cell(name: str, col: int, styles: dict[str, int]) -> str:
     if kind == "text":
         return (
             f'{ref} t="inlineStr"><is><t xml:space="preserve">\' || '
-            f"{_xml_text(value)} || '</t></is></c>'"
+            f"{_xml_text(value, engine)} || '</t></is></c>'"
         )
     if kind == "date":
-        value = f"CAST(date_diff('day', DATE '1899-12-30', {value}) AS VARCHAR)"
+        value = f"CAST({days_between(_EXCEL_EPOCH, value)} AS VARCHAR)"
     else:
         value = f"CAST({value} AS VARCHAR)"
     return f"{ref} s=\"{styles[kind]}\"><v>' || {value} || '</v></c>'"
 
 
-def _sheet_rows(styles: dict[str, int]) -> str:
+def _sheet_rows(styles: dict[str, int], engine: str) -> str:
     values = ",\n".join(
-        f"{'a.id' if name == 'id' else _expression(name, formatted=False)} AS c{col}"
+        f"{'a.id' if name == 'id' else _expression(name, False, engine)} AS c{col}"
         for col, name in enumerate(_COLUMNS)
     )
-    cells = ",\n".join(_cell(name, col, styles) for col, name in enumerate(_COLUMNS))
+    cells = ",\n".join(_cell(name, col, styles, engine) for col, name in enumerate(_COLUMNS))
     return f"""
         SELECT '<row r="' || line || '">' || concat({cells}) || '</row>'
         FROM (
@@ -292,7 +348,7 @@ def _sheet_rows(styles: dict[str, int]) -> str:
             LEFT JOIN contact AS ct ON ct.id = a.contact_id
             JOIN utilisateur AS u ON u.id = a.gestion_par
             WHERE {VISIBLE}
-              AND (NOT $filtered OR a.id IN (SELECT unnest($ids)))
+              AND {_CHOSEN}
         ) AS v
         ORDER BY line
         """

@@ -31,7 +31,7 @@ import pyarrow as pa
 SCHEMES = ("postgresql://", "postgres://")
 
 _COUNTED = re.compile(r"(INSERT|UPDATE|DELETE|MERGE) ")
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\$([A-Za-z_]\w*)|\?|%")
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$([A-Za-z_]\w*)|\?|%")
 
 # Arrow types of register()'s tables, as PostgreSQL column types.
 _PG_TYPES: list[tuple[Any, str]] = [
@@ -60,11 +60,12 @@ def is_url(target: object) -> bool:
 @lru_cache(maxsize=4096)
 def translate(query: str) -> str:
     """A statement written for DuckDB's placeholders in psycopg's: `$name` → `%(name)s`, `?` →
-    `%s`, and every literal `%` doubled (inside quotes too, where psycopg also reads it)."""
+    `%s`, and every literal `%` doubled (inside quotes too, where psycopg also reads it). A
+    quoted identifier is skipped like a string (`"Famille d'article"`)."""
 
     def one(match: re.Match[str]) -> str:
         token = match.group(0)
-        if token.startswith("'"):
+        if token.startswith(("'", '"')):
             return token.replace("%", "%%")
         if token == "?":
             return "%s"
