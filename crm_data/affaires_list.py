@@ -23,6 +23,7 @@ from crm_data.store.sql import (
     VISIBLE,
     WEIGHTED,
     among,
+    days_between,
     visibility,
     weighted_sum,
 )
@@ -155,7 +156,7 @@ def _page_names(cur: Connection, page: pd.DataFrame) -> dict[str, dict[Any, Any]
         "gestion_par": (
             f"""
             SELECT id, nom
-            FROM {USER_LABELS}
+            FROM {USER_LABELS} AS u
             WHERE id = ANY($ids)
             """,
             "gestion_par",
@@ -214,7 +215,7 @@ def dormant_days(
     with read(con) as cur:
         row = cur.execute(
             f"""
-            SELECT date_diff('day', {among(LAST_ACTIVITY, "ids")}, CAST($today AS DATE))
+            SELECT {days_between(among(LAST_ACTIVITY, "ids"), "$today")}
             FROM affaire AS a
             WHERE a.id = $id
               AND {VISIBLE}

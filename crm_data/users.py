@@ -247,7 +247,7 @@ def user_labels(con: Connection) -> dict[int, str]:
         found = cur.execute(
             f"""
             SELECT id, nom
-            FROM {USER_LABELS}
+            FROM {USER_LABELS} AS u
             ORDER BY nom, id
             """
         ).fetchall()

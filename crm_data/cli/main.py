@@ -15,7 +15,7 @@ from crm_data.cli import analyse as cli_analyse
 from crm_data.cli import backup as cli_backup
 from crm_data.cli import objectifs as cli_objectifs
 from crm_data.model import CrmError, Role, ValidationError
-from crm_data.store.db import Connection, default_db_path, open_base, read
+from crm_data.store.db import Connection, default_db_path, open_base, read, target
 from crm_data.store.schema import current_version
 
 EXIT_OK = 0
@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export" and args.file.suffix.lower() not in (".csv", ".xlsx"):
         parser.error("le fichier d'export doit finir par .csv ou .xlsx")
-    args.db = Path(args.db) if args.db else default_db_path()
+    args.db = target(args.db) if args.db else default_db_path()
     handler = HANDLERS[_handler_key(args)]
     try:
         con = open_base(args.db)
