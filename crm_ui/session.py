@@ -1,9 +1,10 @@
 """The session's connection to the base and the user it acts as.
 
-One DuckDB connection per base and process (cached as a resource); pages take a cursor per
-unit of work through crm_data, never share one. With an `[auth]` section in
-.streamlit/secrets.toml the user is the one signed in through st.login, matched by e-mail;
-without it the app runs in local mode as the local administrator.
+One connection per base and process, cached as a resource: a DuckDB connection, or for a
+postgresql:// CRM_DB a pool that several servers may share the base through (docs/deploy.md).
+Pages take a cursor per unit of work through crm_data, never share one. With an `[auth]`
+section in .streamlit/secrets.toml the user is the one signed in through st.login, matched by
+e-mail; without it the app runs in local mode as the local administrator.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def db_path() -> str | Path:
 
 
 def connection() -> db.Connection:
-    """The process's connection to the base; raises BaseLockedError when another process has it."""
+    """The process's connection to the base. Raises BaseLockedError when another process holds
+    the DuckDB file, CrmError when the PostgreSQL server does not answer (both in French)."""
     con = _shared_connection(str(db_path()))
     start_scheduled_backups()
     return con
