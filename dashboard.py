@@ -85,4 +85,9 @@ sections["Commercial"] += [
 
 session.show_flashes()
 preload_charts()
-st.navigation(sections).run()
+try:
+    st.navigation(sections).run()
+except CrmError as exc:
+    # What a page does not catch itself (a PostgreSQL server restarting under several app
+    # servers, a restore in progress) is said in French, not as Streamlit's English error.
+    st.error(plain(str(exc)), icon="⚠️")

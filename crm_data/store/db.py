@@ -360,11 +360,19 @@ def _reopen_if_invalid(gate: _Gate) -> None:
         gate.release()
 
 
+def _new_cursor(con: Connection) -> Connection:
+    try:
+        return con.cursor()
+    except psycopg_pool.PoolTimeout as exc:
+        # No connection came back from a stopped or restarting PostgreSQL server.
+        raise CrmError(PG_UNREACHABLE) from exc
+
+
 @contextmanager
 def _cursor(con: Connection) -> Iterator[tuple[Connection, _Gate | None]]:
     known = _handed_out.get(id(con))
     if known is None or known[0] is not con:
-        cur = con.cursor()
+        cur = _new_cursor(con)
         try:
             yield cur, None
         finally:
@@ -379,7 +387,7 @@ def _cursor(con: Connection) -> Iterator[tuple[Connection, _Gate | None]]:
         if current is None:
             # Closed by a restore or a reconnect: the page's handle goes on with the new one.
             current = shared_connection(gate.key)
-        cur = current.cursor()
+        cur = _new_cursor(current)
         with gate.cond:
             gate.cursors.add(cur)
         try:

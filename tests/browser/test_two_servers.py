@@ -30,6 +30,8 @@ from tests.factories import make_compte
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
+# Two servers, haproxy and PostgreSQL share a loaded CI machine with the other tests.
+STEP = 60_000
 
 HAPROXY = "/usr/sbin/haproxy"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -157,8 +159,7 @@ def pinned(browser: Browser, deployment: Deployment, server: str) -> BrowserCont
 
 def open_page(context: BrowserContext, url: str) -> Page:
     page = context.new_page()
-    # Two servers, haproxy and PostgreSQL share a loaded CI machine with the other tests.
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(STEP)
     page.goto(url)
     wait_for_app(page)
     return page
@@ -189,14 +190,14 @@ def test_users_on_two_servers_save_the_same_affaire_and_the_second_gets_the_conf
         two = open_page(second, f"{deployment.url}/?affaire={affaire_id}")
         one.get_by_label("Nom *").fill("Version du serveur 1")
         save(one)
-        expect(one.get_by_text("(version 2)")).to_be_visible()
+        expect(one.get_by_text("(version 2)")).to_be_visible(timeout=STEP)
         two.get_by_label("Nom *").fill("Version du serveur 2")
         save(two)
-        expect(two.get_by_text("a enregistré cette fiche")).to_be_visible()
+        expect(two.get_by_text("a enregistré cette fiche")).to_be_visible(timeout=STEP)
 
         two.reload()
         wait_for_app(two)
-        expect(two.get_by_label("Nom *")).to_have_value("Version du serveur 1")
+        expect(two.get_by_label("Nom *")).to_have_value("Version du serveur 1", timeout=STEP)
     finally:
         first.close()
         second.close()
@@ -223,18 +224,20 @@ def test_a_document_uploaded_through_the_proxy_is_saved_and_seen_from_the_other_
         page.get_by_label("Numéro *").fill("D-42")
         page.get_by_label("Montant HT (€) *").fill("1 250,50")
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(pdf))
-        expect(page.get_by_text("devis-42.pdf")).to_be_visible()
+        expect(page.get_by_text("devis-42.pdf")).to_be_visible(timeout=STEP)
         page.get_by_role("button", name="Ajouter le document").click()
         wait_for_app(page)
-        expect(page.get_by_text("Document ajouté.")).to_be_visible()
+        expect(page.get_by_text("Document ajouté.")).to_be_visible(timeout=STEP)
         assert "without sticky sessions" not in page.inner_text("body")
 
         other = open_page(second, f"{deployment.url}/?affaire={affaire_id}")
         other.get_by_role("tab", name="Documents").click()
         wait_for_app(other)
         grid = other.get_by_test_id("stDataFrame").first
-        expect(grid.locator("td").filter(has_text="devis-42.pdf").first).to_be_attached()
-        expect(other.get_by_text("1 250,50 €").first).to_be_visible()
+        expect(grid.locator("td").filter(has_text="devis-42.pdf").first).to_be_attached(
+            timeout=STEP
+        )
+        expect(other.get_by_text("1 250,50 €").first).to_be_visible(timeout=STEP)
     finally:
         first.close()
         second.close()
