@@ -16,9 +16,10 @@ D = dt.date.fromisoformat
 _names = itertools.count(1)
 
 
-def new_base() -> tuple[Connection, Actor]:
-    """A fresh base of the running test's engine (tests.engines) and its local admin."""
-    con = factories.new_base()
+def new_base(target: str | None = None) -> tuple[Connection, Actor]:
+    """A fresh base (at target, else of the running test's engine: tests.engines) and its
+    local admin."""
+    con = factories.new_base(target)
     return con, local_admin(con)
 
 

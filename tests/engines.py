@@ -100,6 +100,18 @@ def drop_pg_url(url: str) -> None:
         _admin(f"DROP DATABASE IF EXISTS {url.rpartition('/')[2]} WITH (FORCE)")
 
 
+def module_target(engine: str) -> str:
+    """Where a module-scoped base of engine lives (a fixture parametrized by ENGINES): memory
+    for DuckDB, a kept PostgreSQL base (kept_pg_url) otherwise; drop it with drop_target."""
+    return kept_pg_url() if engine == POSTGRESQL else ":memory:"
+
+
+def drop_target(target: str) -> None:
+    """Drop a base made by module_target (DuckDB's memory goes with its connection)."""
+    if target != ":memory:":
+        drop_pg_url(target)
+
+
 def fresh_target(tmp_path: Path, name: str = "crm.duckdb") -> str | Path:
     """Where a new base of the running test's engine lives: a file in tmp_path, or a URL."""
     return new_pg_url() if current() == POSTGRESQL else tmp_path / name

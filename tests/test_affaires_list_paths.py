@@ -5,6 +5,7 @@ matches compte and contact names."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,7 +13,8 @@ from crm_data.affaires_list import SORTABLE, list_affaires, list_totals
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Role
 from crm_data.store import db
-from tests.factories import admin, make_affaire, make_compte, make_contact, make_user
+from tests import engines
+from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
 
 REFERENCE = """
     SELECT a.id
@@ -28,9 +30,10 @@ REFERENCE = """
 """
 
 
-@pytest.fixture(scope="module")
-def con() -> db.Connection:
-    con = db.open_base(":memory:")
+@pytest.fixture(scope="module", params=engines.ENGINES)
+def con(request: pytest.FixtureRequest) -> Iterator[db.Connection]:
+    target = engines.module_target(request.param)
+    con = db.open_base(target)
     rng = random.Random(3)
     sellers = [admin(con), make_user(con, Role.COMMERCIAL, nom="Zoé"), make_user(con, nom="Anne")]
     comptes = [make_compte(con, f"Compte {c}") for c in "QWERTY"]
@@ -53,7 +56,9 @@ def con() -> db.Connection:
             type=rng.choice(["Nouveau", "Récurrent"]),
         )
         assert n >= 0
-    return con
+    yield con
+    con.close()
+    engines.drop_target(target)
 
 
 @pytest.mark.parametrize("descending", [True, False])
@@ -78,8 +83,9 @@ def test_page_matches_the_plain_join(con: db.Connection, sort: str, descending: 
     ("search", "expected"),
     [("dupont sa", {"compte"}), ("JULIE mart", {"contact"}), ("toiture", {"nom"}), ("%", set())],
 )
+@pytest.mark.usefixtures("engine")
 def test_search_matches_name_compte_or_contact(search: str, expected: set[str]) -> None:
-    con = db.open_base(":memory:")
+    con = new_base()
     dupont = make_compte(con, "Dupont SA")
     other = make_compte(con, "Autre")
     julie = make_contact(con, other, "Martin", prenom="Julie")
@@ -94,8 +100,9 @@ def test_search_matches_name_compte_or_contact(search: str, expected: set[str]) 
     assert list_totals(con, admin(con), filters).nombre == len(expected)
 
 
+@pytest.mark.usefixtures("engine")
 def test_page_rows_carry_their_compte_contact_and_user_names() -> None:
-    con = db.open_base(":memory:")
+    con = new_base()
     seller = make_user(con, Role.COMMERCIAL, nom="Zoé Vendeuse")
     acme = make_compte(con, "Acme")
     julie = make_contact(con, acme, "Martin", prenom="Julie")

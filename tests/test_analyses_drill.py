@@ -14,6 +14,7 @@ from crm_data.analyses.registry import Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection
 from crm_data.users import get_actor, local_admin
+from tests import engines
 from tests.analyses_factory import D, new_affaire, new_base, new_named_user
 from tests.random_base import random_base
 
@@ -22,11 +23,13 @@ PERIOD = Filters(
 )
 
 
-@pytest.fixture(scope="module")
-def base() -> Iterator[tuple[Connection, Actor, Actor]]:
-    con = random_base(5_000, seed=11)
+@pytest.fixture(scope="module", params=engines.ENGINES)
+def base(request: pytest.FixtureRequest) -> Iterator[tuple[Connection, Actor, Actor]]:
+    target = engines.module_target(request.param)
+    con = random_base(5_000, seed=11, path=target)
     yield con, local_admin(con), get_actor(con, "com1")
     con.close()
+    engines.drop_target(target)
 
 
 def _count(con: Connection, actor: Actor, filters: object) -> int:
@@ -99,6 +102,7 @@ def test_a_broken_down_month_drills_to_its_value(
         assert _count(con, admin, drill) == row.nombre
 
 
+@pytest.mark.usefixtures("engine")
 def test_the_empty_famille_bar_drills_into_the_affaires_without_famille() -> None:
     con, admin = new_base()
     for famille in (None, None, "Logiciel"):
@@ -110,6 +114,7 @@ def test_the_empty_famille_bar_drills_into_the_affaires_without_famille() -> Non
     assert _count(con, admin, drill) == empty["nombre"] == 2
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_user_bar_drills_into_that_users_affaires_when_two_share_a_name() -> None:
     con, admin = new_base()
     first = new_named_user(con, "mdupont", "Martin Dupont")

@@ -4,6 +4,7 @@ hand (see `_scenario`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pandas as pd
@@ -26,6 +27,7 @@ from crm_data.analyses.registry import (
 )
 from crm_data.model import Actor, CrmError
 from crm_data.store.db import Connection
+from tests import engines
 from tests.analyses_factory import D, new_base, new_user, rows
 from tests.versions_factory import create, delete, save
 
@@ -35,7 +37,7 @@ APRIL = (D("2026-04-01"), D("2026-04-30"))
 MARCH_TO_APRIL = Filters(du=D1, au=D2)
 
 
-def _scenario() -> Scenario:
+def _scenario(target: str | None = None) -> Scenario:
     """Affaires saved between March and May 2026 (date fin 20/04 unless said), D1 = 31/03,
     D2 = 30/04; CA potentiel × réussite, the state at D1 → at D2:
 
@@ -46,7 +48,7 @@ def _scenario() -> Scenario:
     | K 5000 deleted | L 350×20 alice's, bruno's from 09/04 | M 100×20 saved 31/03 at 23:59:59 |
     N saved 01/05 at 00:00 (after D2).
     """
-    con, admin = new_base()
+    con, admin = new_base(target)
     alice = new_user(con, "alice")
     bruno = new_user(con, "bruno")
     fin = {"date_fin": D("2026-04-20")}
@@ -93,9 +95,13 @@ def _scenario() -> Scenario:
     return con, admin, ids
 
 
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    return _scenario()
+@pytest.fixture(scope="module", params=engines.ENGINES)
+def scenario(request: pytest.FixtureRequest) -> Iterator[Scenario]:
+    target = engines.module_target(request.param)
+    built = _scenario(target)
+    yield built
+    built[0].close()
+    engines.drop_target(target)
 
 
 def _waterfall(frame: object) -> list[tuple[object, ...]]:
@@ -183,6 +189,7 @@ def test_a_day_ends_after_its_last_second_before_next_midnight(
     assert ids["N"] not in fin["id"].tolist()
 
 
+@pytest.mark.usefixtures("engine")
 def test_movements_round_running_totals_so_the_bars_add_up_to_the_cent() -> None:
     con, admin = new_base()
     create(con, "2026-03-01T09:00", ca_potentiel=0.01, reussite=50)
@@ -201,6 +208,7 @@ def test_movements_round_running_totals_so_the_bars_add_up_to_the_cent() -> None
         ("ca_potentiel", D1, D1, "date --du avant"),
     ],
 )
+@pytest.mark.usefixtures("engine")
 def test_movements_refuse_an_unknown_value_or_dates_out_of_order(
     valeur: str, du: dt.date, au: dt.date, message: str
 ) -> None:
@@ -237,11 +245,12 @@ def test_forecast_and_commerciaux_on_a_past_day_read_that_day(scenario: Scenario
     assert (alice["nombre_ouvertes"], alice["ca_pondere"]) == (1, 70.0)
 
 
+@pytest.mark.usefixtures("engine")
 def test_pipe_on_today_equals_the_live_pipe() -> None:
     con, admin, _ = _scenario()
     today = dt.date.today()
     # The scenario's saves are in the past: bring its last states to now.
-    con.execute("UPDATE affaire_version SET valid_from = valid_from - INTERVAL 1 DAY")
+    con.execute("UPDATE affaire_version SET valid_from = valid_from - INTERVAL '1 day'")
     for name in ("pipe", "prevision"):
         live = {"pipe": pipe_by_etape, "prevision": forecast}[name]
         assert rows(live(con, admin, Filters(le=today))) == rows(live(con, admin, Filters()))
@@ -284,6 +293,7 @@ def _slipping_base() -> tuple[Connection, Actor, int, int]:
     return con, admin, often, once
 
 
+@pytest.mark.usefixtures("engine")
 def test_slipping_counts_every_later_date_fin_of_open_affaires() -> None:
     con, admin, often, once = _slipping_base()
     frame = slipping(con, admin, Filters())
@@ -302,6 +312,7 @@ def test_slipping_counts_every_later_date_fin_of_open_affaires() -> None:
     assert slipping(con, admin, Filters(), limit=1)["id"].tolist() == [often]
 
 
+@pytest.mark.usefixtures("engine")
 def test_quality_counts_dates_fin_pushed_three_times_and_drills_to_them() -> None:
     con, admin, often, _ = _slipping_base()
     quality = data_quality(con, admin, Filters())
@@ -330,6 +341,7 @@ def test_an_export_records_the_day_of_the_pipe() -> None:
     assert "Pipe au" not in Filters().describe_analysis()
 
 
+@pytest.mark.usefixtures("engine")
 def test_the_state_of_a_day_is_the_highest_version_of_its_latest_instant() -> None:
     con, admin = new_base()
     affaire_id = create(con, "2026-03-01T09:00", ca_potentiel=100)

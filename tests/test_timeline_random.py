@@ -24,6 +24,7 @@ from crm_data.analyses.registry import (
 )
 from crm_data.model import Actor
 from crm_data.store.db import Connection
+from tests import engines
 from tests.analyses_factory import new_base
 from tests.versions_factory import create, delete, save
 
@@ -45,9 +46,10 @@ event = st.tuples(
 )
 
 
-@pytest.fixture(scope="module")
-def base() -> Iterator[tuple[Connection, Actor, list[int]]]:
-    con, admin = new_base()
+@pytest.fixture(scope="module", params=engines.ENGINES)
+def base(request: pytest.FixtureRequest) -> Iterator[tuple[Connection, Actor, list[int]]]:
+    target = engines.module_target(request.param)
+    con, admin = new_base(target)
     for login in ("alice", "bruno"):
         con.execute(
             "INSERT INTO utilisateur (login, nom, role) VALUES (?, ?, 'commercial')",
@@ -56,6 +58,7 @@ def base() -> Iterator[tuple[Connection, Actor, list[int]]]:
     users = [int(r[0]) for r in con.execute("SELECT id FROM utilisateur ORDER BY id").fetchall()]
     yield con, admin, users
     con.close()
+    engines.drop_target(target)
 
 
 def _reset(con: Connection) -> None:

@@ -73,16 +73,19 @@ DORMANT = f"""(a.statut = 'En cours'
     AND CAST(a.updated_at AS DATE) < {QUIET_SINCE}
     AND NOT EXISTS (
         SELECT 1
-        FROM action AS act
+        FROM action AS act, etape AS quiet
         WHERE act.affaire_id = a.id
-          AND coalesce(act.fait_le, act.date_action) >= {QUIET_SINCE}
+          AND quiet.nom = a.etape
+          AND coalesce(act.fait_le, act.date_action)
+              >= CAST($today AS DATE) - quiet.jours_sans_activite
           AND act.fait)
     )"""
 """SPEC §3: an open affaire (alias `a`) is dormante when the days from its last activity
 (LAST_ACTIVITY) to $today exceed its étape's jours_sans_activite (an étape without one never
 makes it dormant): its last save and every action it has marked done are older than
 QUIET_SINCE. Written as NOT EXISTS rather than with LAST_ACTIVITY's correlated max, which
-PostgreSQL runs once per affaire; both engines turn NOT EXISTS into an anti-join."""
+PostgreSQL runs once per affaire; both engines turn NOT EXISTS into an anti-join (on
+PostgreSQL only when no subquery sits inside it: hence the étape joined there)."""
 
 
 def among(fragment: str, ids: str) -> str:
