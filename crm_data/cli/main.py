@@ -16,6 +16,7 @@ from crm_data.cli import backup as cli_backup
 from crm_data.cli import objectifs as cli_objectifs
 from crm_data.model import CrmError, Role, ValidationError
 from crm_data.store.db import Connection, default_db_path, open_base, read
+from crm_data.store.engine import DUCKDB, dialect
 from crm_data.store.schema import current_version
 
 EXIT_OK = 0
@@ -89,8 +90,9 @@ def cmd_init(con: Connection, args: argparse.Namespace) -> int:
 def cmd_demo(con: Connection, args: argparse.Namespace) -> int:
     from crm_data.demo import generate as demo
 
-    # DuckDB draws its own progress bar on long statements; ours says what is being loaded.
-    con.execute("SET enable_progress_bar = false")
+    if dialect(con) == DUCKDB:
+        # DuckDB draws its own progress bar on long statements; ours says what is being loaded.
+        con.execute("SET enable_progress_bar = false")
     counts = demo.generate(con, affaires=args.affaires, seed=args.seed, progress=_progress)
     labels = {
         "affaire": "affaires",
