@@ -4,11 +4,14 @@ The demo's past is its affaire_version table (every write of an affaire, about 3
 affaire); the base before versions, with one history row per changed field, was 672 MB at a
 million affaires. The figures also give the mean number of versions per affaire.
 
-Each measure runs in its own process so that its peak RSS is its own. The references write
-tables of random rows with similar column types into a fresh file with CREATE TABLE AS SELECT:
-first one affaire-like table of the same row count, then every table at the demo's row counts.
+Each measure runs in its own process so that its peak RSS and CPU time are its own (CPU time
+tells the work apart from a busy machine's waits). The references write tables of random rows
+with similar column types into a fresh file with CREATE TABLE AS SELECT: first one affaire-like
+table of the same row count, then every table at the demo's row counts. With --postgresql the
+demo also loads into a durable throwaway PostgreSQL server (register() is COPY there); that
+server's own CPU is not in the child's figures.
 
-    python bench/bench_demo.py --affaires 1000000
+    python bench/bench_demo.py --affaires 1000000 [--postgresql]
 """
 
 from __future__ import annotations
@@ -98,11 +101,12 @@ REFERENCE_TABLES = {
 def child_demo(db: str, affaires: int, today: dt.date, memory: str) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from crm_data.demo import generate as demo
-    from crm_data.store.db import open_base
+    from crm_data.store.db import is_url, open_base, target
 
     start = time.perf_counter()
-    con = open_base(db)
-    con.execute("SET enable_progress_bar = false")
+    con = open_base(target(db))
+    if not is_url(db):
+        con.execute("SET enable_progress_bar = false")
     if memory:
         con.execute("SET memory_limit = ?", [memory])
     counts = demo.generate(con, affaires=affaires, seed=1, today=today)
@@ -122,8 +126,9 @@ def child_reference(db: str, sizes: dict[str, int]) -> dict[str, object]:
     return {"seconds": time.perf_counter() - start}
 
 
-def measure(args: list[str], db: Path) -> tuple[dict[str, object], float, int]:
-    """Run one measure in a child process: its JSON result, wall time and peak RSS in bytes."""
+def measure(args: list[str], db: Path | str) -> tuple[dict[str, object], float, int, float]:
+    """Run one measure in a child process: its JSON result, wall time, peak RSS in bytes and CPU
+    seconds (user and system)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", *args, "--db", str(db)],
@@ -137,7 +142,13 @@ def measure(args: list[str], db: Path) -> tuple[dict[str, object], float, int]:
     wall = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"measure {args} failed with status {proc.returncode}")
-    return json.loads(output), wall, usage.ru_maxrss * 1024
+    return json.loads(output), wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
+
+
+def _seconds(result: dict[str, object]) -> float:
+    seconds = result["seconds"]
+    assert isinstance(seconds, float)
+    return seconds
 
 
 def main() -> None:
@@ -150,6 +161,9 @@ def main() -> None:
         "--memory-limit", default="", help="DuckDB memory_limit for the demo load, e.g. 1GB"
     )
     parser.add_argument("--sizes", type=json.loads, default={})
+    parser.add_argument(
+        "--postgresql", action="store_true", help="also load the demo into PostgreSQL"
+    )
     args = parser.parse_args()
     if args.child == "demo":
         print(json.dumps(child_demo(args.db, args.affaires, args.today, args.memory_limit)))
@@ -158,42 +172,43 @@ def main() -> None:
         print(json.dumps(child_reference(args.db, args.sizes)))
         return
 
-    rows = []
+    rows: list[tuple[str, float, float, float, Path | None, int]] = []
     with tempfile.TemporaryDirectory() as tmp:
         demo_db = Path(tmp) / "demo.duckdb"
-        result, wall, rss = measure(
-            [
-                "demo",
-                "--affaires",
-                str(args.affaires),
-                "--today",
-                args.today.isoformat(),
-                "--memory-limit",
-                args.memory_limit,
-            ],
-            demo_db,
-        )
+        demo_args = ["demo", "--affaires", str(args.affaires), "--today", args.today.isoformat()]
+        result, wall, rss, cpu = measure([*demo_args, "--memory-limit", args.memory_limit], demo_db)
         counts: dict[str, int] = result["counts"]  # type: ignore[assignment]
-        rows.append(("demo.generate", float(result["seconds"]), wall, demo_db, rss))  # type: ignore[arg-type]
+        rows.append(("demo.generate", _seconds(result), wall, cpu, demo_db, rss))
         references = {
             "DuckDB seul, table affaire": {"affaire": args.affaires},
             "DuckDB seul, mêmes volumes": {t: counts[t] for t in REFERENCE_TABLES},
         }
         for label, sizes in references.items():
             ref_db = Path(tmp) / f"ref{len(rows)}.duckdb"
-            result, wall, rss = measure(["reference", "--sizes", json.dumps(sizes)], ref_db)
-            rows.append((label, float(result["seconds"]), wall, ref_db, rss))  # type: ignore[arg-type]
+            result, wall, rss, cpu = measure(["reference", "--sizes", json.dumps(sizes)], ref_db)
+            rows.append((label, _seconds(result), wall, cpu, ref_db, rss))
+        if args.postgresql:
+            sys.path.insert(0, str(ROOT))
+            from crm_data.store.pg_server import PgServer
+
+            server = PgServer(durable=True)
+            try:
+                result, wall, rss, cpu = measure(demo_args, server.url)
+                rows.append(("demo.generate PostgreSQL", _seconds(result), wall, cpu, None, rss))
+            finally:
+                server.stop()
         total_rows = sum(counts.values())
         print(f"{args.affaires:,} affaires, {total_rows:,} rows in all: {counts}")
         mean = counts.get("affaire_version", 0) / max(counts["affaire"], 1)
         print(f"{mean:.2f} versions per affaire")
-        header = ("measure", "work s", "wall s", "file MB", "peak MB", "demo/x")
-        print(f"{header[0]:<30}" + "".join(f"{h:>9}" for h in header[1:]))
-        for label, seconds, wall, path, rss in rows:
-            size = path.stat().st_size / 1e6
-            ratio = rows[0][1] / seconds
+        header = ("measure", "work s", "wall s", "cpu s", "file MB", "peak MB", "x/demo cpu")
+        print(f"{header[0]:<30}" + "".join(f"{h:>11}" for h in header[1:]))
+        for label, seconds, wall, cpu, path, rss in rows:
+            size = path.stat().st_size / 1e6 if path else float("nan")
+            ratio = cpu / rows[0][3]
             print(
-                f"{label:<30} {seconds:8.1f} {wall:8.1f} {size:8.0f} {rss / 1e6:8.0f} {ratio:8.1f}"
+                f"{label:<30} {seconds:10.1f} {wall:10.1f} {cpu:10.1f} {size:10.0f}"
+                f" {rss / 1e6:10.0f} {ratio:10.2f}"
             )
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
+from contextlib import redirect_stdout
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm_data import affaires, comptes
+from crm_data.cli.main import main
 from crm_data.demo import generate as demo
 from crm_data.model import AFFAIRE_FIELDS, CrmError
-from crm_data.store import integrity
+from crm_data.store import db, integrity
 from crm_data.store.db import Connection, open_base, read
 from crm_data.store.engine import DUCKDB, dialect
 from crm_data.text import fold
@@ -555,3 +559,23 @@ def test_any_seed_gives_affaires_that_pass_validation(seed: int, n: int) -> None
             values = dict(zip(AFFAIRE_FIELDS, row, strict=True))
             _, errors = validate(values, lookups, admin, today=TODAY)
             assert errors == []
+
+
+def test_the_demo_command_fills_a_base_of_either_engine(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    if engine == engines.POSTGRESQL:
+        # The command line's --db takes a URL once helper D's cli/main.py lands (it is a Path
+        # here, which turns postgresql:// into postgresql:/).
+        request.applymarker(pytest.mark.xfail(strict=True, reason="--db URL in cli/main.py"))
+    target = str(engines.fresh_target(tmp_path))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["--db", target, "demo", "--affaires", "300", "--seed", "3"])
+    assert code == 0
+    assert "300 affaires" in out.getvalue().replace("\u202f", " ")
+    con = open_base(db.target(target))
+    try:
+        assert count(con, "SELECT count(*) FROM affaire") == 300
+    finally:
+        con.close()

@@ -303,5 +303,4 @@ _INSERT_AFFAIRE = f"""
            {date_of("date_cloture")}, {instant("t0")}, gestion_par,
            {instant("t_updated")}, gestion_par, version
     FROM demo_frame
-    ORDER BY id
 """
