@@ -268,7 +268,7 @@ def test_accepted_updates_form_an_unbroken_history(outcome: tuple[Setup, Ledger,
                        ca_potentiel AS nouveau
                 FROM affaire_version
                 WHERE affaire_id = ?
-            )
+            ) AS changes
             WHERE ancien IS DISTINCT FROM nouveau
             ORDER BY version
             """,
@@ -309,7 +309,7 @@ def test_refused_updates_left_no_trace(outcome: tuple[Setup, Ledger, int]) -> No
             SELECT lag(ca_potentiel) OVER (PARTITION BY affaire_id ORDER BY version) AS ancien,
                    ca_potentiel AS nouveau
             FROM affaire_version
-        )
+        ) AS changes
         WHERE ancien IS NOT NULL
           AND ancien <> nouveau
         """,

@@ -104,7 +104,7 @@ def test_a_reassignment_undoes_no_save_made_meanwhile(con: db.Connection) -> Non
             """
             INSERT INTO affaire (nom, date_debut, compte_id, gestion_par, statut, etape, type)
             SELECT 'Masse ' || i, DATE '2026-01-01', ?, ?, 'En cours', 'Qualification', 'Nouveau'
-            FROM range(3000) AS t(i)
+            FROM generate_series(0, 2999) AS t(i)
             """,
             [compte, leaving.id],
         )
