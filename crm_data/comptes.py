@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_text, check_version, refuse_duplicate
 from crm_data.rights import check_actor
-from crm_data.store.db import Connection, read, transaction
+from crm_data.store.db import ENGINE_ERRORS, Connection, read, transaction
 from crm_data.store.sql import VISIBLE, visibility
 from crm_data.text import fold
 
@@ -108,8 +109,13 @@ def insert_comptes(
             FROM compte_frame
             """
         )
-    finally:
-        cur.unregister("compte_frame")
+    except BaseException:
+        # On PostgreSQL the failed statement aborted the transaction, which refuses the DROP
+        # (the cursor's close drops the table): the original error is the one to raise.
+        with suppress(*ENGINE_ERRORS):
+            cur.unregister("compte_frame")
+        raise
+    cur.unregister("compte_frame")
 
 
 def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
@@ -234,7 +240,7 @@ def search_comptes(con: Connection, text: str, limit: int = 20) -> pd.DataFrame:
             """
             SELECT id, nom, ville
             FROM compte
-            WHERE contains(nom_cle, ?)
+            WHERE strpos(nom_cle, ?) > 0
             ORDER BY nom_cle
             LIMIT ?
             """,
@@ -264,7 +270,7 @@ def list_comptes(
             LEFT JOIN affaire AS a
                 ON a.compte_id = c.id
                AND {VISIBLE}
-            WHERE contains(c.nom_cle, $search)
+            WHERE strpos(c.nom_cle, $search) > 0
             GROUP BY c.id, c.nom, c.secteur, c.ville, c.telephone, c.nom_cle
             ORDER BY c.nom_cle
             LIMIT $limit
@@ -276,7 +282,7 @@ def list_comptes(
             """
             SELECT count(*)
             FROM compte
-            WHERE contains(nom_cle, ?)
+            WHERE strpos(nom_cle, ?) > 0
             """,
             [fold(search)],
         ).fetchone()

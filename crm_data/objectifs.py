@@ -16,8 +16,8 @@ import pandas as pd
 from crm_data.model import Actor, PermissionDeniedError, Role, ValidationError
 from crm_data.money import parse_amount
 from crm_data.rights import check_actor
-from crm_data.store.db import Connection, read, transaction
-from crm_data.store.sql import USER_LABELS
+from crm_data.store.db import Connection, dialect, read, transaction
+from crm_data.store.sql import USER_LABELS, in_ids, month_text, year_of
 
 MONTH_NAMES = (
     "janv.",
@@ -117,7 +117,7 @@ def grid(con: Connection, actor: Actor, year: int) -> pd.DataFrame:
             FROM {USER_LABELS} AS u
             JOIN utilisateur AS p ON p.id = u.id
             WHERE (p.actif AND p.role = $commercial)
-               OR u.id IN (SELECT utilisateur_id FROM objectif WHERE year(mois) = $year)
+               OR u.id IN (SELECT utilisateur_id FROM objectif WHERE {year_of("mois")} = $year)
             ORDER BY u.nom, u.id
             """,
             {"commercial": Role.COMMERCIAL.value, "year": year},
@@ -156,11 +156,11 @@ def set_objectifs(con: Connection, actor: Actor, changes: Iterable[Change]) -> i
         if not wanted:
             return 0
         rows = cur.execute(
-            """
+            f"""
             SELECT utilisateur_id, mois, montant
             FROM objectif
-            WHERE list_contains($users, utilisateur_id)
-              AND list_contains($months, mois)
+            WHERE {in_ids("utilisateur_id", "users")}
+              AND mois = ANY(CAST($months AS DATE[]))
             """,
             {
                 "users": sorted({c.utilisateur_id for c in wanted}),
@@ -187,7 +187,8 @@ def set_objectifs(con: Connection, actor: Actor, changes: Iterable[Change]) -> i
             cur.execute(
                 """
                 INSERT INTO objectif (utilisateur_id, mois, montant, updated_at, updated_by)
-                SELECT unnest($users), unnest($months), CAST(unnest($amounts) AS DECIMAL(14, 2)),
+                SELECT unnest(CAST($users AS BIGINT[])), unnest(CAST($months AS DATE[])),
+                       CAST(unnest(CAST($amounts AS VARCHAR[])) AS DECIMAL(14, 2)),
                        $now, $actor_id
                 ON CONFLICT (utilisateur_id, mois)
                 DO UPDATE SET montant = excluded.montant,
@@ -207,9 +208,10 @@ def set_objectifs(con: Connection, actor: Actor, changes: Iterable[Change]) -> i
                 """
                 INSERT INTO objectif_historique
                     (utilisateur_id, mois, changed_at, changed_by, ancien, nouveau)
-                SELECT unnest($users), unnest($months), $now, $actor_id,
-                       CAST(unnest($before) AS DECIMAL(14, 2)),
-                       CAST(unnest($after) AS DECIMAL(14, 2))
+                SELECT unnest(CAST($users AS BIGINT[])), unnest(CAST($months AS DATE[])),
+                       $now, $actor_id,
+                       CAST(unnest(CAST($before AS VARCHAR[])) AS DECIMAL(14, 2)),
+                       CAST(unnest(CAST($after AS VARCHAR[])) AS DECIMAL(14, 2))
                 """,
                 {
                     "users": [k[0] for k, _, _ in real],
@@ -248,13 +250,13 @@ def history(con: Connection, actor: Actor, year: int) -> pd.DataFrame:
             SELECT h.changed_at,
                    coalesce(w.nom, '') AS changed_by,
                    u.nom AS gestion_par,
-                   strftime(h.mois, '%Y-%m') AS mois,
+                   {month_text(dialect(cur), "h.mois")} AS mois,
                    h.ancien,
                    h.nouveau
             FROM objectif_historique AS h
             JOIN {USER_LABELS} AS u ON u.id = h.utilisateur_id
             LEFT JOIN {USER_LABELS} AS w ON w.id = h.changed_by
-            WHERE year(h.mois) = $year
+            WHERE {year_of("h.mois")} = $year
               AND (CAST($sees_everything AS BOOLEAN) OR h.utilisateur_id = $actor_id)
             ORDER BY h.changed_at DESC, h.id DESC
             """,

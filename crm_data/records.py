@@ -12,16 +12,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
-import duckdb
-
 from crm_data.model import ConflictError, NotFoundError, ValidationError
 from crm_data.money import parse_amount
-from crm_data.store.db import Connection, read
+from crm_data.store.db import CONSTRAINT_ERRORS, Connection, is_duplicate_key, read
 from crm_data.text import datetime_fr, storable
 
 VERSIONED_TABLES = ("affaire", "compte", "contact", "action", "document", "projet")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CLASH_ATTEMPTS = 3
+_DUPLICATE_OR_CLASH: tuple[type[Exception], ...] = (*CONSTRAINT_ERRORS, ConflictError)
 
 T = TypeVar("T")
 
@@ -87,16 +86,17 @@ def refuse_duplicate(
 
     Two sessions creating the same name at the same instant both pass the check made before
     inserting; DuckDB then refuses the second (« Duplicate key » at the insert, even while the
-    first is not committed yet, or a conflict at the commit). duplicate(cur) returns the
+    first is not committed yet, or a conflict at the commit; PostgreSQL makes the second wait for
+    the first, then refuses it on the unique key). duplicate(cur) returns the
     refusal of the sequential case, or None; while it finds nothing, the write is tried again.
     """
     for _ in range(_CLASH_ATTEMPTS):
         try:
             return write()
-        except (duckdb.ConstraintException, ConflictError) as exc:
+        except _DUPLICATE_OR_CLASH as exc:
             if isinstance(exc, ConflictError) and not _is_clash(exc):
                 raise
-            if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" not in str(exc):
+            if isinstance(exc, CONSTRAINT_ERRORS) and not is_duplicate_key(exc):
                 raise
             with read(con) as cur:
                 refusal = duplicate(cur)

@@ -32,13 +32,14 @@ def datetime_fr(value: dt.datetime | None) -> str:
     return value.strftime("%d/%m/%Y à %H:%M") if value else ""
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def storable(text: str) -> str:
-    """text as the base can store it: a lone surrogate (not valid Unicode, refused by DuckDB)
-    becomes the replacement character U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text)
+    """text as either engine can store it: a lone surrogate (not valid Unicode, refused by
+    DuckDB) or a NUL character (refused in PostgreSQL's text) becomes the replacement character
+    U+FFFD, on both engines alike."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def like_pattern(text: str) -> str:

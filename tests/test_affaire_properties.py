@@ -6,13 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_data import affaires
 from crm_data.model import AFFAIRE_FIELDS, Affaire, ValidationError
-from crm_data.store.db import open_base
-from tests.factories import admin, make_compte
+from crm_data.store.db import Connection
+from tests.factories import admin, make_compte, new_base
 
 ANYTHING = st.one_of(
     st.none(),
@@ -39,32 +40,47 @@ ANYTHING = st.one_of(
     ),
 )
 
-_CON = open_base(":memory:")
-_COMPTE = make_compte(_CON, "Compte hypothèse")
+pytestmark = pytest.mark.usefixtures("engine")
+
+# Hypothesis runs every example of a test on the test's one base: each example compares counts
+# before and after itself, so what earlier examples saved does not matter.
+ONE_BASE = HealthCheck.function_scoped_fixture
 
 
-def _count() -> int:
-    row = _CON.execute("SELECT count(*) FROM affaire").fetchone()
-    history = _CON.execute("SELECT count(*) FROM affaire_version").fetchone()
+@pytest.fixture
+def con(engine: str) -> Connection:
+    return new_base()
+
+
+@pytest.fixture
+def compte(con: Connection) -> int:
+    return make_compte(con, "Compte hypothèse")
+
+
+def _count(con: Connection) -> int:
+    row = con.execute("SELECT count(*) FROM affaire").fetchone()
+    history = con.execute("SELECT count(*) FROM affaire_version").fetchone()
     assert row is not None and history is not None
     return int(row[0]) * 1_000_000 + int(history[0])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, ONE_BASE])
 @given(st.dictionaries(st.sampled_from(AFFAIRE_FIELDS), ANYTHING, max_size=10))
-def test_any_values_end_in_a_saved_affaire_or_a_french_error(values: dict[str, Any]) -> None:
-    values = {"nom": "Propriété", "compte_id": _COMPTE} | values
-    predicted, problems = affaires.preview(_CON, admin(_CON), values)
-    before = _count()
+def test_any_values_end_in_a_saved_affaire_or_a_french_error(
+    con: Connection, compte: int, values: dict[str, Any]
+) -> None:
+    values = {"nom": "Propriété", "compte_id": compte} | values
+    predicted, problems = affaires.preview(con, admin(con), values)
+    before = _count(con)
     try:
-        affaire_id = affaires.create_affaire(_CON, admin(_CON), values)
+        affaire_id = affaires.create_affaire(con, admin(con), values)
     except ValidationError as exc:
         assert exc.errors == problems != []
         assert all(field in AFFAIRE_FIELDS and message for field, message in exc.errors)
-        assert _count() == before
+        assert _count(con) == before
         return
     assert problems == []
-    saved = affaires.get_affaire(_CON, admin(_CON), affaire_id)
+    saved = affaires.get_affaire(con, admin(con), affaire_id)
     assert _fields(saved) == _fields(predicted)
     assert saved.nom.strip()
     assert isinstance(saved.date_debut, dt.date)
@@ -76,28 +92,28 @@ def _fields(aff: Affaire) -> dict[str, Any]:
     return {name: getattr(aff, name) for name in AFFAIRE_FIELDS}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[ONE_BASE])
 @given(st.dictionaries(st.sampled_from(AFFAIRE_FIELDS), ANYTHING, max_size=6))
 def test_any_update_saves_what_validation_predicted_or_changes_nothing(
-    values: dict[str, Any],
+    con: Connection, compte: int, values: dict[str, Any]
 ) -> None:
-    affaire_id = affaires.create_affaire(_CON, admin(_CON), {"nom": "Base", "compte_id": _COMPTE})
-    opened = affaires.get_affaire(_CON, admin(_CON), affaire_id)
-    predicted, problems = affaires.preview(_CON, admin(_CON), values, old=opened)
-    before = _count()
+    affaire_id = affaires.create_affaire(con, admin(con), {"nom": "Base", "compte_id": compte})
+    opened = affaires.get_affaire(con, admin(con), affaire_id)
+    predicted, problems = affaires.preview(con, admin(con), values, old=opened)
+    before = _count(con)
     try:
-        returned = affaires.update_affaire(_CON, admin(_CON), affaire_id, values, opened.version)
+        returned = affaires.update_affaire(con, admin(con), affaire_id, values, opened.version)
     except ValidationError as exc:
         assert exc.errors == problems
         assert all(field in AFFAIRE_FIELDS and message for field, message in exc.errors)
-        assert affaires.get_affaire(_CON, admin(_CON), affaire_id) == opened
-        assert _count() == before
+        assert affaires.get_affaire(con, admin(con), affaire_id) == opened
+        assert _count(con) == before
         return
     assert problems == []
-    saved = affaires.get_affaire(_CON, admin(_CON), affaire_id)
+    saved = affaires.get_affaire(con, admin(con), affaire_id)
     assert saved == returned
     assert _fields(saved) == _fields(predicted)
     # A save that changes nothing writes nothing: no new version, no history line.
     changed = _fields(saved) != _fields(opened)
     assert saved.version == opened.version + changed
-    assert (_count() != before) == changed
+    assert (_count(con) != before) == changed

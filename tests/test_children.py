@@ -12,11 +12,13 @@ from crm_data.model import ConflictError, NotFoundError, ValidationError
 from crm_data.store.db import Connection
 from tests.factories import admin, make_affaire, make_user, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 PDF = b"%PDF-1.4\n%test\n"
 
 
 @pytest.fixture
-def con() -> Connection:
+def con(engine: str) -> Connection:
     return new_base()
 
 

@@ -9,9 +9,11 @@ from crm_data.model import PermissionDeniedError, ValidationError
 from crm_data.store.db import Connection, transaction
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 @pytest.fixture
-def con() -> Connection:
+def con(engine: str) -> Connection:
     return new_base()
 
 

@@ -1,4 +1,5 @@
-"""Concurrent editing through crm_data: 16 threads share one base file and keep a ledger.
+"""Concurrent editing through crm_data: 16 threads share one base (a DuckDB file, then a
+PostgreSQL base) and keep a ledger.
 
 Afterwards every accepted write is in the base and in the history, every refused one was a
 ConflictError (or, for an affaire deleted meanwhile, a NotFoundError) and left no trace, the
@@ -22,6 +23,7 @@ import pytest
 from crm_data import actions, affaires, documents
 from crm_data.model import Actor, ConflictError, NotFoundError, Role
 from crm_data.store import db, integrity
+from tests import engines
 from tests.factories import make_affaire, make_compte, make_user
 
 THREADS = 16
@@ -65,7 +67,7 @@ class Setup:
     start: Decimal = Decimal("1000.00")
 
 
-def prepare(path: Path) -> Setup:
+def prepare(path: str | Path) -> Setup:
     con = db.shared_connection(path)
     compte = make_compte(con)
     actors = [make_user(con, Role.COMMERCIAL if n % 2 else Role.MANAGER) for n in range(THREADS)]
@@ -193,14 +195,23 @@ def run_writers(setup: Setup, writes: int) -> list[Ledger]:
 
 @pytest.fixture(
     scope="module",
-    params=[320, pytest.param(2_000, marks=pytest.mark.slow)],
-    ids=lambda writes: f"{writes}-writes",
+    params=[
+        *((320, engine) for engine in engines.ENGINES),
+        *(pytest.param((2_000, engine), marks=pytest.mark.slow) for engine in engines.ENGINES),
+    ],
+    ids=lambda param: f"{param[0]}-writes-{param[1]}",
 )
 def outcome(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Setup, Ledger, int]]:
-    writes = int(request.param)
-    path = tmp_path_factory.mktemp("concurrence") / "crm.duckdb"
+    # One base for the module's checks, on each engine in turn: the function-scoped engine
+    # fixture would drop a PostgreSQL base after the first check.
+    writes, engine = request.param
+    for _ in engines.use(engine):
+        yield from _outcome(writes, engines.fresh_target(tmp_path_factory.mktemp("concurrence")))
+
+
+def _outcome(writes: int, path: str | Path) -> Iterator[tuple[Setup, Ledger, int]]:
     setup = prepare(path)
     total = Ledger()
     for ledger in run_writers(setup, writes):
@@ -257,7 +268,7 @@ def test_accepted_updates_form_an_unbroken_history(outcome: tuple[Setup, Ledger,
                        ca_potentiel AS nouveau
                 FROM affaire_version
                 WHERE affaire_id = ?
-            )
+            ) AS changes
             WHERE ancien IS DISTINCT FROM nouveau
             ORDER BY version
             """,
@@ -298,7 +309,7 @@ def test_refused_updates_left_no_trace(outcome: tuple[Setup, Ledger, int]) -> No
             SELECT lag(ca_potentiel) OVER (PARTITION BY affaire_id ORDER BY version) AS ancien,
                    ca_potentiel AS nouveau
             FROM affaire_version
-        )
+        ) AS changes
         WHERE ancien IS NOT NULL
           AND ancien <> nouveau
         """,

@@ -26,6 +26,8 @@ CLOSING_FIRST = (
     "La date de clôture (01/01/2026) ne peut pas précéder la date de début (01/03/2026)."
 )
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def test_a_signature_before_the_start_is_refused_on_that_field() -> None:
     con = new_base()
@@ -119,7 +121,8 @@ def test_a_closing_before_the_start_in_a_mapped_file_is_refused(tmp_path: Path) 
 def test_the_average_cycle_ignores_a_refused_signature_before_the_start() -> None:
     # Hand-worked: one Gagnée signed 30 days after its start; a second, signed 45 days before
     # its start, is refused and so cannot pull the average cycle to -7.5 days.
-    con, actor = analyses_factory.new_base()
+    con = new_base()
+    actor = admin(con)
     d = analyses_factory.D
     analyses_factory.new_affaire(
         con, statut="Gagnée", date_debut=d("2026-01-01"), date_signature=d("2026-01-31")

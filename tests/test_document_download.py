@@ -10,6 +10,8 @@ from crm_data.store.db import Connection
 from crm_ui.record.documents import file_at_click
 from tests.factories import admin, make_affaire, make_user, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 PDF = b"%PDF-1.4\n" + bytes(range(256))
 
 

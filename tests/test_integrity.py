@@ -6,7 +6,10 @@ import pytest
 
 from crm_data import actions, affaires
 from crm_data.store import db, integrity
+from tests import engines
 from tests.factories import admin, make_affaire, make_compte, make_contact, new_base
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def sound_base() -> db.Connection:
@@ -109,8 +112,10 @@ def _orphan_behind_the_foreign_key(con: db.Connection, table: str, values: str) 
     ],
 )
 def test_a_row_left_on_a_deleted_affaire_is_reported(
-    table: str, values: str, expected: str
+    engine: str, table: str, values: str, expected: str
 ) -> None:
+    if engine == engines.POSTGRESQL:
+        pytest.skip("PostgreSQL's foreign key makes the delete wait for the insert: no orphan")
     con = sound_base()
     _orphan_behind_the_foreign_key(con, table, values)
     problems = integrity.check(con)

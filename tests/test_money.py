@@ -41,6 +41,7 @@ def test_parse_amount_refuses_non_amounts_in_french(value: object) -> None:
         parse_amount(value)
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_half_cent_rounds_up_through_create_affaire() -> None:
     con = new_base()
     affaire_id = make_affaire(con, ca_potentiel=10.005, ca_attendu="10.005")
@@ -48,6 +49,7 @@ def test_a_half_cent_rounds_up_through_create_affaire() -> None:
     assert (saved.ca_potentiel, saved.ca_attendu) == (Decimal("10.01"), Decimal("10.01"))
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_half_cent_decimal_rounds_up_through_update_affaire() -> None:
     con = new_base()
     affaire_id = make_affaire(con)
@@ -58,6 +60,7 @@ def test_a_half_cent_decimal_rounds_up_through_update_affaire() -> None:
     assert saved.ca_potentiel == Decimal("0.13")
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_half_cent_rounds_up_through_the_canonical_import() -> None:
     con = new_base()
     make_compte(con, "Client")
@@ -69,6 +72,7 @@ def test_a_half_cent_rounds_up_through_the_canonical_import() -> None:
     assert (saved.ca_potentiel, saved.ca_attendu) == (Decimal("10.01"), Decimal("10.01"))
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_half_cent_rounds_up_in_a_documents_montant_ht() -> None:
     con = new_base()
     affaire_id = make_affaire(con)

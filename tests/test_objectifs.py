@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from crm_data.model import PermissionDeniedError, Role, ValidationError
+from crm_data.model import Actor, PermissionDeniedError, Role, ValidationError
 from crm_data.objectifs import (
     Change,
     copy_previous_year,
@@ -23,8 +23,16 @@ from crm_data.objectifs import (
     read_grid,
     set_objectifs,
 )
-from crm_data.users import update_user
-from tests.analyses_factory import D, new_base, new_user
+from crm_data.store.db import Connection
+from crm_data.users import local_admin, update_user
+from tests import factories
+from tests.analyses_factory import D, new_user
+
+
+def new_base() -> tuple[Connection, Actor]:
+    """A fresh base of the running test's engine and its local admin."""
+    con = factories.new_base()
+    return con, local_admin(con)
 
 
 def _amounts(con, actor, year: int = 2026) -> dict[tuple[int, str], float]:  # type: ignore[no-untyped-def]
@@ -77,6 +85,7 @@ def test_month_label_is_french() -> None:
     assert month_label("2026-02") == "févr. 2026"
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_manager_sets_objectifs_and_every_change_is_kept() -> None:
     con, admin = new_base()
     manager = new_user(con, "marc", Role.MANAGER)
@@ -98,6 +107,7 @@ def test_a_manager_sets_objectifs_and_every_change_is_kept() -> None:
     assert pairs == [(1500.5, None), (1000.0, 1500.5), (None, 1000.0)]
 
 
+@pytest.mark.usefixtures("engine")
 def test_setting_the_same_amount_again_records_nothing() -> None:
     con, admin = new_base()
     alice = new_user(con, "alice")
@@ -107,6 +117,7 @@ def test_setting_the_same_amount_again_records_nothing() -> None:
     assert len(history(con, admin, 2026)) == 1
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_commercial_can_neither_set_objectifs_nor_read_anothers() -> None:
     con, admin = new_base()
     alice, bob = new_user(con, "alice"), new_user(con, "bob")
@@ -128,6 +139,7 @@ def test_a_commercial_can_neither_set_objectifs_nor_read_anothers() -> None:
     assert set(history(con, alice, 2026)["gestion_par"]) == {"Alice"}
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_demoted_manager_is_refused_inside_the_write() -> None:
     con, admin = new_base()
     manager = new_user(con, "marc", Role.MANAGER)
@@ -138,6 +150,7 @@ def test_a_demoted_manager_is_refused_inside_the_write() -> None:
     assert _amounts(con, admin) == {}
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_save_with_one_negative_amount_writes_nothing() -> None:
     con, admin = new_base()
     alice = new_user(con, "alice")
@@ -154,6 +167,7 @@ def test_a_save_with_one_negative_amount_writes_nothing() -> None:
     assert history(con, admin, 2026).empty
 
 
+@pytest.mark.usefixtures("engine")
 def test_copy_previous_year_sets_the_same_months_and_keeps_the_history() -> None:
     con, admin = new_base()
     alice = new_user(con, "alice")
@@ -171,6 +185,7 @@ def test_copy_previous_year_sets_the_same_months_and_keeps_the_history() -> None
     assert len(history(con, admin, 2026)) == 3
 
 
+@pytest.mark.usefixtures("engine")
 def test_the_grid_has_active_commercials_and_those_who_left_with_objectifs() -> None:
     con, admin = new_base()
     alice, bob, carl = new_user(con, "alice"), new_user(con, "bob"), new_user(con, "carl")
@@ -186,6 +201,7 @@ def test_the_grid_has_active_commercials_and_those_who_left_with_objectifs() -> 
     assert alice.id in frame["utilisateur_id"].tolist()
 
 
+@pytest.mark.usefixtures("engine")
 def test_read_grid_gives_the_changed_cells_only() -> None:
     con, admin = new_base()
     alice = new_user(con, "alice")
@@ -201,6 +217,7 @@ def test_read_grid_gives_the_changed_cells_only() -> None:
     assert Change(alice.id, D("2026-01-01"), None) in read_grid(saved, edited)
 
 
+@pytest.mark.usefixtures("engine")
 def test_read_grid_names_every_bad_cell_in_french() -> None:
     con, admin = new_base()
     new_user(con, "alice")
@@ -219,6 +236,7 @@ def test_read_grid_names_every_bad_cell_in_french() -> None:
     ]
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_whole_grid_saved_at_once_keeps_each_change_once() -> None:
     con, admin = new_base()
     users = [new_user(con, f"user{i}") for i in range(5)]

@@ -15,15 +15,18 @@ import pytest
 from crm_data import actions, affaires
 from crm_data.model import Actor, ConflictError, CrmError, Role
 from crm_data.store import db, integrity
+from tests import engines
 from tests.factories import make_affaire, make_compte, make_user
 from tests.racing import race
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 RACES = 30
 
 
 @pytest.fixture
-def con(tmp_path: Path) -> Iterator[db.Connection]:
-    path = tmp_path / "crm.duckdb"
+def con(engine: str, tmp_path: Path) -> Iterator[db.Connection]:
+    path = engines.fresh_target(tmp_path)
     yield db.shared_connection(path)
     db.close_shared(path)
 
@@ -101,7 +104,7 @@ def test_a_reassignment_undoes_no_save_made_meanwhile(con: db.Connection) -> Non
             """
             INSERT INTO affaire (nom, date_debut, compte_id, gestion_par, statut, etape, type)
             SELECT 'Masse ' || i, DATE '2026-01-01', ?, ?, 'En cours', 'Qualification', 'Nouveau'
-            FROM range(3000) AS t(i)
+            FROM generate_series(0, 2999) AS t(i)
             """,
             [compte, leaving.id],
         )

@@ -18,9 +18,11 @@ from crm_data.store.db import Connection
 from tests.factories import admin, make_affaire, make_compte, new_base
 from tests.files_helpers import csv_bytes
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 @pytest.fixture
-def con() -> Connection:
+def con(engine: str) -> Connection:
     return new_base()
 
 

@@ -32,9 +32,11 @@ from crm_data.model import (
     Role,
     ValidationError,
 )
-from crm_data.store.db import Connection, read
+from crm_data.store.db import Connection, dialect, read
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
 from tests.files_helpers import csv_bytes
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 TABLES = (
     "utilisateur",
@@ -54,14 +56,19 @@ TABLES = (
 PDF = b"%PDF-1.4 test"
 
 
-def digest(con: Connection) -> list[tuple[str, int, int]]:
+def digest(con: Connection) -> list[tuple[str, int, str]]:
     """Row count and a hash of every row of every table, to prove that nothing changed."""
-    sql = "\nUNION ALL\n".join(
-        f"SELECT '{table}', count(*), coalesce(sum(hash(t)), 0) FROM {table} AS t"
-        for table in TABLES
-    )
     with read(con) as cur:
-        return sorted((str(n), int(c), int(h)) for n, c, h in cur.execute(sql).fetchall())
+        # PostgreSQL has no hash() of a row: the md5 of its rows' text forms, in order.
+        rows = (
+            "coalesce(sum(hash(t)), 0)"
+            if dialect(cur) == "duckdb"
+            else "coalesce(md5(string_agg(CAST(t AS TEXT), '|' ORDER BY CAST(t AS TEXT))), '')"
+        )
+        sql = "\nUNION ALL\n".join(
+            f"SELECT '{table}', count(*), {rows} FROM {table} AS t" for table in TABLES
+        )
+        return sorted((str(n), int(c), str(h)) for n, c, h in cur.execute(sql).fetchall())
 
 
 @dataclass
@@ -152,9 +159,10 @@ WRITES: dict[str, Operation] = {
 }
 
 
-@pytest.fixture(scope="module")
-def read_only_world() -> World:
-    """One world shared by the tests that only read (each still checks the digest)."""
+@pytest.fixture
+def read_only_world(engine: str) -> World:
+    """One world shared by the reads of a test (each still checks the digest): a fresh base per
+    test, since each engine's test drops its PostgreSQL bases afterwards."""
     return world()
 
 

@@ -12,6 +12,8 @@ from crm_data.affaires_list import list_affaires
 from crm_data.filters import Filters
 from tests.factories import admin, make_affaire, make_compte, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 LIST_FILTERS = ["statuts", "etapes", "types", "familles", "codes_cloture"]
 
 

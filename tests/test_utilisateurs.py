@@ -13,8 +13,11 @@ from streamlit.testing.v1 import AppTest
 from crm_data import affaires, comptes, referentiels, users
 from crm_data.model import Role, ValidationError
 from crm_data.store import db
-from tests.factories import admin, make_affaire, make_user
+from tests import engines
+from tests.factories import admin, make_affaire, make_user, new_base
 from tests.racing import race
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 RACES = 30
 
@@ -22,9 +25,17 @@ DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard.py")
 UTILISATEURS = "app_pages/utilisateurs.py"
 
 
+@pytest.fixture(autouse=True)
+def base(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str | Path:
+    """The base the page opens (CRM_DB): a file, or a PostgreSQL URL."""
+    target = engines.fresh_target(tmp_path)
+    monkeypatch.setenv("CRM_DB", str(target))
+    return target
+
+
 @pytest.fixture
-def con(_isolated_base: Path) -> db.Connection:
-    return db.shared_connection(_isolated_base)
+def con(base: str | Path) -> db.Connection:
+    return db.shared_connection(base)
 
 
 def open_page() -> AppTest:
@@ -109,7 +120,7 @@ def test_admin_reassigns_a_departed_users_affaires(con: db.Connection) -> None:
 
 
 def test_two_users_cannot_share_an_e_mail_whatever_its_case() -> None:
-    con = db.open_base(":memory:")
+    con = new_base()
     users.add_user(con, None, "amartin", "commercial", "Alice", "alice@exemple.fr")
     with pytest.raises(ValidationError) as refused:
         users.add_user(con, None, "alice2", "commercial", "Alice bis", "Alice@Exemple.FR")
@@ -119,7 +130,7 @@ def test_two_users_cannot_share_an_e_mail_whatever_its_case() -> None:
 
 
 def test_a_user_cannot_take_anothers_e_mail() -> None:
-    con = db.open_base(":memory:")
+    con = new_base()
     users.add_user(con, None, "amartin", "commercial", "Alice", "alice@exemple.fr")
     bob = users.add_user(con, None, "bpetit", "commercial", "Bob", "bob@exemple.fr")
     with pytest.raises(ValidationError):
@@ -130,7 +141,7 @@ def test_a_user_cannot_take_anothers_e_mail() -> None:
 
 
 def test_an_e_mail_two_users_share_signs_nobody_in() -> None:
-    con = db.open_base(":memory:")
+    con = new_base()
     users.add_user(con, None, "amartin", "admin", "Alice", "alice@exemple.fr")
     users.add_user(con, None, "bpetit", "commercial", "Bob")
     con.execute("UPDATE utilisateur SET email = 'ALICE@exemple.fr' WHERE login = 'bpetit'")
@@ -149,7 +160,7 @@ def test_an_e_mail_two_users_share_signs_nobody_in() -> None:
 def test_the_same_name_created_at_the_same_instant_is_refused_in_french(
     tmp_path: Path, create: Callable[[db.Connection, int], object]
 ) -> None:
-    path = tmp_path / "crm.duckdb"
+    path = engines.fresh_target(tmp_path)
     con = db.shared_connection(path)
     refusals: list[str] = []
     try:

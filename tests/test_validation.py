@@ -13,9 +13,11 @@ from crm_data.model import ValidationError
 from crm_data.store.db import Connection
 from tests.factories import admin, make_compte, make_contact, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 @pytest.fixture
-def con() -> Connection:
+def con(engine: str) -> Connection:
     return new_base()
 
 

@@ -15,6 +15,8 @@ from crm_data.model import AFFAIRE_FIELDS, Role, ValidationError
 from crm_data.store.db import Connection
 from tests.factories import admin, make_compte, make_user, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 T0 = dt.datetime(2026, 3, 2, 9, 30)
 
 

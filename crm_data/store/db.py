@@ -19,6 +19,7 @@ import psycopg
 import psycopg_pool
 
 from crm_data.model import BaseLockedError, ConflictError, CrmError
+from crm_data.store import pg_rights
 from crm_data.store.engine import (
     CONFLICT_ERRORS,
     CONSTRAINT_ERRORS,
@@ -240,6 +241,7 @@ def _migrate_postgresql(base: PgBase) -> None:
                         f"{SCHEMA_VERSION})."
                     )
                 migrate(cur)
+                pg_rights.install(cur)
             finally:
                 cur.execute("SELECT pg_advisory_unlock(730145)")
     except BaseException:
@@ -317,6 +319,9 @@ PG_UNREACHABLE = (
 def _french(exc: Exception, gate: _Gate | None) -> CrmError | None:
     """The French message of an engine error a user can meet, or None (a programming error)."""
     if isinstance(exc, psycopg.Error):
+        if isinstance(exc, CONFLICT_ERRORS):
+            # A serialization failure is an OperationalError too: a clash, not a lost server.
+            return None
         if isinstance(exc, psycopg.errors.QueryCanceled):
             return CrmError(INTERRUPTED)
         if isinstance(exc, psycopg.errors.DiskFull):

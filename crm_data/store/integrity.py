@@ -156,16 +156,20 @@ def _history_problems(cur: Connection) -> list[str]:
         f"""
         WITH latest AS (
             SELECT *
-            FROM affaire_version
-            QUALIFY row_number() OVER (PARTITION BY affaire_id ORDER BY version DESC) = 1
+            FROM (
+                SELECT *,
+                       row_number() OVER (PARTITION BY affaire_id ORDER BY version DESC) AS n
+                FROM affaire_version
+            ) AS numbered
+            WHERE n = 1
         )
         SELECT champ, id
         FROM (
-            SELECT a.id, unnest([{differs}]) AS champ
+            SELECT a.id, unnest(ARRAY[{differs}]) AS champ
             FROM affaire AS a
             JOIN latest AS l ON l.affaire_id = a.id
             WHERE a.deleted_at IS NULL
-        )
+        ) AS differences
         WHERE champ IS NOT NULL
         ORDER BY champ, id
         """,

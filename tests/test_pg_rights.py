@@ -1,0 +1,119 @@
+"""Row-level security on PostgreSQL, the second guard behind crm_data's checks: SQL that forgets
+the rights, run inside a commercial's unit of work, still reaches only their own affaires."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from crm_data import affaires
+from crm_data.model import Role
+from crm_data.rights import check_actor
+from crm_data.store import db, pg_rights
+from tests import engines
+from tests.factories import admin, make_affaire, make_user, new_base
+
+
+@pytest.fixture
+def con() -> Iterator[db.Connection]:
+    for _ in engines.use(engines.POSTGRESQL):
+        yield new_base()
+
+
+def test_a_commercials_unit_of_work_sees_and_writes_only_their_affaires(
+    con: db.Connection,
+) -> None:
+    alice = make_user(con, Role.COMMERCIAL, "Alice Martin")
+    bob = make_user(con, Role.COMMERCIAL, "Bob Petit")
+    own = make_affaire(con, alice)
+    others = make_affaire(con, bob)
+    with db.transaction(con) as cur:
+        check_actor(cur, alice)
+        seen = [r[0] for r in cur.execute("SELECT id FROM affaire ORDER BY id").fetchall()]
+        updated = cur.execute(
+            "UPDATE affaire SET notes = 'détourné' WHERE id IN (?, ?)", [own, others]
+        ).fetchone()
+    assert seen == [own]
+    assert updated == (1,)
+    assert affaires.get_affaire(con, admin(con), others).notes is None
+
+
+def test_a_commercial_cannot_insert_an_affaire_for_another(con: db.Connection) -> None:
+    alice = make_user(con, Role.COMMERCIAL)
+    bob = make_user(con, Role.COMMERCIAL)
+    make_affaire(con, alice)
+    before = con.execute("SELECT count(*) FROM affaire").fetchone()
+    with pytest.raises(Exception, match="row-level security"), db.transaction(con) as cur:
+        check_actor(cur, alice)
+        cur.execute(
+            """
+            INSERT INTO affaire (nom, compte_id, date_debut, gestion_par, statut, etape, type,
+                                 created_by, updated_by)
+            SELECT nom, compte_id, date_debut, ?, statut, etape, type, ?, ?
+            FROM affaire
+            """,
+            [bob.id, alice.id, alice.id],
+        )
+    assert con.execute("SELECT count(*) FROM affaire").fetchone() == before
+
+
+def test_a_read_as_a_commercial_sees_only_their_affaires(con: db.Connection) -> None:
+    alice = make_user(con, Role.COMMERCIAL)
+    bob = make_user(con, Role.COMMERCIAL)
+    own = make_affaire(con, alice)
+    make_affaire(con, bob)
+    with db.read(con) as cur:
+        pg_rights.acting(cur, alice)
+        assert cur.execute("SELECT id FROM affaire").fetchall() == [(own,)]
+
+
+def test_a_manager_and_work_without_an_actor_see_every_affaire(con: db.Connection) -> None:
+    alice = make_user(con, Role.COMMERCIAL)
+    manager = make_user(con, Role.MANAGER)
+    ids = sorted([make_affaire(con, alice), make_affaire(con, manager)])
+    with db.read(con) as cur:
+        pg_rights.acting(cur, manager)
+        assert [r[0] for r in cur.execute("SELECT id FROM affaire ORDER BY id").fetchall()] == ids
+    with db.read(con) as cur:
+        assert [r[0] for r in cur.execute("SELECT id FROM affaire ORDER BY id").fetchall()] == ids
+
+
+def test_opening_the_base_again_keeps_one_policy_per_role(con: db.Connection) -> None:
+    url = engines.new_pg_url()
+    for _ in range(2):
+        db.open_base(url).close()
+    again = db.open_base(url)
+    try:
+        policies = again.execute(
+            "SELECT policyname, roles FROM pg_policies WHERE tablename = 'affaire' ORDER BY 1"
+        ).fetchall()
+    finally:
+        again.close()
+    assert [(name, list(roles)) for name, roles in policies] == [
+        ("crm_commercial_own", ["crm_commercial"]),
+        ("crm_full_all", ["crm_full"]),
+    ]
+
+
+def test_a_commercials_record_is_still_read_through_the_primary_key(con: db.Connection) -> None:
+    alice = make_user(con, Role.COMMERCIAL)
+    own = make_affaire(con, alice)
+    # Enough rows for the planner to prefer an index to a scan.
+    con.execute(
+        """
+        INSERT INTO affaire (nom, compte_id, date_debut, gestion_par, statut, etape, type,
+                             created_by, updated_by)
+        SELECT 'Remplissage ' || n, compte_id, date_debut, gestion_par, statut, etape, type,
+               created_by, updated_by
+        FROM affaire, generate_series(1, 20000) AS n
+        """
+    )
+    con.execute("ANALYZE affaire")
+    with db.read(con) as cur:
+        pg_rights.acting(cur, alice)
+        plan = "\n".join(
+            str(r[0])
+            for r in cur.execute("EXPLAIN SELECT * FROM affaire WHERE id = ?", [own]).fetchall()
+        )
+    assert "Index Scan using affaire_pkey" in plan, plan
