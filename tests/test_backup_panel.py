@@ -30,12 +30,7 @@ def base(engine: str, _isolated_base: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def integrity_on(engine: str, request: pytest.FixtureRequest) -> None:
-    """The check's SQL is ported to PostgreSQL on helper A's branch (issue 16): until it is
-    merged, the PostgreSQL run is expected to fail, and strict so that it says when it passes."""
-    if engine == engines.POSTGRESQL:
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="integrity.check not yet on PostgreSQL here")
-        )
+    """The check runs on both engines (nothing to mark any more)."""
 
 
 def open_page(actor: Actor | None = None) -> AppTest:

@@ -17,12 +17,6 @@ pytestmark = pytest.mark.usefixtures("engine")
 
 @pytest.fixture
 def base(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
-    if engine == engines.POSTGRESQL:
-        # The check's SQL is ported to PostgreSQL on helper A's branch (issue 16); strict, so
-        # that the run says when the merge makes it pass.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="integrity.check not yet on PostgreSQL here")
-        )
     return engines.fresh_target(tmp_path)
 
 

@@ -87,11 +87,6 @@ def test_demo_base_to_postgresql_and_back_gives_identical_tables_and_analyses(
         pd.testing.assert_frame_equal(after[name], frame, check_exact=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the analyses' SQL is ported to PostgreSQL on another branch (issue 16); remove "
-    "this mark once merged",
-)
 def test_analyses_of_the_postgresql_copy_equal_the_duckdb_ones(
     demo_base: Path, pg_url: str
 ) -> None:

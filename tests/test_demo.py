@@ -185,9 +185,6 @@ def test_versions_etapes_never_go_back(base: Connection) -> None:
 def test_a_demo_base_passes_the_integrity_check(
     base: Connection, engine: str, request: pytest.FixtureRequest
 ) -> None:
-    if engine == engines.POSTGRESQL:
-        # integrity.check still speaks DuckDB only (QUALIFY) on this branch: it is helper A's.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="integrity.check on PostgreSQL"))
     assert integrity.check(base) == []
 
 
@@ -564,10 +561,6 @@ def test_any_seed_gives_affaires_that_pass_validation(seed: int, n: int) -> None
 def test_the_demo_command_fills_a_base_of_either_engine(
     tmp_path: Path, engine: str, request: pytest.FixtureRequest
 ) -> None:
-    if engine == engines.POSTGRESQL:
-        # The command line's --db takes a URL once helper D's cli/main.py lands (it is a Path
-        # here, which turns postgresql:// into postgresql:/).
-        request.applymarker(pytest.mark.xfail(strict=True, reason="--db URL in cli/main.py"))
     target = str(engines.fresh_target(tmp_path))
     out = io.StringIO()
     with redirect_stdout(out):

@@ -76,10 +76,13 @@ def translate(query: str) -> str:
     return _TOKEN.sub(one, query)
 
 
-def _statement(query: str) -> str:
+def _statement(query: str, parameters: object) -> str:
     text = query.strip().rstrip(";").upper()
     if text in ("BEGIN TRANSACTION", "BEGIN"):
         return "BEGIN ISOLATION LEVEL REPEATABLE READ"
+    if parameters is None:
+        # Without values psycopg sends the text as it is: a literal % stays single.
+        return query
     return translate(query)
 
 
@@ -142,7 +145,7 @@ class PgCursor:
 
     def execute(self, query: str, parameters: object = None) -> PgCursor:
         with self.connection.cursor() as cur:
-            cur.execute(_statement(query), _params(parameters))
+            cur.execute(_statement(query, parameters), _params(parameters))
             if cur.description is None and cur.statusmessage and _COUNTED.match(cur.statusmessage):
                 # DuckDB answers an INSERT, UPDATE or DELETE with one row: its count.
                 self._description = [("Count", 20, None, None, None, None, None)]

@@ -252,7 +252,6 @@ def test_a_document_uploaded_through_the_proxy_is_saved_and_seen_from_the_other_
     con.close()
 
 
-# Strict marks: each turns red once its command runs on PostgreSQL, and must then go.
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
@@ -260,25 +259,16 @@ def test_a_document_uploaded_through_the_proxy_is_saved_and_seen_from_the_other_
             ["analyse", "pipe", "--format", "csv"],
             "etape,nombre,ca_potentiel",
             id="analyse",
-            marks=pytest.mark.xfail(
-                strict=True, reason="the analyses' filters (list_contains) are ported elsewhere"
-            ),
         ),
         pytest.param(
             ["backup", "{folder}/"],
             "Sauvegarde écrite dans",
             id="backup",
-            marks=pytest.mark.xfail(
-                strict=True, reason="backups on PostgreSQL (pg_dump) are built elsewhere"
-            ),
         ),
         pytest.param(
             ["check"],
             "aucun problème trouvé",
             id="check",
-            marks=pytest.mark.xfail(
-                strict=True, reason="the integrity check (QUALIFY) is not yet ported"
-            ),
         ),
     ],
 )
