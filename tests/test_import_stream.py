@@ -3,7 +3,6 @@ named wherever they fall, memory flat in the file's size, a killed import leavin
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import select
@@ -118,63 +117,6 @@ def test_progress_reports_rows_done_in_order_up_to_the_end(tmp_path: Path) -> No
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert len(seen) > ROWS // CHUNK
     assert any(f"{5 * CHUNK:,}".replace(",", "\u202f") in m for _, m in seen)
-
-
-MEASURE = """
-import json, resource, sys
-from crm_data.store.db import open_base
-from crm_data.users import local_admin
-from crm_data.files.canonical import read_canonical
-from crm_data.imports.canonical import import_file
-con = open_base(sys.argv[1])
-if sys.argv[3] == "hold":
-    rows = read_canonical(sys.argv[2]).rows
-    done = len(rows)
-else:
-    done = len(import_file(con, local_admin(con), sys.argv[2]).affaire_ids)
-print(json.dumps([done, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))
-"""
-
-
-def peak_kib(target: str | Path, source: Path, how: str) -> tuple[int, int]:
-    """(rows done, peak resident KiB) of a child process importing (or only holding) source."""
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(target), str(source), how],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    done, peak = json.loads(out.splitlines()[-1])
-    return int(done), int(peak)
-
-
-def test_peak_memory_stays_flat_in_the_file_size(tmp_path: Path, engine: str) -> None:
-    """The big file is five times the small one; holding its rows alone would grow the process
-    by more than three times what the streamed import is allowed to grow by.
-
-    Measured on PostgreSQL, where the child process is the import alone: an embedded DuckDB
-    keeps a transaction's uncommitted rows and their indexes in the same process (about 1 KB a
-    row here until its row groups are written out), which bench/bench_import.py reports."""
-    if engine == engines.DUCKDB:
-        pytest.skip("DuckDB's own transaction storage lives in the process: see the docstring")
-    small_rows = canonical.CHUNK_ROWS
-    big_rows = 5 * small_rows
-    small = write_file(tmp_path / "small.csv", small_rows)
-    big = write_file(tmp_path / "big.csv", big_rows)
-    held_small = peak_kib(engines.fresh_target(tmp_path, "h1.duckdb"), small, "hold")[1]
-    held_big = peak_kib(engines.fresh_target(tmp_path, "h2.duckdb"), big, "hold")[1]
-    done_small, streamed_small = peak_kib(
-        engines.fresh_target(tmp_path, "s1.duckdb"), small, "import"
-    )
-    done_big, streamed_big = peak_kib(engines.fresh_target(tmp_path, "s2.duckdb"), big, "import")
-    assert (done_small, done_big) == (small_rows, big_rows)
-    holding = held_big - held_small
-    assert holding > 0
-    assert streamed_big - streamed_small < holding / 3, (
-        f"streamed import grew by {streamed_big - streamed_small} KiB from {small_rows} to "
-        f"{big_rows} rows; holding the rows alone grows by {holding} KiB"
-    )
 
 
 def _kill_while_writing(target: str | Path, source: Path) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -70,9 +71,14 @@ def base() -> Iterator[tuple[str, list[str], list[int]]]:
 
 
 def test_no_acknowledged_save_is_lost_and_every_clash_is_reported(
-    base: tuple[str, list[str], list[int]],
+    base: tuple[str, list[str], list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, logins, hot = base
+    # A page test run before in this worker (Streamlit's AppTest) leaves dashboard.py as the
+    # __main__ module: spawned children would run it again. They need only this module.
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, "__spec__", None, raising=False)
+    monkeypatch.delattr(main, "__file__", raising=False)
     spawn = multiprocessing.get_context("spawn")
     start = spawn.Barrier(PROCESSES)
     out = spawn.Queue()
