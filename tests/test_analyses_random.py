@@ -17,6 +17,8 @@ from crm_data.store.db import Connection
 from crm_data.users import get_actor, local_admin
 from tests.random_base import ETAPES, TYPES, random_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 D = dt.date.fromisoformat
 CASES = {
     "admin_2025": ("admin", Filters(du=D("2025-01-01"), au=D("2025-12-31"), today=D("2025-09-15"))),

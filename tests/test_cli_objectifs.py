@@ -16,6 +16,8 @@ from crm_data.store import db
 from crm_data.users import add_user
 from tests.analyses_factory import D, new_affaire
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def _cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()

@@ -17,6 +17,8 @@ from crm_data.mapping.store import load_mapping
 from crm_data.store.db import Connection
 from tests.factories import admin, new_base
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 MAVEN = Path("/work/shared/data/maven_crm")
 DAYS = [dt.date(2016, 12, 31), dt.date(2017, 3, 31), dt.date(2017, 6, 30), dt.date(2017, 9, 30)]
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from crm_data.analyses.objectifs import (
     COLUMNS,
@@ -24,6 +25,8 @@ from crm_data.store.db import Connection
 from crm_data.users import local_admin, update_user
 from tests.analyses_factory import D, new_affaire, new_base, new_user, rows
 from tests.random_base import random_base, raw
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 Q1 = Filters(du=D("2026-01-01"), au=D("2026-03-31"), today=D("2026-02-10"))
 

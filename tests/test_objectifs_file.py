@@ -17,6 +17,8 @@ from crm_data.model import PermissionDeniedError, ValidationError
 from crm_data.objectifs import Change, list_objectifs, set_objectifs
 from tests.analyses_factory import D, new_base, new_named_user, new_user
 
+pytestmark = pytest.mark.usefixtures("engine")
+
 YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 
 
