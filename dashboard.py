@@ -83,6 +83,17 @@ sections["Commercial"] += [
     ),
 ]
 
+
+def _to_the_list() -> None:
+    """`/affaires` typed by hand (the list lives at `/`): the list, with the address's filters,
+    instead of Streamlit's English « Page not found »."""
+    st.switch_page(sections["Commercial"][0], query_params=st.query_params.to_dict())
+
+
+sections["Commercial"].append(
+    st.Page(_to_the_list, title="Affaires", url_path="affaires", visibility="hidden")
+)
+
 session.show_flashes()
 preload_charts()
 try:

@@ -70,9 +70,18 @@ def page(
     *,
     default: bool = False,
 ) -> st.Page:
-    """A navigation page, hidden for the roles that may not use its area."""
+    """A navigation page, hidden for the roles that may not use its area.
+
+    The default page is served at `/` but reserves a path of its own, which Streamlit then
+    answers with its English « Page not found »: it reserves one nobody types (`accueil`), so
+    that its own name can lead to it (dashboard.py's `/affaires`)."""
     return st.Page(
-        path, title=title, icon=icon, default=default, visibility=visibility(actor, area)
+        path,
+        title=title,
+        icon=icon,
+        default=default,
+        url_path="accueil" if default else None,
+        visibility=visibility(actor, area),
     )
 
 

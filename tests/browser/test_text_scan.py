@@ -17,7 +17,7 @@ from tests.browser.conftest import Server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-FORBIDDEN = re.compile(r"\bNone\b|Choose an option|Upload|per file|\btaux_|\bca_")
+FORBIDDEN = re.compile(r"\bNone\b|Choose an option|Upload|per file|not found|\btaux_|\bca_")
 PAGES = (
     "affaires",
     "comptes",
@@ -70,6 +70,8 @@ def test_a_page_shows_no_english_none_or_code_name(
             page.get_by_role("tab", name=tab).click()
             page.wait_for_timeout(500)
             texts.append(_text(page))
+    # Streamlit's dialogs (« Page not found ») are drawn outside the main block.
+    texts.append(page.locator("body").inner_text())
     found = [bad for text in texts for bad in _bad(text)]
     assert not found, found
     # Plotly's tool bar has English tooltips (« Autoscale », « Download plot as a png »).
@@ -83,6 +85,8 @@ def test_a_record_shows_no_english_none_or_code_name(demo_server: Server, page: 
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(500)
         texts.append(_text(page))
+    # Streamlit's dialogs (« Page not found ») are drawn outside the main block.
+    texts.append(page.locator("body").inner_text())
     found = [bad for text in texts for bad in _bad(text)]
     assert not found, found
 
