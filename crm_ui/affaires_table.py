@@ -12,17 +12,23 @@ import streamlit as st
 
 from crm_ui import formatting
 
+ALERT_HELP = (
+    "⏰ en retard : affaire en cours dont la date fin est passée. "
+    "💤 dormante : aucune action depuis le délai de son étape et aucune relance à faire."
+)
 COLUMNS: dict[str, Any] = {
-    "id": st.column_config.NumberColumn("N°", format="%d", width="small"),
-    "alerte": st.column_config.TextColumn("Alerte", width="small"),
-    "nom": st.column_config.TextColumn("Nom", width="large"),
-    "compte": st.column_config.TextColumn("Compte", width="medium"),
-    "etape": "Étape",
-    "statut": "Statut",
-    "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
-    "reussite": st.column_config.NumberColumn("Réussite", format="%d %%", width="small"),
-    "date_fin": "Date fin",
-    "gestion_par": "Gestion par",
+    # The default columns have widths in pixels that add up to the list's width at 1440 px with
+    # the sidebar open, so that CA potentiel and the columns after it need no sideways scroll.
+    "id": st.column_config.NumberColumn("N°", format="%d", width=56),
+    "alerte": st.column_config.TextColumn("Alerte", width=52, help=ALERT_HELP),
+    "nom": st.column_config.TextColumn("Nom", width=175),
+    "compte": st.column_config.TextColumn("Compte", width=120),
+    "etape": st.column_config.TextColumn("Étape", width=118),
+    "statut": st.column_config.TextColumn("Statut", width=84),
+    "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro", width=104),
+    "reussite": st.column_config.NumberColumn("Réussite", format="%d %%", width=70),
+    "date_fin": st.column_config.TextColumn("Date fin", width=80),
+    "gestion_par": st.column_config.TextColumn("Gestion par", width=100),
     "contact": "Contact",
     "type": "Type",
     "famille_article": "Famille d'article",
@@ -62,12 +68,13 @@ def column_chooser() -> list[str]:
 
 
 def alerts(frame: pd.DataFrame) -> pd.Series:
-    """The list's mark of each row: « En retard » (open, date fin past), « Dormante »."""
+    """The list's mark of each row, as icons its column's help explains: ⏰ late (open, date
+    fin past), 💤 dormant."""
     late = frame["en_retard"].astype(bool)
     dormant = frame["dormante"].astype(bool)
     return pd.Series(
         [
-            " · ".join(m for m, on in (("⏰ En retard", a), ("💤 Dormante", b)) if on)
+            " ".join(m for m, on in (("⏰", a), ("💤", b)) if on)
             for a, b in zip(late, dormant, strict=True)
         ],
         index=frame.index,
