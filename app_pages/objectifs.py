@@ -39,11 +39,13 @@ if saved.empty:
 else:
     shown = saved.set_index("utilisateur_id")
     for month in months:
-        shown[month] = [formatting.number(v, 2) for v in shown[month]]
-    shown["total"] = [formatting.euro(v) for v in saved[months].fillna(0).sum(axis=1)]
-    config = {"gestion_par": st.column_config.TextColumn("Commercial", disabled=True)}
-    config |= {m: st.column_config.TextColumn(labels[m]) for m in months}
-    config["total"] = st.column_config.TextColumn("Total", disabled=True)
+        shown[month] = [formatting.cents_if_any(v) for v in shown[month]]
+    year_totals = saved[months].fillna(0).sum(axis=1)
+    shown["total"] = [f"{formatting.cents_if_any(v)}\u00a0€" for v in year_totals]
+    # Widths in pixels that fit the 14 columns on a 1440-px screen with the sidebar open.
+    config = {"gestion_par": st.column_config.TextColumn("Commercial", disabled=True, width=128)}
+    config |= {m: st.column_config.TextColumn(labels[m], width=62) for m in months}
+    config["total"] = st.column_config.TextColumn("Total", disabled=True, width=100)
     with st.form("objectifs_form", border=False):
         edited = st.data_editor(
             shown,

@@ -37,6 +37,15 @@ def euro(value: float | Decimal | int | None, decimals: int = 2) -> str:
     return f"{text}{NBSP}€" if text else ""
 
 
+def cents_if_any(value: float | Decimal | int | None) -> str:
+    """1 000 for a whole amount, 1 000,50 otherwise: a narrow grid cell (objectifs) shows the
+    cents only where there are some."""
+    if is_missing(value):
+        return ""
+    assert value is not None
+    return number(value, 0 if float(value) == round(float(value)) else 2)
+
+
 def percent(fraction: float | None, decimals: int = 1) -> str:
     """A rate given as a fraction (0.625) shown as 62,5 % and 0.5 as 50,0 % (the same decimals
     down a column); empty for a missing rate."""

@@ -41,6 +41,21 @@ def test_euro_compact(value: float | None, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("15000"), "15\u00a0000"),
+        (Decimal("15000.50"), "15\u00a0000,50"),
+        (0, "0"),
+        (None, ""),
+    ],
+)
+def test_a_grid_amount_shows_cents_only_when_it_has_some(
+    value: Decimal | None, expected: str
+) -> None:
+    assert formatting.cents_if_any(value) == expected
+
+
+@pytest.mark.parametrize(
     ("fraction", "expected"),
     [(0.625, f"62,5{NB}%"), (0.5, f"50,0{NB}%"), (0.41666, f"41,7{NB}%"), (None, "")],
 )
