@@ -256,7 +256,10 @@ def _insert_comptes(
     names = _compte_names(cur, rng, n)
     villes = rng.integers(0, len(demo_words.VILLES), n)
     prefixes = np.asarray([p for _, p in demo_words.VILLES], dtype=object)[villes]
-    domain = _slug(names["nom"].str.replace(r" (SAS|SARL|SA|EURL|SCOP)$", "", regex=True)) + ".fr"
+    # The key is the folded name: slugging it skips folding 125,000 names one by one at a
+    # million affaires (about 2.5 s).
+    bare = names["nom_cle"].str.replace(r" (sas|sarl|sa|eurl|scop)$", "", regex=True)
+    domain = bare.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-") + ".fr"
     first = ids.take("compte_id_seq", n)
     compte_ids = np.arange(first, first + n, dtype=np.int64)
     created = today - 1100 - rng.integers(0, 400, n)
