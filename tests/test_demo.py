@@ -494,6 +494,43 @@ def test_progress_runs_from_zero_to_one_in_french(monkeypatch: pytest.MonkeyPatc
     ]
 
 
+def memory_limit(con: Connection) -> str:
+    """DuckDB's memory limit as it shows it, rounded to a tenth of its unit."""
+    with read(con) as cur:
+        ((limit,),) = cur.execute("SELECT current_setting('memory_limit')").fetchall()
+    return str(limit)
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_the_load_runs_under_the_bulk_memory_limit_then_restores_it(
+    monkeypatch: pytest.MonkeyPatch, failing: bool
+) -> None:
+    con = fresh_base()
+    if dialect(con) != DUCKDB:
+        pytest.skip("PostgreSQL's memory is its server's")
+    monkeypatch.setattr(demo, "CHUNK", 500)
+    con.execute("SET memory_limit = '4GB'")
+    before = memory_limit(con)
+    during: list[str] = []
+
+    def watch(fraction: float, message: str) -> None:
+        during.append(memory_limit(con))
+        if failing and fraction > 0.5:
+            raise RuntimeError(message)
+
+    if failing:
+        with pytest.raises(RuntimeError):
+            demo.generate(con, affaires=1_000, seed=4, today=TODAY, progress=watch)
+    else:
+        demo.generate(con, affaires=1_000, seed=4, today=TODAY, progress=watch)
+    # The last report of a load comes after its commit, with the limit restored.
+    held = during if failing else during[:-1]
+    bulk = db._bytes(db.BULK_MEMORY_LIMIT)
+    assert held and all(abs(db._bytes(limit) - bulk) < bulk / 100 for limit in held)
+    # Restored from the limit as DuckDB shows it: to within that display's precision.
+    assert abs(db._bytes(memory_limit(con)) - db._bytes(before)) < db._bytes(before) / 20
+
+
 def test_a_negative_count_is_refused() -> None:
     with pytest.raises(CrmError):
         demo.generate(fresh_base(), affaires=-1, seed=1, today=TODAY)

@@ -1,6 +1,6 @@
 """One chunk of demo affaires with their versions, actions, documents and projets.
 
-Columns are drawn with numpy and inserted with INSERT ... SELECT from registered frames; the
+Columns are drawn with numpy and inserted with INSERT ... SELECT from frames; the
 versions are derived in DuckDB from the affaires just inserted, the last one being the row.
 """
 
@@ -302,5 +302,5 @@ _INSERT_AFFAIRE = f"""
            {date_of("date_signature")}, {cents("total_ht")},
            {date_of("date_cloture")}, {instant("t0")}, gestion_par,
            {instant("t_updated")}, gestion_par, version
-    FROM demo_frame
+    FROM bulk_frame
 """

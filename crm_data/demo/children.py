@@ -1,7 +1,8 @@
 """What hangs on a chunk of demo affaires: versions, actions, documents and projets.
 
 Also the id allocation shared by every demo table. Bulk inserts only: INSERT ... SELECT from
-registered frames, or from the affaires just inserted. The frames are built in id order and
+frames (crm_data.store.frames, released after each statement), or from the affaires just
+inserted. The frames are built in id order and
 inserted in that order without an ORDER BY (a sort of each chunk cost time and memory).
 """
 
@@ -16,6 +17,7 @@ from crm_data.demo import words as demo_words
 from crm_data.model import AFFAIRE_FIELDS
 from crm_data.store.db import Connection
 from crm_data.store.engine import POSTGRESQL, dialect
+from crm_data.store.frames import execute_with_frame
 
 DAY = 86_400
 SEQUENCES = (
@@ -114,13 +116,9 @@ def _hundreds(engine: str, value: str) -> str:
 
 
 def load(cur: Connection, sql: str, frame: pd.DataFrame, params: object = None) -> int:
-    """Run an INSERT ... SELECT reading `demo_frame`; return the number of rows inserted."""
-    cur.register("demo_frame", frame)
-    try:
-        row = cur.execute(sql, params).fetchone()
-    finally:
-        cur.unregister("demo_frame")
-    return int(row[0]) if row else 0
+    """Run an INSERT ... SELECT reading `bulk_frame`; return the number of rows inserted."""
+    rows = execute_with_frame(cur, sql, frame, params)
+    return int(rows[0][0]) if rows else 0
 
 
 def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> int:
@@ -179,7 +177,7 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
                a.gestion_par,
                {columns}
         FROM affaire AS a
-        JOIN demo_frame AS f
+        JOIN bulk_frame AS f
             ON f.id = a.id
         JOIN generate_series(0, $n_etapes) AS s (k)
             ON s.k < a.version
@@ -254,7 +252,7 @@ def actions(
                CASE WHEN fait THEN {date_of("date_action")} END,
                utilisateur_id, {instant("t")}, utilisateur_id,
                {instant("t")}, utilisateur_id
-        FROM demo_frame
+        FROM bulk_frame
         """,
         rows,
     )
@@ -330,7 +328,7 @@ def documents(
         SELECT id, affaire_id, type, numero, {date_of("day")}, {cents("montant")}, statut,
                {day_start("day")}, auteur,
                {day_start("day")}, auteur
-        FROM demo_frame
+        FROM bulk_frame
         """,
         rows,
     )
@@ -395,7 +393,7 @@ def projets(
         SELECT id, affaire_id, nom, {date_of("debut")}, {date_of("fin")}, statut,
                responsable, CAST({date_of("debut")} - 3 AS TIMESTAMP), auteur,
                CAST({date_of("debut")} - 3 AS TIMESTAMP), auteur
-        FROM demo_frame
+        FROM bulk_frame
         """,
         rows,
     )

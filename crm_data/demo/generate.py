@@ -14,10 +14,10 @@ import pandas as pd
 
 from crm_data.demo import affaires as demo_affaires
 from crm_data.demo import words as demo_words
-from crm_data.demo.children import Ids, day_start, maybe, pick
+from crm_data.demo.children import Ids, day_start, load, maybe, pick
 from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
-from crm_data.store.db import Connection, read, transaction
+from crm_data.store.db import Connection, bounded_memory, read, transaction
 from crm_data.text import fold
 
 CHUNK = 100_000
@@ -40,14 +40,15 @@ def generate(
     """Fill a base with realistic French demo data; return the row count per table created.
 
     The base must hold no affaire yet (CrmError otherwise). Everything is written in one
-    transaction: a failure leaves nothing behind.
+    transaction: a failure leaves nothing behind. On DuckDB the uncommitted rows spill to disk
+    beyond bounded_memory's limit rather than grow the process.
     """
     if affaires < 0:
         raise CrmError("Le nombre d'affaires de démonstration ne peut pas être négatif.")
     today = today or dt.date.today()
     report = progress or (lambda fraction, message: None)
     counts = dict.fromkeys(demo_affaires.TABLES, 0)
-    with transaction(con) as cur:
+    with bounded_memory(con), transaction(con) as cur:
         if not _holds_no_affaire(cur):
             raise CrmError(
                 "La base contient déjà des affaires : les données de démonstration ne se "
@@ -140,16 +141,16 @@ def _insert_users(
             "created_day": np.full(n, today - 4 * 365, dtype=np.int32),
         }
     )
-    cur.register("demo_utilisateur", frame)
-    cur.execute(
+    load(
+        cur,
         f"""
         INSERT INTO utilisateur (id, login, nom, email, role, actif, created_at)
         SELECT id, login, nom, email, role, TRUE, {day_start("created_day")}
-        FROM demo_utilisateur
+        FROM bulk_frame
         ORDER BY id
-        """
+        """,
+        frame,
     )
-    cur.unregister("demo_utilisateur")
     counts["utilisateur"] = n
     user_ids = frame["id"].to_numpy()
     return Team(commerciaux=user_ids[MANAGERS:], managers=user_ids[:MANAGERS])
@@ -255,7 +256,10 @@ def _insert_comptes(
     names = _compte_names(cur, rng, n)
     villes = rng.integers(0, len(demo_words.VILLES), n)
     prefixes = np.asarray([p for _, p in demo_words.VILLES], dtype=object)[villes]
-    domain = _slug(names["nom"].str.replace(r" (SAS|SARL|SA|EURL|SCOP)$", "", regex=True)) + ".fr"
+    # The key is the folded name: slugging it skips folding 125,000 names one by one at a
+    # million affaires (about 2.5 s).
+    bare = names["nom_cle"].str.replace(r" (sas|sarl|sa|eurl|scop)$", "", regex=True)
+    domain = bare.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-") + ".fr"
     first = ids.take("compte_id_seq", n)
     compte_ids = np.arange(first, first + n, dtype=np.int64)
     created = today - 1100 - rng.integers(0, 400, n)
@@ -273,27 +277,29 @@ def _insert_comptes(
         }
     )
     owner = rng.choice(team.commerciaux, n)
-    cur.register("demo_compte", frame)
-    cur.execute(
+    load(
+        cur,
         f"""
         INSERT INTO compte (id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
                             created_at, created_by, updated_at, updated_by)
         SELECT id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
                {day_start("created_day")}, NULL,
                {day_start("created_day")}, NULL
-        FROM demo_compte
+        FROM bulk_frame
         ORDER BY id
-        """
+        """,
+        frame,
     )
-    cur.execute(
+    load(
+        cur,
         """
         INSERT INTO compte_cle (nom_cle, compte_id)
         SELECT nom_cle, id
-        FROM demo_compte
+        FROM bulk_frame
         ORDER BY id
-        """
+        """,
+        frame,
     )
-    cur.unregister("demo_compte")
     counts["compte"] = n
     counts["compte_cle"] = n
     contact_count = rng.integers(1, 5, n)
@@ -337,18 +343,18 @@ def _insert_contacts(
             "created_day": (compte_created[owner] + rng.integers(0, 60, m)).astype(np.int32),
         }
     )
-    cur.register("demo_contact", frame)
-    cur.execute(
+    load(
+        cur,
         f"""
         INSERT INTO contact (id, compte_id, prenom, nom, fonction, email, telephone,
                              created_at, updated_at)
         SELECT id, compte_id, prenom, nom, fonction, email, telephone,
                {day_start("created_day")},
                {day_start("created_day")}
-        FROM demo_contact
+        FROM bulk_frame
         ORDER BY id
-        """
+        """,
+        frame,
     )
-    cur.unregister("demo_contact")
     starts = np.concatenate([[0], np.cumsum(per_compte)[:-1]])
     return np.asarray(first + starts, dtype=np.int64)

@@ -41,6 +41,13 @@ OPEN_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False
 }
 
+BULK_MEMORY_LIMIT = os.environ.get("CRM_DUCKDB_BULK_MEMORY") or "512MB"
+"""DuckDB's memory limit during a long write (bounded_memory); CRM_DUCKDB_BULK_MEMORY sets it."""
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+_UNITS.update({"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12})
+_bulk_lock = threading.Lock()
+_bulk_depth: dict[str, tuple[int, str]] = {}
+
 RESTORE_WAIT_SECONDS = 5.0
 """How long a unit of work waits for a restore to end before it is refused."""
 DRAIN_SECONDS = 10.0
@@ -184,7 +191,8 @@ def shown(value: str | Path) -> str:
 
 def connect(path: str | Path, *, read_only: bool = False) -> Connection:
     """A raw connection to the file at path (created if missing), never fetching anything; for
-    a postgresql:// URL, a PgBase (a pool) over that base.
+    a postgresql:// URL, a PgBase (a pool) over that base. CRM_DUCKDB_MEMORY_LIMIT, when set,
+    is DuckDB's memory limit (its default is 80 % of the machine's memory).
 
     Raises BaseLockedError with a French message when another process holds the file.
     """
@@ -193,8 +201,11 @@ def connect(path: str | Path, *, read_only: bool = False) -> Connection:
     target = str(path)
     if target != ":memory:" and not read_only:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
+    config = dict(OPEN_CONFIG)
+    if os.environ.get("CRM_DUCKDB_MEMORY_LIMIT"):
+        config["memory_limit"] = os.environ["CRM_DUCKDB_MEMORY_LIMIT"]
     try:
-        return duckdb.connect(target, read_only=read_only, config=OPEN_CONFIG)
+        return duckdb.connect(target, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise BaseLockedError(
@@ -467,3 +478,45 @@ def transaction(con: Connection) -> Iterator[Connection]:
             if french is None:
                 raise
             raise french from exc
+
+
+def _bytes(size: str) -> int:
+    """Bytes of a DuckDB size such as "18.8 GiB" or "512MB"."""
+    text = size.replace(" ", "")
+    for unit in sorted(_UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            return int(float(text[: -len(unit)]) * _UNITS[unit])
+    return int(float(text))
+
+
+@contextmanager
+def bounded_memory(con: Connection) -> Iterator[None]:
+    """Hold DuckDB's memory limit at BULK_MEMORY_LIMIT for a long write (an import, demo data),
+    unless it is already lower; restored when the last such block of the base ends.
+
+    DuckDB keeps a transaction's uncommitted rows and indexes in its buffer pool until the
+    commit: under the limit they spill to the base's temporary folder (beside its file) instead
+    of growing the process; nothing of them reaches the base before the commit. The limit is the
+    whole base's, so screens served meanwhile share it. Nothing to do on PostgreSQL.
+    """
+    if dialect(con) == POSTGRESQL:
+        yield
+        return
+    with read(con) as cur:
+        ((name, limit),) = cur.execute(
+            "SELECT current_database(), current_setting('memory_limit')"
+        ).fetchall()
+        with _bulk_lock:
+            depth, before = _bulk_depth.get(name, (0, str(limit)))
+            _bulk_depth[name] = (depth + 1, before)
+            if not depth and _bytes(BULK_MEMORY_LIMIT) < _bytes(before):
+                cur.execute("SET memory_limit = ?", [BULK_MEMORY_LIMIT])
+    try:
+        yield
+    finally:
+        with read(con) as cur, _bulk_lock:
+            depth, before = _bulk_depth.pop(name)
+            if depth > 1:
+                _bulk_depth[name] = (depth - 1, before)
+            else:
+                cur.execute("SET memory_limit = ?", [before])

@@ -1,0 +1,33 @@
+"""Rows built in Python read by one statement of a unit of work, released when it ends.
+
+DuckDB keeps every object passed to `register` alive until the transaction ends, even after
+`unregister` (the dropped view stays in the transaction's catalog): a load written chunk by chunk
+in one transaction held every chunk's frame until its commit. A replacement scan (a Python
+variable named in the SQL) is released with its statement. PostgreSQL has none: there the rows
+go through the cursor's register (COPY into a temporary table, held by the server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_data.store.engine import POSTGRESQL, Connection, dialect
+
+FRAME = "bulk_frame"
+"""The name by which the SQL given to execute_with_frame reads its frame."""
+
+
+def execute_with_frame(
+    cur: Connection, sql: str, frame: object, params: object = None
+) -> list[tuple[Any, ...]]:
+    """Run sql, which reads frame (an Arrow table or a pandas DataFrame) as the table
+    `bulk_frame`, and return its rows; nothing of frame is kept once it returns."""
+    if dialect(cur) == POSTGRESQL:
+        cur.register(FRAME, frame)
+        try:
+            return cur.execute(sql, params).fetchall()
+        finally:
+            cur.unregister(FRAME)
+    # DuckDB finds the table bulk_frame by this variable's name in the calling frame.
+    bulk_frame = frame  # noqa: F841
+    return cur.execute(sql, params).fetchall()
