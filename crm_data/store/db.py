@@ -56,6 +56,10 @@ interrupting their queries."""
 
 RESTORING = "Restauration en cours : réessayez dans un instant."
 INTERRUPTED = "L'opération a été interrompue par une restauration de la base : réessayez."
+OUT_OF_MEMORY = (
+    "La base a manqué de mémoire : rien n'a été enregistré. Réessayez avec un fichier plus "
+    "petit, ou donnez-lui plus de mémoire (CRM_DUCKDB_MEMORY_LIMIT)."
+)
 DISK_FULL = (
     "Le disque de la base est plein : rien n'a été enregistré. Libérez de la place, puis "
     "réessayez (aucune donnée déjà enregistrée n'est perdue)."
@@ -349,6 +353,10 @@ def _french(exc: Exception, gate: _Gate | None) -> CrmError | None:
         gate.invalid = True
     if isinstance(exc, duckdb.InterruptException):
         return CrmError(INTERRUPTED)
+    if isinstance(exc, duckdb.OutOfMemoryException) or "out of memory" in text.lower():
+        # DuckDB's out-of-memory may come wrapped in a failed commit's TransactionException,
+        # which is no clash between two users.
+        return CrmError(OUT_OF_MEMORY)
     if "No space left on device" in text or "disk is full" in text.lower():
         # A fatal error may come from the checkpoint after a commit already in the WAL.
         return CrmError(DISK_FULL_REOPEN if gate is not None and gate.invalid else DISK_FULL)
