@@ -16,6 +16,7 @@ import pandas as pd
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters, conditions
 from crm_data.model import Actor
 from crm_data.store.db import Connection, read
+from crm_data.store.pg_rights import acting
 from crm_data.store.sql import (
     DORMANT,
     LAST_ACTIVITY,
@@ -121,6 +122,7 @@ def list_affaires(
         OFFSET $offset
     """
     with read(con) as cur:
+        acting(cur, actor)
         page = cur.execute(sql, params).df()
         names = _page_names(cur, page)
         marks = page_marks(cur, page, today or dt.date.today())
@@ -214,6 +216,7 @@ def dormant_days(
     (SPEC §3, A14's section) and no relance is left to do on it (as Mes actions lists them);
     None otherwise."""
     with read(con) as cur:
+        acting(cur, actor)
         row = cur.execute(
             f"""
             SELECT {days_between(among(LAST_ACTIVITY, "ids"), "$today")}
@@ -256,6 +259,7 @@ def list_totals(con: Connection, actor: Actor, filters: Filters) -> ListTotals:
         {where}
     """
     with read(con) as cur:
+        acting(cur, actor)
         row = cur.execute(sql, params).fetchone()
     assert row is not None
     return ListTotals(int(row[0]), Decimal(row[1]), Decimal(row[2]))
@@ -265,6 +269,7 @@ def affaire_ids(con: Connection, actor: Actor, filters: Filters) -> list[int]:
     """The ids of every affaire matching filters, for exports of the filtered list."""
     where, params = where_clause(filters, actor)
     with read(con) as cur:
+        acting(cur, actor)
         rows = cur.execute(
             f"""
             SELECT a.id

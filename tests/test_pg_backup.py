@@ -320,3 +320,28 @@ def test_restores_keep_only_the_newest_replaced_bases(
         ).fetchall()
     head = url.rpartition("/")[0]
     assert [f"{head}/{old}" for (old,) in left] == kept[-2:]
+
+
+def test_the_restored_base_keeps_the_rights_guard_before_any_server_opens_it(
+    url: str, tmp_path: Path
+) -> None:
+    """A server's pool reconnects to the swapped-in base without opening it again: its policies
+    and its roles' grants must already be there."""
+    con = db.shared_connection(url)
+    make_affaire(con)
+    target = tmp_path / "sauvegarde.pg.tar"
+    backup.backup(con, target)
+    backup.restore(url, target)
+    with psycopg.connect(url) as raw:
+        row = raw.execute(
+            """
+            SELECT c.relrowsecurity,
+                   (SELECT count(*) FROM pg_policies WHERE tablename = 'affaire'),
+                   has_table_privilege('crm_commercial', 'affaire', 'SELECT'),
+                   has_table_privilege('crm_full', 'action', 'UPDATE'),
+                   pg_get_userbyid(c.relowner) = current_user
+            FROM pg_class AS c
+            WHERE c.oid = 'affaire'::regclass
+            """
+        ).fetchone()
+    assert row == (True, 2, True, True, True)

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from crm_data import affaires
-from crm_data.model import Role
+from crm_data import affaires, affaires_list, board, filters
+from crm_data.analyses.pipe import pipe_by_etape
+from crm_data.filters import Filters
+from crm_data.model import Actor, Role
 from crm_data.rights import check_actor
 from crm_data.store import db, pg_rights
 from tests import engines
@@ -117,3 +119,60 @@ def test_a_commercials_record_is_still_read_through_the_primary_key(con: db.Conn
             for r in cur.execute("EXPLAIN SELECT * FROM affaire WHERE id = ?", [own]).fetchall()
         )
     assert "Index Scan using affaire_pkey" in plan, plan
+
+
+_GUARDED = ("crm_data.affaires_list", "crm_data.board", "crm_data.analyses.common")
+"""The read modules that act as the actor (pg_rights.acting) before their SQL."""
+
+
+def _read_as(con: db.Connection, actor: Actor) -> tuple[list[int], int, int, int]:
+    """What a commercial's screens read: the list's ids and total, the board's and the pipe
+    analysis's counts of open affaires."""
+    page = affaires_list.list_affaires(con, actor, Filters())
+    totals = affaires_list.list_totals(con, actor, Filters())
+    columns = board.board(con, actor, Filters())
+    pipe = pipe_by_etape(con, actor, Filters())
+    return (
+        sorted(int(i) for i in page["id"]),
+        totals.nombre,
+        sum(c.nombre for c in columns),
+        int(pipe["nombre"].sum()),
+    )
+
+
+def _forget_rights_in_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    """crm_data's own condition on who sees an affaire, turned into « every live affaire »:
+    a read whose SQL forgot the rights."""
+    monkeypatch.setattr(filters, "VISIBLE", "(a.deleted_at IS NULL)")
+
+
+def test_a_commercials_list_board_and_analysis_keep_to_their_affaires_without_the_sql_check(
+    con: db.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = make_user(con, Role.COMMERCIAL)
+    bob = make_user(con, Role.COMMERCIAL)
+    own = make_affaire(con, alice)
+    make_affaire(con, bob)
+    _forget_rights_in_sql(monkeypatch)
+    assert _read_as(con, alice) == ([own], 1, 1, 1)
+
+
+def test_without_the_guard_the_forgotten_check_shows_every_affaire(
+    con: db.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control of the test above: its bypass does reach other affaires, so only the
+    guard kept them out."""
+    alice = make_user(con, Role.COMMERCIAL)
+    bob = make_user(con, Role.COMMERCIAL)
+    ids = sorted([make_affaire(con, alice), make_affaire(con, bob)])
+    _forget_rights_in_sql(monkeypatch)
+    for module in _GUARDED:
+        monkeypatch.setattr(f"{module}.acting", lambda cur, actor: None)
+    assert _read_as(con, alice) == (ids, 2, 2, 2)
+
+
+def test_a_managers_list_and_analysis_see_every_affaire(con: db.Connection) -> None:
+    alice = make_user(con, Role.COMMERCIAL)
+    manager = make_user(con, Role.MANAGER)
+    ids = sorted([make_affaire(con, alice), make_affaire(con, manager)])
+    assert _read_as(con, manager) == (ids, 2, 2, 2)

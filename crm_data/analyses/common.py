@@ -14,6 +14,7 @@ from crm_data.filters import Filters, conditions
 from crm_data.model import Actor
 from crm_data.store.db import Connection, change_stamp, dialect, read
 from crm_data.store.engine import POSTGRESQL
+from crm_data.store.pg_rights import acting
 from crm_data.store.sql import CLOSING_DATE
 
 IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
@@ -108,13 +109,16 @@ def params(actor: Actor, filters: Filters, **more: object) -> dict[str, object]:
     }
 
 
-def query(con: Connection, sql: str, values: dict[str, object]) -> pd.DataFrame:
-    """Run one aggregate query on a fresh cursor and return its small result as a frame.
+def query(con: Connection, actor: Actor, sql: str, values: dict[str, object]) -> pd.DataFrame:
+    """Run one aggregate query for the actor on a fresh cursor and return its small result as
+    a frame. On PostgreSQL it runs as the actor's role (crm_data.store.pg_rights), so the base
+    itself keeps a commercial's figures to their own affaires, behind scope's condition.
 
     Only the parameters the SQL names are bound: DuckDB refuses unused named parameters.
     """
     used = {k: v for k, v in values.items() if f"${k}" in sql}
     with read(con) as cur:
+        acting(cur, actor)
         return cur.execute(sql, used).df()
 
 

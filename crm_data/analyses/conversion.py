@@ -106,7 +106,7 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
         ORDER BY e.ordre
     """
     values = params(actor, affaires, row_etapes=list(filters.etapes))
-    frame = query(con, sql, values)
+    frame = query(con, actor, sql, values)
     frame["entrees"] = frame["entrees"].astype("int64")
     frame["passees_suivante"] = frame["passees_suivante"].astype("int64")
     frame["taux_passage"] = ratio(frame["passees_suivante"], frame["entrees"])
@@ -165,6 +165,6 @@ def stuck_affaires(
         LIMIT $limit
     """
     values = params(actor, filters, today=filters.day(), threshold=threshold_days, limit=limit)
-    frame = query(con, sql, values)
+    frame = query(con, actor, sql, values)
     frame["depuis"] = pd.to_datetime(frame["depuis"]).dt.date
     return frame

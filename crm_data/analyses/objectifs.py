@@ -108,8 +108,8 @@ def objectifs_detail(con: Connection, actor: Actor, filters: Filters) -> pd.Data
         FROM figures AS f
         FULL JOIN cible AS c ON c.user_id = f.user_id AND c.mois = f.mois
     """
-    found = query(con, sql, params(actor, filters, first=first, last=last))
-    labels = query(con, f"SELECT id, nom FROM {USER_LABELS} AS u", {})
+    found = query(con, actor, sql, params(actor, filters, first=first, last=last))
+    labels = query(con, actor, f"SELECT id, nom FROM {USER_LABELS} AS u", {})
     names = dict(zip(labels["id"].astype("int64"), labels["nom"], strict=True))
     return _lay_out(found, month_labels(du, au), names, filters.day())
 

@@ -63,7 +63,7 @@ def pipe_by_etape(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
           AND ({no_texts("etapes")} OR {in_texts("e.nom", "etapes")})
         ORDER BY e.ordre
     """
-    frame = query(con, sql, params(actor, filters))
+    frame = query(con, actor, sql, params(actor, filters))
     frame["nombre"] = frame["nombre"].astype("int64")
     return frame.reset_index(drop=True)
 
@@ -92,7 +92,7 @@ def forecast(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """
     today = filters.le or filters.day()
     values = params(actor, filters, today=today, sans_date=SANS_DATE, en_retard=EN_RETARD)
-    frame = query(con, sql, values)
+    frame = query(con, actor, sql, values)
     rank = frame["mois"].map({EN_RETARD: "0", SANS_DATE: "2"}).fillna("1") + frame["mois"]
     frame = frame.loc[rank.sort_values().index].reset_index(drop=True)
     frame["nombre"] = frame["nombre"].astype("int64")
@@ -153,7 +153,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
            OR t.user_id IS NOT NULL
         ORDER BY u.nom, u.id
     """
-    frame = query(con, sql, params(actor, filters))
+    frame = query(con, actor, sql, params(actor, filters))
     for column in ("nombre_ouvertes", "gagnees", "perdues", "actions_faites"):
         frame[column] = frame[column].astype("int64")
     frame["taux_reussite"] = ratio(frame["gagnees"], frame["gagnees"] + frame["perdues"])
@@ -214,7 +214,7 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
           AND {scope(actor, filters)}
     """
     values = params(actor, filters, today=filters.day(), reports_min=SLIPPED_TIMES)
-    counts = query(con, sql, values)
+    counts = query(con, actor, sql, values)
     return pd.DataFrame(
         {
             "controle": list(QUALITY_CHECKS.values()),

@@ -177,7 +177,7 @@ def movements(
         FROM totals
         ORDER BY ordre
     """
-    frame = query(con, sql, _movement_values(actor, filters, fenetre))
+    frame = query(con, actor, sql, _movement_values(actor, filters, fenetre))
     frame["nombre"] = frame["nombre"].astype("int64")
     frame["montant"] = frame["montant"].astype("float64")
     return frame[["categorie", "nombre", "montant"]].reset_index(drop=True)
@@ -214,7 +214,7 @@ def movement_affaires(
         ORDER BY m.id
     """
     values = _movement_values(actor, filters, fenetre, categorie=categorie)
-    frame = query(con, sql, values)
+    frame = query(con, actor, sql, values)
     frame["id"] = frame["id"].astype("int64")
     return frame.reset_index(drop=True)
 
@@ -291,7 +291,7 @@ def forecast_reliability(
         FROM figures AS f
         LEFT JOIN {USER_LABELS} AS u ON u.id = f.user_id
     """
-    frame = query(con, sql, params(actor, filters))
+    frame = query(con, actor, sql, params(actor, filters))
     du, au = filters.period()
     if per_user:
         frame = frame.sort_values(["gestion_par", "user_id", "mois"]).reset_index(drop=True)
@@ -348,7 +348,7 @@ def slipping(
         {"LIMIT $limit" if limit is not None else ""}
     """
     values = params(actor, filters, limit=limit)
-    frame = query(con, sql, values)
+    frame = query(con, actor, sql, values)
     frame["id"] = frame["id"].astype("int64")
     frame["reports"] = frame["reports"].astype("int64")
     for column in ("date_fin", "premiere_date_fin"):
@@ -397,4 +397,4 @@ def open_ids_at(
         sans_date=SANS_DATE,
         en_retard=EN_RETARD,
     )
-    return [int(i) for i in query(con, sql, values)["id"]]
+    return [int(i) for i in query(con, actor, sql, values)["id"]]

@@ -57,7 +57,7 @@ def results_by_type(con: Connection, actor: Actor, filters: Filters) -> pd.DataF
           AND {scope(actor, filters)}
         GROUP BY a.type
     """
-    found = query(con, sql, params(actor, filters)).set_index("type")
+    found = query(con, actor, sql, params(actor, filters)).set_index("type")
     types = list(filters.types) or [t.value for t in TypeAffaire]
     frame = found.reindex(types).rename_axis("type").reset_index()
     for column in ("gagnees", "perdues", "abandonnees"):
@@ -99,7 +99,7 @@ def losses_by_code(con: Connection, actor: Actor, filters: Filters) -> pd.DataFr
         FROM pertes AS p
         LEFT JOIN code_cloture AS c ON c.nom = p.code_cloture
     """
-    frame = query(con, sql, params(actor, filters))
+    frame = query(con, actor, sql, params(actor, filters))
     frame["code_cloture"] = frame["code_cloture"].fillna("")
     frame = frame.sort_values(["nombre", "code_cloture"], ascending=[False, True])
     frame["nombre"] = frame["nombre"].astype("int64")
@@ -133,7 +133,7 @@ def losses_matrix(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         FROM pertes AS p
         LEFT JOIN etape AS e ON e.nom = p.etape
     """
-    long = query(con, sql, params(actor, filters))
+    long = query(con, actor, sql, params(actor, filters))
     if long.empty:
         return pd.DataFrame({"etape": pd.Series(dtype="object")})
     etapes = long.sort_values(["ordre", "etape"])["etape"].drop_duplicates().tolist()
@@ -202,7 +202,7 @@ def monthly_revenue(
     """
     du, au = filters.period()
     du_avant, au_avant = shift_period(du, au)
-    found = query(con, sql, params(actor, filters, du_avant=du_avant, au_avant=au_avant))
+    found = query(con, actor, sql, params(actor, filters, du_avant=du_avant, au_avant=au_avant))
     months = pd.DataFrame({"mois": month_labels(du, au)})
     if by is None:
         merged = months.merge(found, on="mois", how="left")
@@ -233,7 +233,7 @@ def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
           AND a.date_signature BETWEEN $du AND $au
           AND {scope(actor, filters)}
     """
-    frame = query(con, sql, params(actor, filters)).astype("float64")
+    frame = query(con, actor, sql, params(actor, filters)).astype("float64")
     frame["realisation"] = ratio(frame["ca_signe"], frame["ca_attendu"])
     frame["remise"] = 1 - ratio(frame["ca_signe"], frame["ca_potentiel"])
     return frame[["ca_signe", "ca_attendu", "realisation", "ca_potentiel", "remise"]]
@@ -254,7 +254,7 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
           AND {IN_PERIOD}
           AND {scope(actor, filters)}
     """
-    frame = query(con, sql, params(actor, filters))
+    frame = query(con, actor, sql, params(actor, filters))
     frame["gagnees"] = frame["gagnees"].astype("int64")
     frame["perdues"] = frame["perdues"].astype("int64")
     _add_win_figures(frame)
@@ -282,7 +282,7 @@ def velocity(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """
-    opened = query(con, sql, params(actor, filters, ouvertes_fin=end_of_day(au)))
+    opened = query(con, actor, sql, params(actor, filters, ouvertes_fin=end_of_day(au)))
     summary = sales_summary(con, actor, filters)
     frame = pd.DataFrame(
         {

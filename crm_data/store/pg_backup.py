@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from crm_data.store import db
+from crm_data.store import db, pg_rights
 from crm_data.store.copy import tables_parents_first
 from crm_data.store.marker import (
     APPLICATION,
@@ -338,6 +338,9 @@ def _rebuild(scratch_url: str, source: Path, info: BackupInfo, folder: Path) -> 
             if current_version(cur) != info.schema_version:
                 raise damaged(source)
             migrate(cur)
+            # Policies and grants live in the database: without them a server whose pool
+            # reconnects to the swapped-in base would take a role with no right on its tables.
+            pg_rights.install(cur)
             _ids_past_rows(cur)
     finally:
         base.close()

@@ -15,6 +15,7 @@ our measures, see NOTES-postgres.md).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,12 @@ import psycopg_pool
 import pyarrow as pa
 
 SCHEMES = ("postgresql://", "postgres://")
+
+# psycopg_pool logs each failed connection attempt in English (« error connecting in
+# 'pool-1' … »); with no handler of its own, Python's last-resort handler printed them on stderr
+# before crm_data's French message. They still reach a logging configuration set up by whoever
+# runs the app; the user is told once, in French (crm_data.store.db).
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 
 _COUNTED = re.compile(r"(INSERT|UPDATE|DELETE|MERGE) ")
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$([A-Za-z_]\w*)|\?|%")
@@ -254,6 +261,9 @@ class PgBase:
     def __init__(self, url: str, *, max_size: int = 10) -> None:
         self.url = url
         self._last = threading.local()
+        # A wrong URL or a stopped server is told at once, by this first connection's error,
+        # rather than after the pool's retries.
+        psycopg.connect(_conninfo(url), connect_timeout=10).close()
         self.pool = psycopg_pool.ConnectionPool(
             _conninfo(url),
             min_size=1,
@@ -267,7 +277,7 @@ class PgBase:
             timeout=30,
         )
         try:
-            # A wrong URL or a stopped server is told at once, not at the first query.
+            # A server that went away since is told now, not at the first query.
             self.pool.wait(timeout=10)
         except psycopg_pool.PoolTimeout:
             self.pool.close()

@@ -23,6 +23,12 @@ class MovesRows(str):
     skips these (which are written in DuckDB's SQL: BY NAME, arg_max, TRY_CAST)."""
 
 
+class PostgresOnly(str):
+    """A migration's statement run on PostgreSQL only: an index DuckDB does without (its scans
+    need none at a million affaires, and each ART index slows its bulk loads and holds memory),
+    or one DuckDB already has (it indexes every foreign key)."""
+
+
 # DuckDB runs an UPDATE of an indexed column (a foreign key's column is indexed) as a delete
 # and an insert, which a row referenced by another table's foreign key refuses, and which no
 # concurrent write notices. So the audit columns carry no foreign key, and from MIGRATION_3 on
@@ -513,7 +519,42 @@ MIGRATION_4 = [
 # ms there) and never take values.
 MIGRATION_5 = ["CREATE SEQUENCE change_stamp_seq START 1"]
 
-MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5]
+# PostgreSQL's indexes (issue 16): it indexes no foreign key by itself, so every lookup of an
+# affaire's actions, versions, documents or projets, and of a compte's contacts and affaires,
+# scanned the whole child table (the page's dormant marks, the record's tabs); the list's default
+# sort and the board's cards walk an index to their first rows instead of sorting a million.
+# Each index's columns and order are the ones a query names (ORDER BY ... NULLS LAST, id), so
+# that PostgreSQL can read the index in that order.
+_PG_INDEXES = (
+    ("action_affaire_idx", "action", "affaire_id"),
+    ("affaire_version_affaire_idx", "affaire_version", "affaire_id, valid_from, version"),
+    ("document_affaire_idx", "document", "affaire_id"),
+    ("projet_affaire_idx", "projet", "affaire_id"),
+    ("affaire_historique_affaire_idx", "affaire_historique", "affaire_id"),
+    ("contact_compte_idx", "contact", "compte_id"),
+    ("affaire_compte_idx", "affaire", "compte_id"),
+    ("affaire_gestion_par_idx", "affaire", "gestion_par, updated_at DESC NULLS LAST, id DESC"),
+    ("affaire_updated_idx", "affaire", "updated_at DESC NULLS LAST, id DESC"),
+    ("affaire_ca_potentiel_idx", "affaire", "ca_potentiel DESC NULLS LAST, id DESC"),
+)
+MIGRATION_6: list[str] = [
+    *(PostgresOnly(f"CREATE INDEX {n} ON {t} ({columns})") for n, t, columns in _PG_INDEXES),
+    # The board's cards (open affaires of one étape by date fin): partial, since an index led
+    # by statut is read unordered for the list of statuts the filter binds (`= ANY(...)`).
+    PostgresOnly("""
+    CREATE INDEX affaire_board_idx ON affaire (etape, date_fin, id)
+    WHERE statut = 'En cours' AND deleted_at IS NULL
+    """),
+]
+
+MIGRATIONS: list[list[str]] = [
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+    MIGRATION_4,
+    MIGRATION_5,
+    MIGRATION_6,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -552,6 +593,8 @@ def migrate(con: Connection, target: int = SCHEMA_VERSION) -> int:
         try:
             for statement in statements:
                 if isinstance(statement, MovesRows) and dialect(con) == POSTGRESQL:
+                    continue
+                if isinstance(statement, PostgresOnly) and dialect(con) != POSTGRESQL:
                     continue
                 con.execute(statement)
             con.execute(
