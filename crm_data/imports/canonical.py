@@ -299,7 +299,7 @@ def validate_rows(
         lookups,
         today or dt.date.today(),
         lambda name, text: read_cell(name, text, names),
-        lambda row: row_links(row, names),
+        lambda compte, contact: name_links(compte, contact, names),
     )
     valid: list[tuple[Affaire, str | None]] = []
     for index, row in enumerate(rows):
@@ -351,7 +351,9 @@ def typed_values(row: SourceRow, names: Names) -> tuple[dict[str, Any], list[tup
         except ValueError as exc:
             errors.append((name, str(exc)))
             values[name] = text
-    compte_id, contact_id = row_links(row, names)
+    compte_id, contact_id = name_links(
+        row.values.get("compte_id", ""), row.values.get("contact_id", ""), names
+    )
     if compte_id is not None:
         values["compte_id"] = compte_id
     if contact_id is not None:
@@ -373,14 +375,14 @@ def read_cell(name: str, text: str, names: Names) -> Any:
     return text
 
 
-def row_links(row: SourceRow, names: Names) -> tuple[int | None, int | None]:
-    """The row's compte and contact ids, by name; provisional ids (below zero) for those the
-    import creates. No contact without a compte."""
-    compte = row.values.get("compte_id", "").strip()
+def name_links(compte: str, contact: str, names: Names) -> tuple[int | None, int | None]:
+    """The ids of a row's compte and contact (« Prénom Nom »), by name; provisional ids (below
+    zero) for those the import creates. No contact without a compte."""
+    compte = compte.strip()
     if not compte:
         return None, None
     compte_id = names.compte_id(compte)
-    contact = row.values.get("contact_id", "").strip()
+    contact = contact.strip()
     return compte_id, names.contact_id(compte_id, contact) if contact else None
 
 

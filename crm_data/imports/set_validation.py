@@ -33,8 +33,9 @@ from crm_data.validation import (
 
 ReadCell = Callable[[str, str], Any]
 """A cell's text → the value validate is given (ValueError in French when unreadable)."""
-Links = Callable[[SourceRow], tuple[int | None, int | None]]
-"""A row → its compte id and contact id (provisional ids below zero for those to create)."""
+Links = Callable[[str, str], tuple[int | None, int | None]]
+"""A row's compte and contact cells → their ids (provisional ids below zero for those to
+create); called once per distinct pair, in order of first appearance."""
 
 _STAGED = "import_chunk"
 _CHECKED = "import_checked"
@@ -137,6 +138,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
 )
 _RULE_FIELDS = {rule: name for rule, name, _ in _RULES}
 _PLAIN = _Cell(None, None, False)
+_KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
 
 
 def check_rows(
@@ -197,57 +199,57 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
 def _stage(
     rows: Sequence[SourceRow], lookups: Lookups, read: ReadCell, links: Links
 ) -> tuple[dict[str, pa.Array], dict[int, list[tuple[str, str]]]]:
-    """The staging columns of rows (cells typed once per distinct text) and their reading
-    problems by row index."""
-    cache: dict[tuple[str, str], _Cell] = {}
+    """The staging columns of rows, built a field at a time (each distinct text read once), and
+    the rows' reading problems by row index, in the order of each row's cells."""
     defaults = {
         "statut": canonical_value("statut", Statut.EN_COURS.value, lookups),
         "etape": canonical_value("etape", lookups.first_etape, lookups),
         "type": canonical_value("type", TypeAffaire.NOUVEAU.value, lookups),
     }
-    data: dict[str, list[Any]] = {
-        name: [] for name in ("idx", *AFFAIRE_FIELDS, "new_contact_compte", *_FLAGS)
-    }
+    columns: dict[str, pa.Array] = {"idx": pa.array(range(len(rows)), pa.int64())}
+    unread: dict[int, dict[str, str]] = {}
+    for name in AFFAIRE_FIELDS:
+        if name in ("compte_id", "contact_id"):
+            continue
+        texts = [row.values.get(name) for row in rows]
+        plain = _plain_amounts(texts) if name in _AMOUNTS else None
+        skip = plain[0].to_pylist() if plain else [False] * len(texts)
+        cells = {
+            text: _read(name, text, lookups, read, defaults)
+            for text, plain_text in dict.fromkeys(zip(texts, skip, strict=True))
+            if text is not None and not plain_text
+        }
+        if any(cell.problem is not None for cell in cells.values()):
+            for index, text in enumerate(texts):
+                cell = cells.get(text) if text is not None else None
+                if cell is not None and cell.problem is not None:
+                    unread.setdefault(index, {})[name] = cell.problem
+        absent = _Cell(defaults.get(name), None, False)
+        typed = [absent if t is None else cells.get(t, _PLAIN) for t in texts]
+        column = pa.array([c.value for c in typed], _KINDS.get(name, pa.string()))
+        columns[name] = pc.if_else(plain[0], plain[1], column) if plain else column
+        if name in ("date_debut", "gestion_par", "reussite"):
+            columns[f"{name}_bad"] = pa.array([c.bad for c in typed], pa.bool_())
+        if name == "date_signature":
+            explicit = [t is not None and not c.bad for t, c in zip(texts, typed, strict=True)]
+            columns["date_signature_explicit"] = pa.array(explicit, pa.bool_())
+    pairs = [(row.values.get("compte_id", ""), row.values.get("contact_id", "")) for row in rows]
+    # In order of first appearance, as row by row: the provisional ids are the same.
+    ids = {pair: links(*pair) for pair in dict.fromkeys(pairs)}
+    resolved = [ids[pair] for pair in pairs]
+    columns["compte_id"] = pa.array([c for c, _ in resolved], pa.int64())
+    columns["contact_id"] = pa.array([k for _, k in resolved], pa.int64())
+    columns["new_contact_compte"] = pa.array(
+        [c if k is not None and k < 0 else None for c, k in resolved], pa.int64()
+    )
     problems: dict[int, list[tuple[str, str]]] = {}
-    plain = {name: _plain_amounts([row.values.get(name) for row in rows]) for name in _AMOUNTS}
-    plain_rows = {name: mask.to_pylist() for name, (mask, _) in plain.items()}
     for index, row in enumerate(rows):
-        found = list(row.problems)
-        cells: dict[str, _Cell] = {}
-        for name, text in row.values.items():
-            if name not in AFFAIRE_FIELDS or name in ("compte_id", "contact_id"):
-                continue
-            if name in plain_rows and plain_rows[name][index]:
-                cells[name] = _PLAIN
-                continue
-            cell = cache.get((name, text))
-            if cell is None:
-                cell = cache[(name, text)] = _read(name, text, lookups, read, defaults)
-            if cell.problem is not None:
-                found.append((name, cell.problem))
-            cells[name] = cell
-        if found:
-            problems[index] = found
-        compte, contact = links(row)
-        data["idx"].append(index)
-        for name in AFFAIRE_FIELDS:
-            cell = cells.get(name)
-            data[name].append(cell.value if cell else defaults.get(name))
-        data["compte_id"][-1] = compte
-        data["contact_id"][-1] = contact
-        data["new_contact_compte"].append(compte if contact is not None and contact < 0 else None)
-        for name in ("date_debut", "gestion_par", "reussite"):
-            data[f"{name}_bad"].append(name in cells and cells[name].bad)
-        signature = cells.get("date_signature")
-        data["date_signature_explicit"].append(signature is not None and not signature.bad)
-    kinds = {**ARROW_TYPES, "idx": pa.int64(), "new_contact_compte": pa.int64()}
-    kinds["reussite"] = kinds["gestion_par"] = pa.int64()
-    kinds.update(dict.fromkeys(_FLAGS, pa.bool_()))
-    columns = {
-        name: pa.array(values, kinds.get(name, pa.string())) for name, values in data.items()
-    }
-    for name, (mask, amounts) in plain.items():
-        columns[name] = pc.if_else(mask, amounts, columns[name])
+        if row.problems or index in unread:
+            found = unread.get(index, {})
+            problems[index] = [
+                *row.problems,
+                *((name, found[name]) for name in row.values if name in found),
+            ]
     return columns, problems
 
 
