@@ -35,6 +35,66 @@ stored by the insert and not a rule of its own."""
 _STATUTS = {fold(s.value): s.value for s in Statut}
 _TYPES = {fold(t.value): t.value for t in TypeAffaire}
 
+MESSAGES: dict[str, str] = {
+    "nom_required": "Le nom de l'affaire est obligatoire.",
+    "date_debut_required": "La date de début est obligatoire.",
+    "date_fin_before_debut": "La date de fin ne peut pas précéder la date de début.",
+    "compte_required": "Une affaire est obligatoirement liée à un compte.",
+    "compte_unknown": "Compte introuvable.",
+    "contact_unknown": "Contact introuvable.",
+    "contact_other_compte": "Ce contact n'appartient pas au compte de l'affaire.",
+    "gestion_required": "Indiquez qui gère cette affaire.",
+    "user_unknown": "Utilisateur introuvable ou désactivé.",
+    "user_not_self": "Seul un manager peut confier une affaire à un autre commercial.",
+    "statut_unknown": "Statut inconnu : En cours, Gagnée, Perdue ou Abandonnée.",
+    "type_unknown": "Type inconnu : Nouveau, Récurrent ou Mise à jour.",
+    "etape_required": "L'étape est obligatoire.",
+    "amount_negative": "Le montant ne peut pas être négatif.",
+    "reussite_bounds": "La réussite est un pourcentage de 0 à 100.",
+    "perdue_code": "Une affaire perdue demande un code clôture : pourquoi est-elle perdue ?",
+    "code_not_closed": "Le code clôture ne concerne que les affaires perdues ou abandonnées.",
+    "gagnee_signature": "Une affaire gagnée demande sa date de signature.",
+    "gagnee_total": "Une affaire gagnée demande le total HT signé.",
+}
+"""The French message of each rule without a value of its own, shared by validate (one save)
+and the set validation of imports (crm_data.imports.set_validation)."""
+
+
+def nom_too_long(nom: str) -> str:
+    """The message of a nom longer than NOM_MAX_LENGTH."""
+    return f"{NOM_MAX_LENGTH} caractères au plus ({len(nom)} saisis)."
+
+
+def date_before_debut(name: str, date: dt.date, debut: dt.date) -> str:
+    """The message of a date de signature (name) or de clôture before the date de début."""
+    label = "La date de signature" if name == "date_signature" else "La date de clôture"
+    return f"{label} ({date_fr(date)}) ne peut pas précéder la date de début ({date_fr(debut)})."
+
+
+def not_in_list(value: str) -> str:
+    """The message of a list value that is not one of the list's."""
+    return f"« {value} » ne fait pas partie de la liste."
+
+
+def no_longer_offered(value: str) -> str:
+    """The message of a list value that is no longer active."""
+    return f"« {value} » n'est plus proposé : choisissez une autre valeur."
+
+
+def canonical_value(name: str, value: str | None, lookups: Lookups) -> str | None:
+    """A list field's value (statut, type, étape, code clôture, famille) as the list spells it
+    when it matches one ignoring case and accents, else as given."""
+    if name == "statut":
+        return _STATUTS.get(fold(value or ""), value or "")
+    if name == "type":
+        return _TYPES.get(fold(value or ""), value or "")
+    known = {
+        "etape": lookups.etape_names,
+        "code_cloture": lookups.codes,
+        "famille_article": lookups.familles,
+    }[name]
+    return _canonical(value, known)
+
 
 @dataclass
 class Lookups:
@@ -231,11 +291,11 @@ def validate(
         aff.etape = aff.etape or lookups.first_etape
         aff.type = aff.type or TypeAffaire.NOUVEAU.value
 
-    aff.statut = _STATUTS.get(fold(aff.statut or ""), aff.statut or "")
-    aff.type = _TYPES.get(fold(aff.type or ""), aff.type or "")
-    aff.etape = _canonical(aff.etape, lookups.etape_names)
-    aff.code_cloture = _canonical(aff.code_cloture, lookups.codes)
-    aff.famille_article = _canonical(aff.famille_article, lookups.familles)
+    aff.statut = canonical_value("statut", aff.statut, lookups) or ""
+    aff.type = canonical_value("type", aff.type, lookups) or ""
+    aff.etape = canonical_value("etape", aff.etape, lookups)
+    aff.code_cloture = canonical_value("code_cloture", aff.code_cloture, lookups)
+    aff.famille_article = canonical_value("famille_article", aff.famille_article, lookups)
     # An out-of-bounds réussite is refused below, never silently replaced by a default.
     if "reussite" not in bad and (aff.reussite is None or 0 <= aff.reussite <= 100):
         _follow_reussite(aff, old, lookups, "reussite" in explicit)
@@ -299,36 +359,33 @@ def _check(
 
     nom = (aff.nom or "").strip()
     if not nom:
-        add("nom", "Le nom de l'affaire est obligatoire.")
+        add("nom", MESSAGES["nom_required"])
     elif len(nom) > NOM_MAX_LENGTH:
-        add("nom", f"{NOM_MAX_LENGTH} caractères au plus ({len(nom)} saisis).")
+        add("nom", nom_too_long(nom))
     aff.nom = nom
     if aff.date_debut is None:
-        add("date_debut", "La date de début est obligatoire.")
+        add("date_debut", MESSAGES["date_debut_required"])
     else:
         if aff.date_fin is not None and aff.date_fin < aff.date_debut:
-            add("date_fin", "La date de fin ne peut pas précéder la date de début.")
+            add("date_fin", MESSAGES["date_fin_before_debut"])
         errors.extend(_check_closing_dates(aff, old, bad))
     errors.extend(_check_links(aff, old, lookups, actor, bad))
     errors.extend(_check_lists(aff, old, lookups, bad))
     for name in _AMOUNT_FIELDS:
         amount: Decimal | None = getattr(aff, name)
         if amount is not None and amount < 0:
-            add(name, "Le montant ne peut pas être négatif.")
+            add(name, MESSAGES["amount_negative"])
     if aff.reussite is not None and not 0 <= aff.reussite <= 100:
-        add("reussite", "La réussite est un pourcentage de 0 à 100.")
+        add("reussite", MESSAGES["reussite_bounds"])
     if aff.statut == Statut.PERDUE.value and not aff.code_cloture:
-        add(
-            "code_cloture",
-            "Une affaire perdue demande un code clôture : pourquoi est-elle perdue ?",
-        )
+        add("code_cloture", MESSAGES["perdue_code"])
     if aff.code_cloture and aff.statut in (Statut.EN_COURS.value, Statut.GAGNEE.value):
-        add("code_cloture", "Le code clôture ne concerne que les affaires perdues ou abandonnées.")
+        add("code_cloture", MESSAGES["code_not_closed"])
     if aff.statut == Statut.GAGNEE.value:
         if aff.date_signature is None:
-            add("date_signature", "Une affaire gagnée demande sa date de signature.")
+            add("date_signature", MESSAGES["gagnee_signature"])
         if aff.total_ht is None:
-            add("total_ht", "Une affaire gagnée demande le total HT signé.")
+            add("total_ht", MESSAGES["gagnee_total"])
     return errors
 
 
@@ -346,11 +403,7 @@ def _check_closing_dates(aff: Affaire, old: Affaire | None, bad: set[str]) -> li
     signature = aff.date_signature
     if signature is not None and signature < aff.date_debut and "date_signature" not in bad:
         errors.append(
-            (
-                "date_signature",
-                f"La date de signature ({date_fr(signature)}) ne peut pas précéder "
-                f"la date de début ({date_fr(aff.date_debut)}).",
-            )
+            ("date_signature", date_before_debut("date_signature", signature, aff.date_debut))
         )
     cloture = aff.date_cloture
     if (
@@ -359,13 +412,7 @@ def _check_closing_dates(aff: Affaire, old: Affaire | None, bad: set[str]) -> li
         and cloture != signature
         and "date_cloture" not in bad
     ):
-        errors.append(
-            (
-                "date_cloture",
-                f"La date de clôture ({date_fr(cloture)}) ne peut pas précéder "
-                f"la date de début ({date_fr(aff.date_debut)}).",
-            )
-        )
+        errors.append(("date_cloture", date_before_debut("date_cloture", cloture, aff.date_debut)))
     return errors
 
 
@@ -375,27 +422,25 @@ def _check_links(
     errors: list[tuple[str, str]] = []
     if aff.compte_id is None:
         if "compte_id" not in bad:
-            errors.append(("compte_id", "Une affaire est obligatoirement liée à un compte."))
+            errors.append(("compte_id", MESSAGES["compte_required"]))
     elif _changed(aff, old, "compte_id") and not lookups.compte_exists(aff.compte_id):
-        errors.append(("compte_id", "Compte introuvable."))
+        errors.append(("compte_id", MESSAGES["compte_unknown"]))
     if aff.contact_id is not None and (
         _changed(aff, old, "contact_id") or _changed(aff, old, "compte_id")
     ):
         owner = lookups.contact_compte(aff.contact_id)
         if owner is None:
-            errors.append(("contact_id", "Contact introuvable."))
+            errors.append(("contact_id", MESSAGES["contact_unknown"]))
         elif owner != aff.compte_id:
-            errors.append(("contact_id", "Ce contact n'appartient pas au compte de l'affaire."))
+            errors.append(("contact_id", MESSAGES["contact_other_compte"]))
     if aff.gestion_par is None:
         if "gestion_par" not in bad:
-            errors.append(("gestion_par", "Indiquez qui gère cette affaire."))
+            errors.append(("gestion_par", MESSAGES["gestion_required"]))
     elif _changed(aff, old, "gestion_par"):
         if aff.gestion_par not in lookups.active_users:
-            errors.append(("gestion_par", "Utilisateur introuvable ou désactivé."))
+            errors.append(("gestion_par", MESSAGES["user_unknown"]))
         elif not actor.sees_everything and aff.gestion_par != actor.id:
-            errors.append(
-                ("gestion_par", "Seul un manager peut confier une affaire à un autre commercial.")
-            )
+            errors.append(("gestion_par", MESSAGES["user_not_self"]))
     return errors
 
 
@@ -404,9 +449,9 @@ def _check_lists(
 ) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     if aff.statut not in _STATUTS.values() and "statut" not in bad:
-        errors.append(("statut", "Statut inconnu : En cours, Gagnée, Perdue ou Abandonnée."))
+        errors.append(("statut", MESSAGES["statut_unknown"]))
     if aff.type not in _TYPES.values():
-        errors.append(("type", "Type inconnu : Nouveau, Récurrent ou Mise à jour."))
+        errors.append(("type", MESSAGES["type_unknown"]))
     checks = (
         ("etape", aff.etape, lookups.etapes, lookups.active_etapes),
         ("code_cloture", aff.code_cloture, lookups.codes.values(), lookups.active_codes),
@@ -420,10 +465,10 @@ def _check_lists(
     for name, value, known, active in checks:
         if value is None or name in bad:
             if name == "etape" and value is None and name not in bad:
-                errors.append(("etape", "L'étape est obligatoire."))
+                errors.append(("etape", MESSAGES["etape_required"]))
             continue
         if value not in known:
-            errors.append((name, f"« {value} » ne fait pas partie de la liste."))
+            errors.append((name, not_in_list(value)))
         elif value not in active and _changed(aff, old, name):
-            errors.append((name, f"« {value} » n'est plus proposé : choisissez une autre valeur."))
+            errors.append((name, no_longer_offered(value)))
     return errors

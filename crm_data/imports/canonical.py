@@ -24,11 +24,12 @@ from crm_data.files.canonical import (
     stream_canonical,
 )
 from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_contacts
+from crm_data.imports.set_validation import check_rows
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, CrmError
 from crm_data.rights import check_actor
 from crm_data.store.db import CONSTRAINT_ERRORS, Connection, transaction
 from crm_data.text import fold
-from crm_data.validation import Lookups, load_lookups, validate
+from crm_data.validation import Lookups, load_lookups
 
 Progress = Callable[[float, str], None]
 CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS") or 20_000)
@@ -289,21 +290,28 @@ def validate_rows(
     the comptes and contacts the valid rows would create are added to its lists."""
     names = names or load_names(cur)
     lookups = lookups or import_lookups(cur, names)
+    if progress:
+        progress(0.0, f"Vérification de {len(rows)} lignes…")
+    checked, problems = check_rows(
+        cur,
+        actor,
+        rows,
+        lookups,
+        today or dt.date.today(),
+        lambda name, text: read_cell(name, text, names),
+        lambda compte, contact: name_links(compte, contact, names),
+    )
     valid: list[tuple[Affaire, str | None]] = []
-    step = max(1, len(rows) // 50)
     for index, row in enumerate(rows):
-        values, errors = typed_values(row, names)
-        aff, problems = validate(values, lookups, actor, today=today)
-        errors = row_problems(errors, problems)
-        if errors:
+        if index in checked:
+            valid.append((checked[index], row.values.get("source_id") or None))
+        else:
             report.errors.extend(
                 RowError(row.line, field_label(name, headers) if name else "", message)
-                for name, message in errors
+                for name, message in problems[index]
             )
-        else:
-            valid.append((aff, row.values.get("source_id") or None))
-        if progress and index % step == 0:
-            progress(_VALIDATION_SHARE * index / len(rows), f"Vérification : ligne {row.line}")
+    if progress:
+        progress(_VALIDATION_SHARE, f"Vérification : {len(rows)} lignes")
     report.valid_rows += len(valid)
     used_comptes = {aff.compte_id for aff, _ in valid}
     used_contacts = {aff.contact_id for aff, _ in valid}
@@ -339,26 +347,43 @@ def typed_values(row: SourceRow, names: Names) -> tuple[dict[str, Any], list[tup
         if name not in AFFAIRE_FIELDS or name in ("compte_id", "contact_id"):
             continue
         try:
-            if name in _DATE_FIELDS:
-                values[name] = parse_date(text)
-            elif name in _AMOUNT_FIELDS:
-                values[name] = parse_amount(text)
-            elif name == "reussite":
-                values[name] = parse_reussite(text)
-            elif name == "gestion_par":
-                values[name] = _user_id(text, names)
-            else:
-                values[name] = text
+            values[name] = read_cell(name, text, names)
         except ValueError as exc:
             errors.append((name, str(exc)))
             values[name] = text
-    compte = row.values.get("compte_id", "").strip()
-    if compte:
-        values["compte_id"] = names.compte_id(compte)
-        contact = row.values.get("contact_id", "").strip()
-        if contact:
-            values["contact_id"] = names.contact_id(values["compte_id"], contact)
+    compte_id, contact_id = name_links(
+        row.values.get("compte_id", ""), row.values.get("contact_id", ""), names
+    )
+    if compte_id is not None:
+        values["compte_id"] = compte_id
+    if contact_id is not None:
+        values["contact_id"] = contact_id
     return values, errors
+
+
+def read_cell(name: str, text: str, names: Names) -> Any:
+    """A cell's text as validate takes it: a date, an amount, a réussite, a user's id, else the
+    text itself; ValueError in French when it cannot be read."""
+    if name in _DATE_FIELDS:
+        return parse_date(text)
+    if name in _AMOUNT_FIELDS:
+        return parse_amount(text)
+    if name == "reussite":
+        return parse_reussite(text)
+    if name == "gestion_par":
+        return _user_id(text, names)
+    return text
+
+
+def name_links(compte: str, contact: str, names: Names) -> tuple[int | None, int | None]:
+    """The ids of a row's compte and contact (« Prénom Nom »), by name; provisional ids (below
+    zero) for those the import creates. No contact without a compte."""
+    compte = compte.strip()
+    if not compte:
+        return None, None
+    compte_id = names.compte_id(compte)
+    contact = contact.strip()
+    return compte_id, names.contact_id(compte_id, contact) if contact else None
 
 
 def _user_id(text: str, names: Names) -> int | None:

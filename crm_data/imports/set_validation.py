@@ -1,0 +1,380 @@
+"""SPEC §1's rules over a whole chunk of import rows at once, in the database: the same problems
+(field, French message) and the same typed affaires as crm_data.validation.validate row by row.
+
+Cells are read once per distinct text (the one parser of each kind, then validation's coerce);
+defaults, the réussite, closing transitions and every check run as SQL over a staging table.
+Creation only (no old affaire): updates go through validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crm_data.files.canonical import SourceRow
+from crm_data.imports.bulk import ARROW_TYPES
+from crm_data.model import AFFAIRE_FIELDS, NOM_MAX_LENGTH, Actor, Affaire, Statut, TypeAffaire
+from crm_data.store.db import Connection
+from crm_data.validation import (
+    MESSAGES,
+    Lookups,
+    canonical_value,
+    coerce,
+    date_before_debut,
+    no_longer_offered,
+    nom_too_long,
+    not_in_list,
+)
+
+ReadCell = Callable[[str, str], Any]
+"""A cell's text → the value validate is given (ValueError in French when unreadable)."""
+Links = Callable[[str, str], tuple[int | None, int | None]]
+"""A row's compte and contact cells → their ids (provisional ids below zero for those to
+create); called once per distinct pair, in order of first appearance."""
+
+_STAGED = "import_chunk"
+_CHECKED = "import_checked"
+_LISTS = ("statut", "etape", "type", "code_cloture", "famille_article")
+_AMOUNTS = ("ca_potentiel", "ca_attendu", "total_ht")
+_OUTPUT = AFFAIRE_FIELDS
+_FLAGS = ("date_debut_bad", "gestion_par_bad", "reussite_bad", "date_signature_explicit")
+_SEPARATOR = r"[ \x{a0}\x{202f}]"
+_PLAIN_AMOUNT = (
+    rf"^-?[0-9]{{1,3}}(?:{_SEPARATOR}?[0-9]{{3}}){{0,3}}(?:[.,][0-9]{{1,2}})?(?:{_SEPARATOR}?€)?$"
+)
+"""Amounts in the usual forms (`1 234,50 €`, `-5`, `1234.5`), at most 12 digits and 2 decimals:
+read by Arrow exactly as crm_data.money.parse_amount reads them (spaces and € dropped, the
+comma a decimal point, nothing to round nor too large); any other text goes through it."""
+
+
+@dataclass(frozen=True)
+class _Cell:
+    value: Any
+    problem: str | None
+    bad: bool
+
+
+# Rule, field, condition over import_checked (alias c), in validate's order of checks (_check).
+_RULES: tuple[tuple[str, str, str], ...] = (
+    ("nom_required", "nom", "c.nom IS NULL"),
+    ("nom_too_long", "nom", "length(c.nom) > $nom_max"),
+    ("date_debut_required", "date_debut", "c.date_debut IS NULL"),
+    ("date_fin_before_debut", "date_fin", "c.date_fin < c.date_debut"),
+    ("signature_before_debut", "date_signature", "c.date_signature < c.date_debut"),
+    (
+        "cloture_before_debut",
+        "date_cloture",
+        "c.date_cloture < c.date_debut "
+        "AND (c.date_signature IS NULL OR c.date_cloture <> c.date_signature)",
+    ),
+    ("compte_required", "compte_id", "c.compte_id IS NULL"),
+    (
+        "compte_unknown",
+        "compte_id",
+        "c.compte_id >= 0 AND NOT EXISTS (SELECT 1 FROM compte AS k WHERE k.id = c.compte_id)",
+    ),
+    ("contact_unknown", "contact_id", "c.contact_id IS NOT NULL AND c.contact_owner IS NULL"),
+    ("contact_other_compte", "contact_id", "c.contact_owner <> c.compte_id"),
+    ("gestion_required", "gestion_par", "c.gestion_par IS NULL"),
+    (
+        "user_unknown",
+        "gestion_par",
+        "c.gestion_par IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM utilisateur AS u WHERE u.id = c.gestion_par AND u.actif)",
+    ),
+    (
+        "user_not_self",
+        "gestion_par",
+        "NOT CAST($sees_everything AS BOOLEAN) AND c.gestion_par <> $actor "
+        "AND EXISTS (SELECT 1 FROM utilisateur AS u WHERE u.id = c.gestion_par AND u.actif)",
+    ),
+    ("statut_unknown", "statut", "c.statut NOT IN ($open, $won, $lost, $abandoned)"),
+    ("type_unknown", "type", "NOT (c.type = ANY(CAST($types AS VARCHAR[])))"),
+    ("etape_required", "etape", "c.etape IS NULL"),
+    (
+        "etape_unknown",
+        "etape",
+        "c.etape IS NOT NULL AND NOT EXISTS (SELECT 1 FROM etape AS r WHERE r.nom = c.etape)",
+    ),
+    (
+        "etape_inactive",
+        "etape",
+        "EXISTS (SELECT 1 FROM etape AS r WHERE r.nom = c.etape AND NOT r.actif)",
+    ),
+    (
+        "code_cloture_unknown",
+        "code_cloture",
+        "c.code_cloture IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM code_cloture AS r WHERE r.nom = c.code_cloture)",
+    ),
+    (
+        "code_cloture_inactive",
+        "code_cloture",
+        "EXISTS (SELECT 1 FROM code_cloture AS r WHERE r.nom = c.code_cloture AND NOT r.actif)",
+    ),
+    (
+        "famille_article_unknown",
+        "famille_article",
+        "c.famille_article IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM famille_article AS r WHERE r.nom = c.famille_article)",
+    ),
+    (
+        "famille_article_inactive",
+        "famille_article",
+        "EXISTS (SELECT 1 FROM famille_article AS r "
+        "WHERE r.nom = c.famille_article AND NOT r.actif)",
+    ),
+    *((f"{name}_negative", name, f"c.{name} < 0") for name in _AMOUNTS),
+    ("reussite_bounds", "reussite", "c.reussite NOT BETWEEN 0 AND 100"),
+    ("perdue_code", "code_cloture", "c.statut = $lost AND c.code_cloture IS NULL"),
+    ("code_not_closed", "code_cloture", "c.code_cloture IS NOT NULL AND c.statut IN ($open, $won)"),
+    ("gagnee_signature", "date_signature", "c.statut = $won AND c.date_signature IS NULL"),
+    ("gagnee_total", "total_ht", "c.statut = $won AND c.total_ht IS NULL"),
+)
+_RULE_FIELDS = {rule: name for rule, name, _ in _RULES}
+_PLAIN = _Cell(None, None, False)
+_KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
+
+
+def check_rows(
+    cur: Connection,
+    actor: Actor,
+    rows: Sequence[SourceRow],
+    lookups: Lookups,
+    today: dt.date,
+    read: ReadCell,
+    links: Links,
+) -> tuple[dict[int, Affaire], dict[int, list[tuple[str, str]]]]:
+    """Every row of rows typed and checked as validate would for a new affaire: the affaires of
+    the valid rows and the problems (field, message) of the others, both by index in rows.
+
+    A row's problems come in validate's order: reading its text first, then the rules, a field
+    that could not be read getting no rule's echo of it (crm_data.imports.canonical.row_problems).
+    """
+    columns, problems = _stage(rows, lookups, read, links)
+    cur.register(_STAGED, pa.table(columns))
+    try:
+        _derive(cur, actor, today)
+        broken = _broken_rules(cur, actor)
+        stored = cur.execute(
+            f"""
+            SELECT idx, {", ".join(_OUTPUT)}
+            FROM {_CHECKED}
+            ORDER BY idx
+            """
+        ).fetchall()
+        cur.execute(f"DROP TABLE {_CHECKED}")
+    finally:
+        cur.unregister(_STAGED)
+    valid: dict[int, Affaire] = {}
+    for record in stored:
+        index = int(record[0])
+        values = dict(zip(_OUTPUT, record[1:], strict=True))
+        found = problems.get(index, [])
+        unread = {name for name, _ in found if name}
+        for rule in broken.get(index, []):
+            name = _RULE_FIELDS[rule]
+            if name not in unread:
+                found.append((name, _message(rule, values)))
+        if found:
+            problems[index] = found
+        else:
+            valid[index] = Affaire(**_typed(values))
+    return valid, problems
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    """The stored values as validate's Affaire holds them (whole numbers as int)."""
+    for name in ("compte_id", "contact_id", "gestion_par", "reussite"):
+        if values[name] is not None:
+            values[name] = int(values[name])
+    return values
+
+
+def _stage(
+    rows: Sequence[SourceRow], lookups: Lookups, read: ReadCell, links: Links
+) -> tuple[dict[str, pa.Array], dict[int, list[tuple[str, str]]]]:
+    """The staging columns of rows, built a field at a time (each distinct text read once), and
+    the rows' reading problems by row index, in the order of each row's cells."""
+    defaults = {
+        "statut": canonical_value("statut", Statut.EN_COURS.value, lookups),
+        "etape": canonical_value("etape", lookups.first_etape, lookups),
+        "type": canonical_value("type", TypeAffaire.NOUVEAU.value, lookups),
+    }
+    columns: dict[str, pa.Array] = {"idx": pa.array(range(len(rows)), pa.int64())}
+    unread: dict[int, dict[str, str]] = {}
+    for name in AFFAIRE_FIELDS:
+        if name in ("compte_id", "contact_id"):
+            continue
+        texts = [row.values.get(name) for row in rows]
+        plain = _plain_amounts(texts) if name in _AMOUNTS else None
+        skip = plain[0].to_pylist() if plain else [False] * len(texts)
+        cells = {
+            text: _read(name, text, lookups, read, defaults)
+            for text, plain_text in dict.fromkeys(zip(texts, skip, strict=True))
+            if text is not None and not plain_text
+        }
+        if any(cell.problem is not None for cell in cells.values()):
+            for index, text in enumerate(texts):
+                cell = cells.get(text) if text is not None else None
+                if cell is not None and cell.problem is not None:
+                    unread.setdefault(index, {})[name] = cell.problem
+        absent = _Cell(defaults.get(name), None, False)
+        typed = [absent if t is None else cells.get(t, _PLAIN) for t in texts]
+        column = pa.array([c.value for c in typed], _KINDS.get(name, pa.string()))
+        columns[name] = pc.if_else(plain[0], plain[1], column) if plain else column
+        if name in ("date_debut", "gestion_par", "reussite"):
+            columns[f"{name}_bad"] = pa.array([c.bad for c in typed], pa.bool_())
+        if name == "date_signature":
+            explicit = [t is not None and not c.bad for t, c in zip(texts, typed, strict=True)]
+            columns["date_signature_explicit"] = pa.array(explicit, pa.bool_())
+    pairs = [(row.values.get("compte_id", ""), row.values.get("contact_id", "")) for row in rows]
+    # In order of first appearance, as row by row: the provisional ids are the same.
+    ids = {pair: links(*pair) for pair in dict.fromkeys(pairs)}
+    resolved = [ids[pair] for pair in pairs]
+    columns["compte_id"] = pa.array([c for c, _ in resolved], pa.int64())
+    columns["contact_id"] = pa.array([k for _, k in resolved], pa.int64())
+    columns["new_contact_compte"] = pa.array(
+        [c if k is not None and k < 0 else None for c, k in resolved], pa.int64()
+    )
+    problems: dict[int, list[tuple[str, str]]] = {}
+    for index, row in enumerate(rows):
+        if row.problems or index in unread:
+            found = unread.get(index, {})
+            problems[index] = [
+                *row.problems,
+                *((name, found[name]) for name in row.values if name in found),
+            ]
+    return columns, problems
+
+
+def _plain_amounts(texts: list[str | None]) -> tuple[pa.Array, pa.Array]:
+    """Which texts are plain amounts (_PLAIN_AMOUNT), and their values (NULL for the others)."""
+    column = pa.array(texts, pa.string())
+    mask = pc.fill_null(pc.match_substring_regex(column, _PLAIN_AMOUNT), False)
+    digits = pc.replace_substring(
+        pc.replace_substring_regex(column, rf"{_SEPARATOR}|€", ""), ",", "."
+    )
+    return mask, pc.cast(pc.if_else(mask, digits, None), ARROW_TYPES["total_ht"])
+
+
+def _read(
+    name: str, text: str, lookups: Lookups, read: ReadCell, defaults: dict[str, str | None]
+) -> _Cell:
+    """One cell as validate sees it: read (an unreadable text is passed on as text), then
+    coerced; bad when coerce refuses it too, so that the field gets no value nor default."""
+    problem: str | None = None
+    try:
+        given = read(name, text)
+    except ValueError as exc:
+        given, problem = text, str(exc)
+    typed, errors = coerce({name: given})
+    if errors:
+        return _Cell(None, problem, True)
+    value = typed.get(name)
+    if name in _LISTS:
+        value = canonical_value(name, value or defaults.get(name), lookups)
+    return _Cell(value, problem, False)
+
+
+def _derive(cur: Connection, actor: Actor, today: dt.date) -> None:
+    """import_checked: the staged rows with validate's defaults for a new affaire, the réussite
+    its étape or statut gives, the closing transitions, and the contact's compte."""
+    kept = [
+        n
+        for n in AFFAIRE_FIELDS
+        if n not in ("date_debut", "gestion_par", "reussite", "date_signature", "date_cloture")
+    ]
+    cur.execute(f"DROP TABLE IF EXISTS {_CHECKED}")
+    cur.execute(
+        f"""
+        CREATE TEMP TABLE {_CHECKED} AS
+        SELECT s.idx, {", ".join(f"s.{n}" for n in kept)},
+               CASE WHEN s.date_debut_bad THEN NULL
+                    ELSE coalesce(s.date_debut, CAST($today AS DATE)) END AS date_debut,
+               CASE WHEN s.gestion_par_bad THEN NULL
+                    ELSE coalesce(s.gestion_par, CAST($actor AS BIGINT)) END AS gestion_par,
+               CASE WHEN s.reussite_bad OR s.reussite NOT BETWEEN 0 AND 100 THEN s.reussite
+                    WHEN s.statut = $won THEN 100
+                    WHEN s.statut IN ($lost, $abandoned) THEN 0
+                    ELSE coalesce(s.reussite, e.reussite_defaut) END AS reussite,
+               t.date_signature,
+               CASE WHEN s.statut = $open THEN NULL
+                    WHEN s.statut = $won THEN t.date_signature
+                    WHEN s.statut IN ($lost, $abandoned)
+                        THEN coalesce(s.date_cloture, CAST($today AS DATE))
+                    ELSE s.date_cloture END AS date_cloture,
+               CASE WHEN s.contact_id < 0 THEN s.new_contact_compte
+                    ELSE (SELECT k.compte_id FROM contact AS k WHERE k.id = s.contact_id)
+               END AS contact_owner
+        FROM {_STAGED} AS s
+        JOIN (
+            SELECT idx,
+                   CASE WHEN statut = $won AND date_signature IS NULL
+                             AND NOT date_signature_explicit THEN CAST($today AS DATE)
+                        ELSE date_signature END AS date_signature
+            FROM {_STAGED}
+        ) AS t ON t.idx = s.idx
+        LEFT JOIN etape AS e ON e.nom = s.etape
+        """,
+        {"today": today, "actor": actor.id, **_statuts()},
+    )
+
+
+def _statuts() -> dict[str, str]:
+    return {
+        "open": Statut.EN_COURS.value,
+        "won": Statut.GAGNEE.value,
+        "lost": Statut.PERDUE.value,
+        "abandoned": Statut.ABANDONNEE.value,
+    }
+
+
+def _broken_rules(cur: Connection, actor: Actor) -> dict[int, list[str]]:
+    """The rules each row of import_checked breaks, by row index, in the order of _RULES."""
+    union = "\n            UNION ALL\n            ".join(
+        f"SELECT c.idx, {order} AS rule FROM {_CHECKED} AS c WHERE {condition}"
+        for order, (_, _, condition) in enumerate(_RULES)
+    )
+    found = cur.execute(
+        f"""
+        SELECT idx, rule
+        FROM (
+            {union}
+        ) AS broken
+        ORDER BY idx, rule
+        """,
+        {
+            "nom_max": NOM_MAX_LENGTH,
+            "sees_everything": actor.sees_everything,
+            "actor": actor.id,
+            "types": [t.value for t in TypeAffaire],
+            **_statuts(),
+        },
+    ).fetchall()
+    broken: dict[int, list[str]] = {}
+    for index, order in found:
+        broken.setdefault(int(index), []).append(_RULES[int(order)][0])
+    return broken
+
+
+def _message(rule: str, values: dict[str, Any]) -> str:
+    """The French message of a broken rule, from validation's texts, for the row's values."""
+    if rule in MESSAGES:
+        return MESSAGES[rule]
+    if rule == "nom_too_long":
+        return nom_too_long(values["nom"])
+    if rule in ("signature_before_debut", "cloture_before_debut"):
+        name = _RULE_FIELDS[rule]
+        return date_before_debut(name, values[name], values["date_debut"])
+    if rule.endswith("_negative"):
+        return MESSAGES["amount_negative"]
+    name = _RULE_FIELDS[rule]
+    if rule.endswith("_inactive"):
+        return no_longer_offered(values[name])
+    return not_in_list(values[name])
