@@ -15,6 +15,8 @@ import pyarrow as pa
 from crm_data import history
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire
 from crm_data.store.db import Connection
+from crm_data.store.frames import execute_with_frame
+from crm_data.store.sql import in_ids
 
 _DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
@@ -59,16 +61,6 @@ def allocate_ids(cur: Connection, sequence: str, count: int, *, dry_run: bool = 
     return [int(r[0]) for r in rows]
 
 
-def _insert_frame(
-    cur: Connection, frame: pa.Table, sql: str, params: list[object] | dict[str, object]
-) -> None:
-    cur.register("import_frame", frame)
-    try:
-        cur.execute(sql, params)
-    finally:
-        cur.unregister("import_frame")
-
-
 def split_nom_complet(nom_complet: str) -> tuple[str | None, str]:
     """(prénom, nom) from "Prénom Nom": the first word is the first name; one word is a name."""
     words = nom_complet.split()
@@ -92,15 +84,15 @@ def insert_contacts(
             "nom": pa.array([n for _, n in split], pa.string()),
         }
     )
-    _insert_frame(
+    execute_with_frame(
         cur,
-        frame,
         """
         INSERT INTO contact (id, compte_id, prenom, nom, created_at, created_by,
                              updated_at, updated_by)
         SELECT id, compte_id, prenom, nom, $now, $actor, $now, $actor
-        FROM import_frame
+        FROM bulk_frame
         """,
+        frame,
         {"now": now, "actor": actor.id},
     )
 
@@ -130,29 +122,28 @@ def insert_affaires(
         columns[name] = pa.array([getattr(a, name) for a in affaires], kind)
     columns["source_id"] = pa.array(source_ids, pa.string())
     names = ", ".join(columns)
-    cur.register("import_frame", pa.table(columns))
-    try:
-        cur.execute(
-            f"""
-            INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
-            SELECT {names}, $now, $actor, $now, $actor
-            FROM import_frame
-            """,
-            {"now": now, "actor": actor.id},
-        )
-        _insert_versions(cur)
-    finally:
-        cur.unregister("import_frame")
+    execute_with_frame(
+        cur,
+        f"""
+        INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
+        SELECT {names}, $now, $actor, $now, $actor
+        FROM bulk_frame
+        """,
+        pa.table(columns),
+        {"now": now, "actor": actor.id},
+    )
+    _insert_versions(cur, [a.id for a in affaires if a.id is not None])
 
 
-def _insert_versions(cur: Connection) -> None:
-    """The first version of each affaire just inserted from import_frame: one INSERT ... SELECT
-    of the rows as stored (their version 1, at the import's instant)."""
+def _insert_versions(cur: Connection, ids: list[int]) -> None:
+    """The first version of each affaire just inserted (ids): one INSERT ... SELECT of the rows
+    as stored (their version 1, at the import's instant)."""
     cur.execute(
         f"""
         {history.VERSION_INSERT}
         SELECT {history.version_select()}
         FROM affaire AS a
-        WHERE a.id IN (SELECT id FROM import_frame)
-        """
+        WHERE {in_ids("a.id", "ids")}
+        """,
+        {"ids": ids},
     )

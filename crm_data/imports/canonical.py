@@ -27,7 +27,7 @@ from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_contacts
 from crm_data.imports.set_validation import check_rows
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, CrmError
 from crm_data.rights import check_actor
-from crm_data.store.db import CONSTRAINT_ERRORS, Connection, transaction
+from crm_data.store.db import CONSTRAINT_ERRORS, Connection, bounded_memory, transaction
 from crm_data.text import fold
 from crm_data.validation import Lookups, load_lookups
 
@@ -177,7 +177,7 @@ def import_rows(
     today = today or dt.date.today()
     total = len(rows) if isinstance(rows, Sized) else None
     try:
-        with transaction(con) as cur:
+        with bounded_memory(con), transaction(con) as cur:
             if not dry_run:
                 check_actor(cur, actor)
             names = load_names(cur)

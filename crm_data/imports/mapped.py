@@ -33,7 +33,7 @@ from crm_data.mapping.shipped import Companions, CompteSource, read_companions
 from crm_data.model import Actor, CategorieCloture, PermissionDeniedError, Role, Statut
 from crm_data.referentiels import insert_value
 from crm_data.rights import check_actor
-from crm_data.store.db import Connection, transaction
+from crm_data.store.db import Connection, bounded_memory, transaction
 from crm_data.text import fold
 from crm_data.users import insert_user
 
@@ -169,7 +169,7 @@ def import_mapped(
     companions = companions or Companions()
     report = MappedImportReport(dry_run=dry_run, companions=list(companions.files))
     try:
-        with transaction(con) as cur:
+        with bounded_memory(con), transaction(con) as cur:
             check_actor(cur, actor)
             _run(cur, actor, mapping, source, companions, report, progress, total_rows, today)
             if dry_run or (report.errors and not skip_invalid):

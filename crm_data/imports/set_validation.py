@@ -20,6 +20,7 @@ from crm_data.files.canonical import SourceRow
 from crm_data.imports.bulk import ARROW_TYPES
 from crm_data.model import AFFAIRE_FIELDS, NOM_MAX_LENGTH, Actor, Affaire, Statut, TypeAffaire
 from crm_data.store.db import Connection
+from crm_data.store.frames import FRAME, execute_with_frame
 from crm_data.validation import (
     MESSAGES,
     Lookups,
@@ -37,7 +38,9 @@ Links = Callable[[str, str], tuple[int | None, int | None]]
 """A row's compte and contact cells → their ids (provisional ids below zero for those to
 create); called once per distinct pair, in order of first appearance."""
 
-_STAGED = "import_chunk"
+_STAGED = FRAME
+"""The chunk's staged cells, read by one statement (crm_data.store.frames: nothing of them is
+kept in the transaction afterwards)."""
 _CHECKED = "import_checked"
 _LISTS = ("statut", "etape", "type", "code_cloture", "famille_article")
 _AMOUNTS = ("ca_potentiel", "ca_attendu", "total_ht")
@@ -157,20 +160,16 @@ def check_rows(
     that could not be read getting no rule's echo of it (crm_data.imports.canonical.row_problems).
     """
     columns, problems = _stage(rows, lookups, read, links)
-    cur.register(_STAGED, pa.table(columns))
-    try:
-        _derive(cur, actor, today)
-        broken = _broken_rules(cur, actor)
-        stored = cur.execute(
-            f"""
-            SELECT idx, {", ".join(_OUTPUT)}
-            FROM {_CHECKED}
-            ORDER BY idx
-            """
-        ).fetchall()
-        cur.execute(f"DROP TABLE {_CHECKED}")
-    finally:
-        cur.unregister(_STAGED)
+    _derive(cur, actor, today, pa.table(columns))
+    broken = _broken_rules(cur, actor)
+    stored = cur.execute(
+        f"""
+        SELECT idx, {", ".join(_OUTPUT)}
+        FROM {_CHECKED}
+        ORDER BY idx
+        """
+    ).fetchall()
+    cur.execute(f"DROP TABLE {_CHECKED}")
     valid: dict[int, Affaire] = {}
     for record in stored:
         index = int(record[0])
@@ -282,7 +281,7 @@ def _read(
     return _Cell(value, problem, False)
 
 
-def _derive(cur: Connection, actor: Actor, today: dt.date) -> None:
+def _derive(cur: Connection, actor: Actor, today: dt.date, staged: pa.Table) -> None:
     """import_checked: the staged rows with validate's defaults for a new affaire, the réussite
     its étape or statut gives, the closing transitions, and the contact's compte."""
     kept = [
@@ -291,7 +290,8 @@ def _derive(cur: Connection, actor: Actor, today: dt.date) -> None:
         if n not in ("date_debut", "gestion_par", "reussite", "date_signature", "date_cloture")
     ]
     cur.execute(f"DROP TABLE IF EXISTS {_CHECKED}")
-    cur.execute(
+    execute_with_frame(
+        cur,
         f"""
         CREATE TEMP TABLE {_CHECKED} AS
         SELECT s.idx, {", ".join(f"s.{n}" for n in kept)},
@@ -322,6 +322,7 @@ def _derive(cur: Connection, actor: Actor, today: dt.date) -> None:
         ) AS t ON t.idx = s.idx
         LEFT JOIN etape AS e ON e.nom = s.etape
         """,
+        staged,
         {"today": today, "actor": actor.id, **_statuts()},
     )
 
