@@ -91,7 +91,7 @@ def _to_the_list() -> None:
 
 
 sections["Commercial"].append(
-    st.Page(_to_the_list, title="Affaires", url_path="affaires", visibility="hidden")
+    st.Page(_to_the_list, title="Liste des affaires", url_path="affaires", visibility="hidden")
 )
 
 session.show_flashes()
