@@ -137,6 +137,10 @@ AFFAIRE_FIELDS: tuple[str, ...] = (
     "date_cloture",
 )
 """The editable fields of an affaire, in the guide's order (plus date_cloture)."""
+AFFAIRE_DATE_FIELDS: tuple[str, ...] = ("date_debut", "date_fin", "date_signature", "date_cloture")
+"""The affaire's fields that hold a date."""
+AFFAIRE_AMOUNT_FIELDS: tuple[str, ...] = ("ca_potentiel", "ca_attendu", "total_ht")
+"""The affaire's fields that hold an amount in euros (exact, never negative)."""
 
 AFFAIRE_LABELS: dict[str, str] = {
     "nom": "Nom",

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from crm_data.model import (
+    AFFAIRE_AMOUNT_FIELDS,
+    AFFAIRE_DATE_FIELDS,
     AFFAIRE_FIELDS,
     NOM_MAX_LENGTH,
     Actor,
@@ -26,8 +28,6 @@ from crm_data.records import as_amount, as_date, as_int, as_text
 from crm_data.store.db import Connection
 from crm_data.text import date_fr, fold, storable
 
-_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
-_AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
 _ID_FIELDS = ("compte_id", "contact_id", "gestion_par")
 EXTRA_KEYS = ("source_id",)
 """Keys a caller may pass beside AFFAIRE_FIELDS: the id in the source system (imports, demo),
@@ -195,9 +195,9 @@ def coerce(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, s
             continue
         raw = values[name]
         try:
-            if name in _DATE_FIELDS:
+            if name in AFFAIRE_DATE_FIELDS:
                 typed[name] = as_date(raw)
-            elif name in _AMOUNT_FIELDS:
+            elif name in AFFAIRE_AMOUNT_FIELDS:
                 typed[name] = as_amount(raw)
             elif name == "reussite":
                 typed[name] = parse_percent(raw)
@@ -221,9 +221,9 @@ def _unknown_message(key: str) -> str:
 
 
 def _kind_message(name: str, problem: str) -> str:
-    if name in _DATE_FIELDS:
+    if name in AFFAIRE_DATE_FIELDS:
         return "Date invalide : saisissez une date au format JJ/MM/AAAA."
-    if name in _AMOUNT_FIELDS:
+    if name in AFFAIRE_AMOUNT_FIELDS:
         return (
             "Montant trop grand."
             if "grand" in problem
@@ -371,7 +371,7 @@ def _check(
         errors.extend(_check_closing_dates(aff, old, bad))
     errors.extend(_check_links(aff, old, lookups, actor, bad))
     errors.extend(_check_lists(aff, old, lookups, bad))
-    for name in _AMOUNT_FIELDS:
+    for name in AFFAIRE_AMOUNT_FIELDS:
         amount: Decimal | None = getattr(aff, name)
         if amount is not None and amount < 0:
             add(name, MESSAGES["amount_negative"])

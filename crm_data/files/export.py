@@ -21,7 +21,14 @@ import duckdb
 import psycopg
 
 from crm_data.files.canonical import FORMULA_PREFIXES
-from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, Actor, CrmError
+from crm_data.model import (
+    AFFAIRE_AMOUNT_FIELDS,
+    AFFAIRE_DATE_FIELDS,
+    AFFAIRE_FIELDS,
+    AFFAIRE_LABELS,
+    Actor,
+    CrmError,
+)
 from crm_data.store.db import Connection, read
 from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.postgres import PgCursor, translate
@@ -33,8 +40,6 @@ XLSX_MAX_ROWS = 1_048_575
 """Excel's row limit, header row aside."""
 
 _CHUNK = 10_000
-_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
-_AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
 _SOURCES = {
     "compte_id": "c.nom",
     "contact_id": "trim(coalesce(ct.prenom, '') || ' ' || ct.nom)",
@@ -62,9 +67,9 @@ def _matches(engine: str, text: str, pattern: str) -> str:
 def _expression(name: str, formatted: bool, engine: str) -> str:
     """The SELECT expression of one column: names for ids, French text when formatted."""
     source = _SOURCES.get(name, f"a.{name}")
-    if name in _DATE_FIELDS:
+    if name in AFFAIRE_DATE_FIELDS:
         return _french_date(engine, source) if formatted else source
-    if name in _AMOUNT_FIELDS:
+    if name in AFFAIRE_AMOUNT_FIELDS:
         return f"replace(CAST({source} AS VARCHAR), '.', ',')" if formatted else source
     if name == "reussite":
         return source
@@ -262,9 +267,9 @@ def _column_letter(index: int) -> str:
 
 
 def _kind(name: str) -> str:
-    if name in _DATE_FIELDS:
+    if name in AFFAIRE_DATE_FIELDS:
         return "date"
-    if name in _AMOUNT_FIELDS:
+    if name in AFFAIRE_AMOUNT_FIELDS:
         return "amount"
     return "int" if name in ("reussite", "id") else "text"
 

@@ -13,14 +13,16 @@ import secrets
 import pyarrow as pa
 
 from crm_data import history
-from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire
+from crm_data.model import (
+    AFFAIRE_AMOUNT_FIELDS,
+    AFFAIRE_DATE_FIELDS,
+    AFFAIRE_FIELDS,
+    Actor,
+    Affaire,
+)
 from crm_data.store.db import Connection
 from crm_data.store.frames import execute_with_frame
 from crm_data.store.sql import in_ids
-
-_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
-_AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
-
 
 _SEQUENCE_TABLES = {
     "affaire_id_seq": "affaire",
@@ -98,8 +100,8 @@ def insert_contacts(
 
 
 ARROW_TYPES: dict[str, pa.DataType] = {
-    **{f: pa.date32() for f in _DATE_FIELDS},
-    **{f: pa.decimal128(14, 2) for f in _AMOUNT_FIELDS},
+    **{f: pa.date32() for f in AFFAIRE_DATE_FIELDS},
+    **{f: pa.decimal128(14, 2) for f in AFFAIRE_AMOUNT_FIELDS},
     "compte_id": pa.int64(),
     "contact_id": pa.int64(),
     "gestion_par": pa.int64(),

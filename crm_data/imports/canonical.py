@@ -25,7 +25,14 @@ from crm_data.files.canonical import (
 )
 from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_contacts
 from crm_data.imports.set_validation import check_rows
-from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, CrmError
+from crm_data.model import (
+    AFFAIRE_AMOUNT_FIELDS,
+    AFFAIRE_DATE_FIELDS,
+    AFFAIRE_FIELDS,
+    Actor,
+    Affaire,
+    CrmError,
+)
 from crm_data.rights import check_actor
 from crm_data.store.db import CONSTRAINT_ERRORS, Connection, bounded_memory, transaction
 from crm_data.text import fold
@@ -36,8 +43,6 @@ CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS") or 20_000)
 """Rows validated and written at a time: enough for bulk statements, small next to a file
 (CRM_IMPORT_CHUNK_ROWS lowers it for a machine short of memory)."""
 
-_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
-_AMOUNT_FIELDS = ("ca_potentiel", "ca_attendu", "total_ht")
 _VALIDATION_SHARE = 0.8
 
 
@@ -364,9 +369,9 @@ def typed_values(row: SourceRow, names: Names) -> tuple[dict[str, Any], list[tup
 def read_cell(name: str, text: str, names: Names) -> Any:
     """A cell's text as validate takes it: a date, an amount, a réussite, a user's id, else the
     text itself; ValueError in French when it cannot be read."""
-    if name in _DATE_FIELDS:
+    if name in AFFAIRE_DATE_FIELDS:
         return parse_date(text)
-    if name in _AMOUNT_FIELDS:
+    if name in AFFAIRE_AMOUNT_FIELDS:
         return parse_amount(text)
     if name == "reussite":
         return parse_reussite(text)

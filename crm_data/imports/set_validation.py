@@ -18,7 +18,15 @@ import pyarrow.compute as pc
 
 from crm_data.files.canonical import SourceRow
 from crm_data.imports.bulk import ARROW_TYPES
-from crm_data.model import AFFAIRE_FIELDS, NOM_MAX_LENGTH, Actor, Affaire, Statut, TypeAffaire
+from crm_data.model import (
+    AFFAIRE_AMOUNT_FIELDS,
+    AFFAIRE_FIELDS,
+    NOM_MAX_LENGTH,
+    Actor,
+    Affaire,
+    Statut,
+    TypeAffaire,
+)
 from crm_data.store.db import Connection
 from crm_data.store.frames import FRAME, execute_with_frame
 from crm_data.validation import (
@@ -43,7 +51,6 @@ _STAGED = FRAME
 kept in the transaction afterwards)."""
 _CHECKED = "import_checked"
 _LISTS = ("statut", "etape", "type", "code_cloture", "famille_article")
-_AMOUNTS = ("ca_potentiel", "ca_attendu", "total_ht")
 _OUTPUT = AFFAIRE_FIELDS
 _FLAGS = ("date_debut_bad", "gestion_par_bad", "reussite_bad", "date_signature_explicit")
 _SEPARATOR = r"[ \x{a0}\x{202f}]"
@@ -132,7 +139,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
         "EXISTS (SELECT 1 FROM famille_article AS r "
         "WHERE r.nom = c.famille_article AND NOT r.actif)",
     ),
-    *((f"{name}_negative", name, f"c.{name} < 0") for name in _AMOUNTS),
+    *((f"{name}_negative", name, f"c.{name} < 0") for name in AFFAIRE_AMOUNT_FIELDS),
     ("reussite_bounds", "reussite", "c.reussite NOT BETWEEN 0 AND 100"),
     ("perdue_code", "code_cloture", "c.statut = $lost AND c.code_cloture IS NULL"),
     ("code_not_closed", "code_cloture", "c.code_cloture IS NOT NULL AND c.statut IN ($open, $won)"),
@@ -211,7 +218,7 @@ def _stage(
         if name in ("compte_id", "contact_id"):
             continue
         texts = [row.values.get(name) for row in rows]
-        plain = _plain_amounts(texts) if name in _AMOUNTS else None
+        plain = _plain_amounts(texts) if name in AFFAIRE_AMOUNT_FIELDS else None
         skip = plain[0].to_pylist() if plain else [False] * len(texts)
         cells = {
             text: _read(name, text, lookups, read, defaults)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from crm_data.model import (
+    AFFAIRE_DATE_FIELDS,
     AFFAIRE_FIELDS,
     AFFAIRE_LABELS,
     Statut,
@@ -36,7 +37,6 @@ DATE_FORMATS = {
     "auto": "JJ/MM/AAAA ou AAAA-MM-JJ",
     "us": "américain MM/JJ/AA ou MM/JJ/AAAA",
 }
-_DATE_FIELDS = ("date_debut", "date_fin", "date_signature", "date_cloture")
 _OUTCOMES = {fold(s.value): s.value for s in Statut if s != Statut.EN_COURS}
 _ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?")
@@ -229,7 +229,7 @@ def _rate(text: str) -> float | None:
 
 
 def _dates(mapping: Mapping, row: MappedRow) -> None:
-    for name in _DATE_FIELDS:
+    for name in AFFAIRE_DATE_FIELDS:
         text = row.values.get(name)
         if text:
             row.values[name] = convert_date(text, mapping.format_date)
