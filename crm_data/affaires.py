@@ -24,8 +24,7 @@ from crm_data.model import (
 )
 from crm_data.records import check_version, retry_clashes
 from crm_data.rights import check_actor
-from crm_data.store.db import Connection, read, transaction
-from crm_data.store.pg_rights import acting
+from crm_data.store.db import Connection, read_as, transaction
 from crm_data.store.purge import purge_marked
 from crm_data.store.sql import VISIBLE, visibility
 from crm_data.validation import Lookups, load_lookups, validate
@@ -62,8 +61,7 @@ def fetch_affaire(cur: Connection, actor: Actor, affaire_id: int) -> Affaire:
 
 def get_affaire(con: Connection, actor: Actor, affaire_id: int) -> Affaire:
     """The affaire with this id, as the actor may see it; NotFoundError otherwise."""
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         return fetch_affaire(cur, actor, affaire_id)
 
 
@@ -124,8 +122,7 @@ def preview(
     old, when given, must be an affaire the actor may see: NotFoundError otherwise, so that a
     crafted call cannot probe another's affaire.
     """
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         if old is not None and old.id is not None:
             fetch_affaire(cur, actor, old.id)
         return validate(values, load_lookups(cur), actor, old=old)

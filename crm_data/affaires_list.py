@@ -15,8 +15,7 @@ import pandas as pd
 
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters, conditions
 from crm_data.model import Actor
-from crm_data.store.db import Connection, read
-from crm_data.store.pg_rights import acting
+from crm_data.store.db import Connection, read, read_as
 from crm_data.store.sql import (
     DORMANT,
     LAST_ACTIVITY,
@@ -121,8 +120,7 @@ def list_affaires(
         LIMIT $limit
         OFFSET $offset
     """
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         page = cur.execute(sql, params).df()
         names = _page_names(cur, page)
         marks = page_marks(cur, page, today or dt.date.today())
@@ -215,8 +213,7 @@ def dormant_days(
     """The days since the last activity of an affaire the actor may see, when it is dormant
     (SPEC §3, A14's section) and no relance is left to do on it (as Mes actions lists them);
     None otherwise."""
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         row = cur.execute(
             f"""
             SELECT {days_between(among(LAST_ACTIVITY, "ids"), "$today")}
@@ -258,8 +255,7 @@ def list_totals(con: Connection, actor: Actor, filters: Filters) -> ListTotals:
         FROM affaire AS a
         {where}
     """
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         row = cur.execute(sql, params).fetchone()
     assert row is not None
     return ListTotals(int(row[0]), Decimal(row[1]), Decimal(row[2]))
@@ -268,8 +264,7 @@ def list_totals(con: Connection, actor: Actor, filters: Filters) -> ListTotals:
 def affaire_ids(con: Connection, actor: Actor, filters: Filters) -> list[int]:
     """The ids of every affaire matching filters, for exports of the filtered list."""
     where, params = where_clause(filters, actor)
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         rows = cur.execute(
             f"""
             SELECT a.id

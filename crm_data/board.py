@@ -15,8 +15,7 @@ from crm_data import affaires, referentiels
 from crm_data.affaires_list import page_marks, where_clause
 from crm_data.filters import Filters
 from crm_data.model import Actor, Affaire, Statut
-from crm_data.store.db import Connection, read
-from crm_data.store.pg_rights import acting
+from crm_data.store.db import Connection, read_as
 from crm_data.store.sql import USER_LABELS, in_ids, weighted_sum
 
 CARD_COLUMNS = (
@@ -62,8 +61,7 @@ def board(
     cards are capped at cards_per_column, the late (date fin past) and dormant ones marked."""
     where, params = where_clause(board_filters(filters), actor)
     etapes = referentiels.names(con, "etape")
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         sums = cur.execute(
             f"""
             SELECT a.etape,

@@ -12,9 +12,8 @@ import pandas as pd
 
 from crm_data.filters import Filters, conditions
 from crm_data.model import Actor
-from crm_data.store.db import Connection, change_stamp, dialect, read
+from crm_data.store.db import Connection, change_stamp, dialect, read, read_as
 from crm_data.store.engine import POSTGRESQL
-from crm_data.store.pg_rights import acting
 from crm_data.store.sql import CLOSING_DATE
 
 IN_PERIOD = f"({CLOSING_DATE}) BETWEEN $du AND $au"
@@ -117,8 +116,7 @@ def query(con: Connection, actor: Actor, sql: str, values: dict[str, object]) ->
     Only the parameters the SQL names are bound: DuckDB refuses unused named parameters.
     """
     used = {k: v for k, v in values.items() if f"${k}" in sql}
-    with read(con) as cur:
-        acting(cur, actor)
+    with read_as(con, actor) as cur:
         return cur.execute(sql, used).df()
 
 

@@ -18,7 +18,7 @@ import duckdb
 import psycopg
 import psycopg_pool
 
-from crm_data.model import BaseLockedError, ConflictError, CrmError
+from crm_data.model import Actor, BaseLockedError, ConflictError, CrmError
 from crm_data.store import pg_rights
 from crm_data.store.engine import (
     CONFLICT_ERRORS,
@@ -435,6 +435,15 @@ def read(con: Connection) -> Iterator[Connection]:
             if french is None:
                 raise
             raise french from exc
+
+
+@contextmanager
+def read_as(con: Connection, actor: Actor) -> Iterator[Connection]:
+    """A read (see read) made as the actor: on PostgreSQL its statements run as the actor's
+    role (pg_rights.acting), the base's own guard behind crm_data's visibility checks."""
+    with read(con) as cur:
+        pg_rights.acting(cur, actor)
+        yield cur
 
 
 def bump_change_stamp(cur: Connection) -> None:
