@@ -39,9 +39,9 @@ if saved.empty:
 else:
     shown = saved.set_index("utilisateur_id")
     for month in months:
-        shown[month] = [formatting.cents_if_any(v) for v in shown[month]]
+        shown[month] = [formatting.number(v, formatting.CENTS_IF_ANY) for v in shown[month]]
     year_totals = saved[months].fillna(0).sum(axis=1)
-    shown["total"] = [f"{formatting.cents_if_any(v)}\u00a0€" for v in year_totals]
+    shown["total"] = [formatting.euro(v, formatting.CENTS_IF_ANY) for v in year_totals]
     # Widths in pixels that fit the 14 columns on a 1440-px screen with the sidebar open.
     config = {"gestion_par": st.column_config.TextColumn("Commercial", disabled=True, width=128)}
     config |= {m: st.column_config.TextColumn(labels[m], width=62) for m in months}

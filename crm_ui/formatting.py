@@ -22,11 +22,18 @@ def is_missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+CENTS_IF_ANY = -1
+"""The decimals of an amount shown with its cents only where there are some (1 000, 1 000,50):
+a narrow grid cell (objectifs)."""
+
+
 def number(value: float | Decimal | int | None, decimals: int = 0) -> str:
-    """1 234 567 or 1 234,5 (decimals places); empty for a missing value."""
+    """1 234 567 or 1 234,5 (decimals places, or CENTS_IF_ANY); empty for a missing value."""
     if is_missing(value):
         return ""
     assert value is not None
+    if decimals == CENTS_IF_ANY:
+        decimals = 0 if float(value) == round(float(value)) else 2
     text = f"{float(value):,.{decimals}f}"
     return text.replace(",", NBSP).replace(".", ",")
 
@@ -35,15 +42,6 @@ def euro(value: float | Decimal | int | None, decimals: int = 2) -> str:
     """1 234,50 € ; empty for a missing value."""
     text = number(value, decimals)
     return f"{text}{NBSP}€" if text else ""
-
-
-def cents_if_any(value: float | Decimal | int | None) -> str:
-    """1 000 for a whole amount, 1 000,50 otherwise: a narrow grid cell (objectifs) shows the
-    cents only where there are some."""
-    if is_missing(value):
-        return ""
-    assert value is not None
-    return number(value, 0 if float(value) == round(float(value)) else 2)
 
 
 def percent(fraction: float | None, decimals: int = 1) -> str:

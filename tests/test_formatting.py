@@ -52,7 +52,7 @@ def test_euro_compact(value: float | None, expected: str) -> None:
 def test_a_grid_amount_shows_cents_only_when_it_has_some(
     value: Decimal | None, expected: str
 ) -> None:
-    assert formatting.cents_if_any(value) == expected
+    assert formatting.number(value, formatting.CENTS_IF_ANY) == expected
 
 
 @pytest.mark.parametrize(
