@@ -103,7 +103,11 @@ def _fr_int(value: int) -> str:
 
 def _slug(texts: pd.Series) -> pd.Series:
     """Lower-case ASCII words joined by hyphens, for logins, e-mails and web addresses."""
-    folded = texts.map(fold)
+    return _hyphenated(texts.map(fold))
+
+
+def _hyphenated(folded: pd.Series) -> pd.Series:
+    """Already folded texts (crm_data.text.fold) as their words joined by hyphens."""
     return folded.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
 
 
@@ -259,7 +263,7 @@ def _insert_comptes(
     # The key is the folded name: slugging it skips folding 125,000 names one by one at a
     # million affaires (about 2.5 s).
     bare = names["nom_cle"].str.replace(r" (sas|sarl|sa|eurl|scop)$", "", regex=True)
-    domain = bare.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-") + ".fr"
+    domain = _hyphenated(bare) + ".fr"
     first = ids.take("compte_id_seq", n)
     compte_ids = np.arange(first, first + n, dtype=np.int64)
     created = today - 1100 - rng.integers(0, 400, n)
