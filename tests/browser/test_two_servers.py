@@ -96,9 +96,20 @@ class Proxy:
         raise RuntimeError(f"haproxy did not answer:\n{self.log.read_text()}")
 
     def served_by(self, server: str, path: str) -> int:
-        """How many requests for path (a prefix) haproxy sent to server."""
+        """How many requests for path (a prefix) haproxy sent to server.
+
+        haproxy logs a request when its connection ends: a websocket closed by the browser a
+        moment ago may not be logged yet. So a count of none is read again until a deadline,
+        and a count of some is returned at once.
+        """
         pattern = re.compile(rf"streamlit/{server} .*\"[A-Z]+ {re.escape(path)}")
-        return sum(1 for line in self.log.read_text().splitlines() if pattern.search(line))
+        deadline = time.monotonic() + 15
+        while True:
+            lines = self.log.read_text().splitlines()
+            count = sum(1 for line in lines if pattern.search(line))
+            if count or time.monotonic() > deadline:
+                return count
+            time.sleep(0.2)
 
     def stop(self) -> None:
         self.process.terminate()
