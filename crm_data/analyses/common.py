@@ -39,14 +39,14 @@ def states_at(instant: str, dialect: str) -> str:
     # an anti-join on that small set spares a join over every state.
     being_deleted = "v.affaire_id NOT IN (SELECT id FROM affaire WHERE deleted_at IS NOT NULL)"
     if dialect == POSTGRESQL:
-        # No max() of a row value on PostgreSQL: DISTINCT ON keeps each affaire's last version.
+        # Each version's end is kept there (crm_data.store.pg_versions): the version in force at
+        # the instant is found by a filtered scan, where DISTINCT ON sorted every version.
         return f"""(
-        SELECT DISTINCT ON (v.affaire_id)
-               v.affaire_id AS id, CAST(NULL AS TIMESTAMP) AS deleted_at, {columns}
+        SELECT v.affaire_id AS id, CAST(NULL AS TIMESTAMP) AS deleted_at, {columns}
         FROM affaire_version AS v
         WHERE v.valid_from < ${instant}
+          AND (v.valid_to IS NULL OR v.valid_to >= ${instant})
           AND {being_deleted}
-        ORDER BY v.affaire_id, v.valid_from DESC, v.version DESC
     )"""
     # The latest (valid_from, version) of each affaire is a hash aggregate, and the versions
     # holding it a hash join: no sort, where a window ranking every version sorted them all

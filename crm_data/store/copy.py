@@ -191,7 +191,10 @@ def _arrow_type(kind: str, precision: object, scale: object) -> pa.DataType:
 
 
 def _copy_table(src: db.Connection, dst: db.Connection, table: str) -> int:
-    columns = _columns(dst, table)
+    # A column only one engine keeps (PostgreSQL's version ends, crm_data.store.pg_versions) is
+    # derived there by the base itself: the target's columns the source also has are copied.
+    known = {name for name, _ in _columns(src, table)}
+    columns = [column for column in _columns(dst, table) if column[0] in known]
     names = [name for name, _ in columns]
     listed = ", ".join(f'"{n}"' for n in names)
     key = next((k for k in ("id", "affaire_id") if k in names), None)

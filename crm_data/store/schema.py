@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from crm_data.model import AFFAIRE_FIELDS
+from crm_data.store import pg_versions
 from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.purge import purge_marked
 
@@ -547,6 +548,9 @@ MIGRATION_6: list[str] = [
     """),
 ]
 
+# PostgreSQL keeps each version's end, for the states at a past instant (store.pg_versions).
+MIGRATION_7: list[str] = [PostgresOnly(statement) for statement in pg_versions.STATEMENTS]
+
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
     MIGRATION_2,
@@ -554,6 +558,7 @@ MIGRATIONS: list[list[str]] = [
     MIGRATION_4,
     MIGRATION_5,
     MIGRATION_6,
+    MIGRATION_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

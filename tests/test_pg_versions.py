@@ -1,0 +1,132 @@
+"""PostgreSQL keeps each affaire version's end (crm_data.store.pg_versions): after every kind of
+write (saves by a manager and by a commercial, a reassignment, a deletion, an import bringing a
+source's history, its re-import, a rename of an étape, the migration of an older base), every
+version's valid_to is the next version's valid_from, as lead() recomputes it from scratch."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crm_data import affaires, referentiels
+from crm_data.imports.mapped import import_mapped_file
+from crm_data.mapping.store import load_mapping
+from crm_data.model import Role
+from crm_data.store import db, schema
+from tests import engines
+from tests.factories import admin, make_affaire, make_user, new_base
+
+MAVEN = Path("/work/shared/data/maven_crm")
+
+
+@pytest.fixture
+def con() -> Iterator[db.Connection]:
+    for _ in engines.use(engines.POSTGRESQL):
+        base = new_base()
+        yield base
+        base.close()
+
+
+def wrong_ends(con: db.Connection) -> int:
+    """How many versions have an end other than the next version's start."""
+    row = con.execute(
+        """
+        SELECT count(*)
+        FROM (
+            SELECT valid_to,
+                   lead(valid_from) OVER (
+                       PARTITION BY affaire_id ORDER BY valid_from, version
+                   ) AS expected
+            FROM affaire_version
+        ) AS v
+        WHERE valid_to IS DISTINCT FROM expected
+        """
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def ends(con: db.Connection) -> int:
+    row = con.execute("SELECT count(valid_to) FROM affaire_version").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def edit(con: db.Connection, actor: object, affaire_id: int, **values: object) -> None:
+    current = affaires.get_affaire(con, actor, affaire_id)  # type: ignore[arg-type]
+    affaires.update_affaire(con, actor, affaire_id, values, current.version)  # type: ignore[arg-type]
+
+
+def test_saves_reassignments_and_deletions_keep_every_end(con: db.Connection) -> None:
+    manager = admin(con)
+    commercial = make_user(con, Role.COMMERCIAL)
+    other = make_user(con, Role.COMMERCIAL)
+    kept = make_affaire(con, manager, nom="Gardée")
+    mine = make_affaire(con, commercial, nom="La mienne", gestion_par=commercial.id)
+    gone = make_affaire(con, manager, nom="Supprimée")
+    for n in range(3):
+        edit(con, manager, kept, nom=f"Gardée {n}")
+        edit(con, commercial, mine, nom=f"La mienne {n}")
+        edit(con, manager, gone, nom=f"Supprimée {n}")
+    # Given to another commercial: its first owner's role no longer sees it.
+    edit(con, manager, mine, gestion_par=other.id)
+    edit(con, other, mine, nom="La sienne")
+    current = affaires.get_affaire(con, manager, gone)
+    affaires.delete_affaire(con, manager, gone, current.version)
+    assert ends(con) == 8  # 4 + 6 versions, the last of each open
+    assert wrong_ends(con) == 0
+
+
+def test_an_import_with_history_then_its_reimport_and_a_rename_keep_every_end(
+    con: db.Connection, tmp_path: Path
+) -> None:
+    for name in ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_teams.csv"):
+        shutil.copy(MAVEN / name, tmp_path / name)
+    mapping = load_mapping(con, "maven")
+    report = import_mapped_file(con, admin(con), tmp_path / "sales_pipeline.csv", mapping)
+    assert report.written and not report.errors
+    assert ends(con) > 1000
+    assert wrong_ends(con) == 0
+    again = import_mapped_file(con, admin(con), tmp_path / "sales_pipeline.csv", mapping)
+    assert not again.errors
+    assert wrong_ends(con) == 0
+    used = {str(e) for (e,) in con.execute("SELECT DISTINCT etape FROM affaire_version").fetchall()}
+    etape = next(e for e in referentiels.list_etapes(con) if e.nom in used)
+    referentiels.save_value(
+        con,
+        admin(con),
+        "etape",
+        f"{etape.nom} (renommée)",
+        old_nom=etape.nom,
+        ordre=etape.ordre,
+        reussite_defaut=etape.reussite_defaut,
+    )
+    assert wrong_ends(con) == 0
+
+
+def test_without_the_triggers_a_save_leaves_a_wrong_end(con: db.Connection) -> None:
+    """The control: the check above sees an end the base did not move."""
+    affaire_id = make_affaire(con)
+    con.execute("ALTER TABLE affaire_version DISABLE TRIGGER USER")
+    edit(con, admin(con), affaire_id, nom="Sans fin tenue")
+    assert wrong_ends(con) == 1
+
+
+def test_the_migration_gives_an_older_base_its_ends(con: db.Connection) -> None:
+    affaire_id = make_affaire(con)
+    for n in range(4):
+        edit(con, admin(con), affaire_id, nom=f"Version {n}")
+    # Back to the schema before the ends: no column, no trigger, no function, no index.
+    con.execute("DROP TRIGGER affaire_version_valid_to_insert ON affaire_version")
+    con.execute("DROP TRIGGER affaire_version_valid_to_update ON affaire_version")
+    con.execute("DROP TRIGGER affaire_version_valid_to_delete ON affaire_version")
+    con.execute("DROP FUNCTION affaire_version_valid_to()")
+    con.execute("DROP INDEX affaire_deleted_idx")
+    con.execute("ALTER TABLE affaire_version DROP COLUMN valid_to")
+    con.execute("DELETE FROM schema_version WHERE version = ?", [schema.SCHEMA_VERSION])
+    assert schema.migrate(con) == schema.SCHEMA_VERSION
+    assert ends(con) == 4
+    assert wrong_ends(con) == 0
