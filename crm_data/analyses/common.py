@@ -66,6 +66,21 @@ def states_at(instant: str, dialect: str) -> str:
     )"""
 
 
+def versions_with_end(dialect: str) -> str:
+    """affaire_version with each version's end as `jusqu_a` (the next version's valid_from, in
+    (valid_from, version) order; empty for the latest), as a table. PostgreSQL keeps it
+    (valid_to, crm_data.store.pg_versions); DuckDB's window pass over the versions is cheap."""
+    if dialect == POSTGRESQL:
+        return "(SELECT *, valid_to AS jusqu_a FROM affaire_version)"
+    return """(
+            SELECT *,
+                   lead(valid_from) OVER (
+                       PARTITION BY affaire_id ORDER BY valid_from, version
+                   ) AS jusqu_a
+            FROM affaire_version
+        )"""
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
     """The instant a day's state is read at: the next day at 00:00 (written before it counts)."""
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())

@@ -20,6 +20,7 @@ from crm_data.analyses.common import (
     scope,
     source,
     states_at,
+    versions_with_end,
 )
 from crm_data.analyses.pipe import EN_RETARD, SANS_DATE
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
@@ -234,20 +235,14 @@ def forecast_reliability(
     user_key = "a.gestion_par" if per_user else "0"
     sql = f"""
         WITH mois AS (
-            SELECT CAST(m AS DATE) AS debut, CAST(m + INTERVAL '1 month' AS DATE) AS suivant
+            SELECT CAST(m AS DATE) AS debut
             FROM generate_series(
                 CAST(date_trunc('month', CAST($du AS DATE)) AS TIMESTAMP),
                 CAST(date_trunc('month', CAST($au AS DATE)) AS TIMESTAMP),
                 INTERVAL '1 month'
             ) AS t (m)
         ),
-        versions AS (
-            SELECT *,
-                   lead(valid_from) OVER (
-                       PARTITION BY affaire_id ORDER BY valid_from, version
-                   ) AS jusqu_a
-            FROM affaire_version
-        ),
+        versions AS {versions_with_end(dialect(con))},
         prevus AS (
             SELECT mo.debut, {user_key} AS user_id,
                    sum({WEIGHTED}) AS prevu,
@@ -260,8 +255,7 @@ def forecast_reliability(
                   AND v.date_fin >= CAST(date_trunc('month', CAST($du AS DATE)) AS DATE)
             ) AS a
             JOIN mois AS mo
-              ON a.date_fin >= mo.debut
-             AND a.date_fin < mo.suivant
+              ON CAST(date_trunc('month', a.date_fin) AS DATE) = mo.debut
              AND a.valid_from < mo.debut
              AND (a.jusqu_a IS NULL OR a.jusqu_a >= mo.debut)
             WHERE {scope(actor, filters)}
