@@ -28,6 +28,12 @@ STATE_COLUMNS = (
 """The columns of an affaire's state that affaire_version keeps, as the affaire spells them."""
 
 
+_BEING_DELETED = "v.affaire_id NOT IN (SELECT id FROM affaire WHERE deleted_at IS NOT NULL)"
+"""Versions (alias `v`) of affaires not being deleted. Hard-deleted affaires have no versions
+(the foreign key); those being deleted are few: an anti-join on that small set spares a join
+over every state."""
+
+
 def states_at(instant: str, dialect: str) -> str:
     """SPEC §3 A10: each affaire's state at the bound timestamp $instant, as a table with the
     affaire's columns (id, deleted_at and STATE_COLUMNS), to alias `a` so that scope applies:
@@ -35,9 +41,7 @@ def states_at(instant: str, dialect: str) -> str:
     did not exist then and has no row; a deleted affaire has no versions. dialect is the base's
     engine (crm_data.store.engine.dialect)."""
     columns = ", ".join(f"v.{c.strip()}" for c in STATE_COLUMNS.split(","))
-    # Hard-deleted affaires have no versions (the foreign key); those being deleted are few:
-    # an anti-join on that small set spares a join over every state.
-    being_deleted = "v.affaire_id NOT IN (SELECT id FROM affaire WHERE deleted_at IS NOT NULL)"
+    being_deleted = _BEING_DELETED
     if dialect == POSTGRESQL:
         # Each version's end is kept there (crm_data.store.pg_versions): the version in force at
         # the instant is found by a filtered scan, where DISTINCT ON sorted every version.
@@ -79,6 +83,34 @@ def versions_with_end(dialect: str) -> str:
                    ) AS jusqu_a
             FROM affaire_version
         )"""
+
+
+def states_on_two_days(first: str, second: str, dialect: str, *, changed_only: bool = False) -> str:
+    """The versions in force at the bound instant $first or at $second (states_at's rule), as
+    a table to alias `a` like states_at's, with two flags more: a1 (in force at first) and a2
+    (at second). An affaire unchanged between them has one row with both flags; a changed one
+    has its row of each day that it existed. One pass over the versions, where two states
+    joined read them twice and matched a million affaires. changed_only: only the versions of
+    affaires changed in between (one ended, or one began, from first to second): an index
+    range on each side on PostgreSQL (valid_from, valid_to)."""
+    columns = ", ".join(f"v.{c.strip()}" for c in STATE_COLUMNS.split(","))
+
+    def in_force(instant: str) -> str:
+        return f"(v.valid_from < ${instant} AND (v.jusqu_a IS NULL OR v.jusqu_a >= ${instant}))"
+
+    end = "v.valid_to" if dialect == POSTGRESQL else "v.jusqu_a"
+    changed = (
+        f"((v.valid_from >= ${first} AND v.valid_from < ${second})"
+        f" OR ({end} >= ${first} AND {end} < ${second}))"
+    )
+    return f"""(
+        SELECT v.affaire_id AS id, CAST(NULL AS TIMESTAMP) AS deleted_at, {columns},
+               {in_force(first)} AS a1, {in_force(second)} AS a2
+        FROM {versions_with_end(dialect)} AS v
+        WHERE ({in_force(first)} OR {in_force(second)})
+          AND {_BEING_DELETED}
+          AND {changed if changed_only else "TRUE"}
+    )"""
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

@@ -24,6 +24,7 @@ from crm_data.analyses.pipe import (
 )
 from crm_data.analyses.timeline import (
     CATEGORIES,
+    MOVEMENTS,
     VALEURS,
     forecast_reliability,
     movement_affaires,
@@ -74,6 +75,7 @@ __all__ = [
     "BREAKDOWNS",
     "CATEGORIES",
     "EN_RETARD",
+    "MOVEMENTS",
     "QUALITY_CHECKS",
     "REGISTRY",
     "SANS_DATE",

@@ -19,7 +19,7 @@ from crm_data.analyses.common import (
     ratio,
     scope,
     source,
-    states_at,
+    states_on_two_days,
     versions_with_end,
 )
 from crm_data.analyses.pipe import EN_RETARD, SANS_DATE
@@ -51,39 +51,34 @@ MOVEMENTS = CATEGORIES[1:-1]
 Window = tuple[dt.date, dt.date] | None
 
 
-def _movement_rows(
-    actor: Actor, filters: Filters, valeur: str, fenetre: Window, engine: str
-) -> str:
-    """One row per affaire in the pipe on D1 or on D2 (alias-free columns id, gestion_par,
-    statut_debut, valeur_debut, statut_fin, valeur_fin, categorie, montant), exact amounts."""
-    if valeur not in VALEURS:
-        raise CrmError(f"Valeur inconnue « {valeur} » : ca_potentiel ou ca_pondere.")
-    window = "a.date_fin BETWEEN $fenetre_du AND $fenetre_au" if fenetre else "TRUE"
-    where = scope(actor, filters)
-
-    def day(instant: str) -> str:
-        return f"""
-            SELECT a.id, a.gestion_par, a.statut, {VALEURS[valeur]} AS valeur,
-                   (a.statut = 'En cours' AND {window} AND {where}) AS dans_pipe
-            FROM {states_at(instant, engine)} AS a
-        """
-
+def _movement_rows(rows: str, *, moved_only: bool = False) -> str:
+    """One row per affaire of rows (_rows_between's, as a table: every version in force on D1
+    or on D2), its two states paired by id: columns id, gestion_par (D2's, else D1's),
+    existait, p1, p2 (in the pipe on D1, on D2), statut_debut, valeur_debut, statut_fin,
+    valeur_fin (exact amounts; empty on a day the affaire did not exist). moved_only: only
+    the affaires whose state changed between the two days (an unchanged one has one row, in
+    force on both days: it is in the pipe on both or on neither, with one value, and moves
+    nothing)."""
     return f"""
-        WITH d1 AS ({day("debut_fin")}),
-        d2 AS ({day("fin_fin")}),
-        j AS (
-            SELECT coalesce(d2.id, d1.id) AS id,
-                   coalesce(d2.gestion_par, d1.gestion_par) AS gestion_par,
-                   d1.id IS NOT NULL AS existait,
-                   coalesce(d1.dans_pipe, FALSE) AS p1,
-                   coalesce(d2.dans_pipe, FALSE) AS p2,
-                   d1.statut AS statut_debut,
-                   d1.valeur AS valeur_debut,
-                   d2.statut AS statut_fin,
-                   d2.valeur AS valeur_fin
-            FROM d1
-            FULL JOIN d2 ON d2.id = d1.id
-        )
+        SELECT id,
+               coalesce(max(gestion_par) FILTER (WHERE a2), max(gestion_par)) AS gestion_par,
+               bool_or(a1) AS existait,
+               coalesce(bool_or(dans_pipe) FILTER (WHERE a1), FALSE) AS p1,
+               coalesce(bool_or(dans_pipe) FILTER (WHERE a2), FALSE) AS p2,
+               max(statut) FILTER (WHERE a1) AS statut_debut,
+               max(valeur) FILTER (WHERE a1) AS valeur_debut,
+               max(statut) FILTER (WHERE a2) AS statut_fin,
+               max(valeur) FILTER (WHERE a2) AS valeur_fin
+        FROM {rows} AS r
+        WHERE {"NOT (a1 AND a2)" if moved_only else "TRUE"}
+        GROUP BY id
+    """
+
+
+def _categorised(rows: str) -> str:
+    """rows (_movement_rows) with each affaire's categorie and montant, those in the pipe on
+    D1 or on D2 only."""
+    return f"""
         SELECT *,
                CASE
                    WHEN p1 AND p2 AND valeur_fin > valeur_debut THEN 'hausses'
@@ -101,8 +96,31 @@ def _movement_rows(
                    WHEN p1 THEN -valeur_debut
                    ELSE valeur_fin
                END AS montant
-        FROM j
+        FROM ({rows}) AS j
         WHERE p1 OR p2
+    """
+
+
+def _rows_between(
+    actor: Actor,
+    filters: Filters,
+    valeur: str,
+    fenetre: Window,
+    engine: str,
+    *,
+    changed_only: bool = False,
+) -> str:
+    """The states in force at the end of D1 or of D2 (common.states_on_two_days: columns id,
+    gestion_par, statut, valeur, dans_pipe, a1, a2). In the pipe on a day: En cours, date_fin
+    in the window when one is given, matching the filters."""
+    if valeur not in VALEURS:
+        raise CrmError(f"Valeur inconnue « {valeur} » : ca_potentiel ou ca_pondere.")
+    window = "a.date_fin BETWEEN $fenetre_du AND $fenetre_au" if fenetre else "TRUE"
+    return f"""
+        SELECT a.id, a.gestion_par, a.statut, {VALEURS[valeur]} AS valeur,
+               (a.statut = 'En cours' AND {window} AND {scope(actor, filters)}) AS dans_pipe,
+               a.a1, a.a2
+        FROM {states_on_two_days("debut_fin", "fin_fin", engine, changed_only=changed_only)} AS a
     """
 
 
@@ -140,15 +158,18 @@ def movements(
     montant is the difference of the rounded running totals from debut, so that debut plus
     every movement equals fin to the cent, and debut and fin are the exact sums rounded once.
     """
+    engine = dialect(con)
+    # The days' totals come from every state; the movements from the changed affaires alone.
     sql = f"""
-        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre, dialect(con))}),
+        WITH r AS ({_rows_between(actor, filters, valeur, fenetre, engine)}),
         totals AS (
-            SELECT coalesce(sum(valeur_debut) FILTER (WHERE p1), 0) AS debut,
-                   coalesce(sum(valeur_fin) FILTER (WHERE p2), 0) AS fin,
-                   count(*) FILTER (WHERE p1) AS nombre_debut,
-                   count(*) FILTER (WHERE p2) AS nombre_fin
-            FROM m
+            SELECT coalesce(sum(valeur) FILTER (WHERE a1 AND dans_pipe), 0) AS debut,
+                   coalesce(sum(valeur) FILTER (WHERE a2 AND dans_pipe), 0) AS fin,
+                   count(*) FILTER (WHERE a1 AND dans_pipe) AS nombre_debut,
+                   count(*) FILTER (WHERE a2 AND dans_pipe) AS nombre_fin
+            FROM r
         ),
+        m AS ({_categorised(_movement_rows("r", moved_only=True))}),
         categories AS (
             SELECT ordre, categorie
             FROM (VALUES {", ".join(f"({i}, '{c}')" for i, c in enumerate(MOVEMENTS))})
@@ -203,8 +224,11 @@ def movement_affaires(
         "debut": "m.p1",
         "fin": "m.p2",
     }.get(categorie, "m.categorie = $categorie")
+    moved = categorie in MOVEMENTS
+    between = _rows_between(actor, filters, valeur, fenetre, dialect(con), changed_only=moved)
+    rows = _movement_rows(f"({between})", moved_only=moved)
     sql = f"""
-        WITH m AS ({_movement_rows(actor, filters, valeur, fenetre, dialect(con))})
+        WITH m AS ({_categorised(rows)})
         SELECT m.id, f.nom, u.nom AS gestion_par, m.categorie,
                m.statut_debut, round(m.valeur_debut, 2) AS valeur_debut,
                m.statut_fin, round(m.valeur_fin, 2) AS valeur_fin

@@ -75,6 +75,9 @@ STATEMENTS: list[str] = [
     _BACKFILL,
     _RECOMPUTE,
     *_TRIGGERS,
+    # The versions begun or ended between two days (the movements of the pipe, SPEC §3 A11).
+    "CREATE INDEX affaire_version_from_idx ON affaire_version (valid_from)",
+    "CREATE INDEX affaire_version_to_idx ON affaire_version (valid_to)",
     # The affaires being deleted, which a state leaves out: few, found by this partial index
     # instead of a scan of every affaire.
     "CREATE INDEX affaire_deleted_idx ON affaire (id) WHERE deleted_at IS NOT NULL",

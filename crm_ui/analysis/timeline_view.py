@@ -259,7 +259,10 @@ def movements_section(con: object, actor: Actor, filters: Filters) -> None:
         st.caption("Cliquez sur une barre pour ouvrir ses affaires dans la liste.")
     shown = frame.assign(categorie=frame["categorie"].map(CATEGORY_LABELS))
     _table(shown, "mouvements_table")
-    moved = [c for c, n in zip(frame["categorie"], frame["nombre"], strict=True) if n > 0]
+    # The movements first, then the pipe on each day: the detail opens on what moved (and the
+    # pipe of a day, a long list, is read only when asked for).
+    counts = dict(zip(frame["categorie"], frame["nombre"], strict=True))
+    moved = [c for c in (*analyses.MOVEMENTS, "debut", "fin") if counts.get(c, 0) > 0]
     if moved:
         categorie = st.selectbox(
             "Détail des affaires de",
