@@ -56,7 +56,7 @@ def tables(target: str | Path) -> dict[str, list[tuple[object, ...]]]:
                 ).fetchall()
             ]
             # applied_at differs by nothing but is a timestamp like the others: kept. The
-            # column PostgreSQL derives (pg_versions.DERIVED) is left out: test_pg_versions
+            # columns PostgreSQL derives (pg_versions.DERIVED) are left out: test_pg_versions
             # checks it.
             return {
                 name: sorted(
@@ -80,8 +80,8 @@ def _kept(cur: db.Connection, table: str) -> str:
         """,
         [table],
     ).fetchall()
-    derived = pg_versions.DERIVED.get(table)
-    return ", ".join(f'"{name}"' for (name,) in rows if name != derived)
+    derived = pg_versions.DERIVED.get(table, ())
+    return ", ".join(f'"{name}"' for (name,) in rows if name not in derived)
 
 
 def analyses(target: str | Path) -> dict[str, pd.DataFrame]:

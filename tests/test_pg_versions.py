@@ -1,10 +1,13 @@
-"""PostgreSQL keeps each affaire version's end (crm_data.store.pg_versions): after every kind of
-write (saves by a manager and by a commercial, a reassignment, a deletion, an import bringing a
-source's history, its re-import, a rename of an étape, the migration of an older base), every
-version's valid_to is the next version's valid_from, as lead() recomputes it from scratch."""
+"""PostgreSQL keeps each affaire version's neighbours (crm_data.store.pg_versions): after every
+kind of write (saves by a manager and by a commercial, a reassignment, a deletion, an import
+bringing a source's history, its re-import, a rename of an étape, the migration of an older
+base), every version's valid_to is the next version's valid_from, and its etape_avant and
+date_fin_avant the previous version's étape and date fin, as lead() and lag() recompute them
+from scratch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +18,7 @@ from crm_data import affaires, referentiels
 from crm_data.imports.mapped import import_mapped_file
 from crm_data.mapping.store import load_mapping
 from crm_data.model import Role
-from crm_data.store import db, schema
+from crm_data.store import db, pg_versions, schema
 from tests import engines
 from tests.factories import admin, make_affaire, make_user, new_base
 
@@ -31,18 +34,21 @@ def con() -> Iterator[db.Connection]:
 
 
 def wrong_ends(con: db.Connection) -> int:
-    """How many versions have an end other than the next version's start."""
+    """How many versions keep neighbours other than those recomputed from scratch."""
     row = con.execute(
         """
         SELECT count(*)
         FROM (
-            SELECT valid_to,
-                   lead(valid_from) OVER (
-                       PARTITION BY affaire_id ORDER BY valid_from, version
-                   ) AS expected
+            SELECT valid_to, etape_avant, date_fin_avant,
+                   lead(valid_from) OVER w AS next_from,
+                   lag(etape) OVER w AS previous_etape,
+                   lag(date_fin) OVER w AS previous_date_fin
             FROM affaire_version
+            WINDOW w AS (PARTITION BY affaire_id ORDER BY valid_from, version)
         ) AS v
-        WHERE valid_to IS DISTINCT FROM expected
+        WHERE valid_to IS DISTINCT FROM next_from
+           OR etape_avant IS DISTINCT FROM previous_etape
+           OR date_fin_avant IS DISTINCT FROM previous_date_fin
         """
     ).fetchone()
     assert row is not None
@@ -67,9 +73,10 @@ def test_saves_reassignments_and_deletions_keep_every_end(con: db.Connection) ->
     kept = make_affaire(con, manager, nom="Gardée")
     mine = make_affaire(con, commercial, nom="La mienne", gestion_par=commercial.id)
     gone = make_affaire(con, manager, nom="Supprimée")
+    etapes = [e.nom for e in referentiels.list_etapes(con)]
     for n in range(3):
-        edit(con, manager, kept, nom=f"Gardée {n}")
-        edit(con, commercial, mine, nom=f"La mienne {n}")
+        edit(con, manager, kept, nom=f"Gardée {n}", date_fin=dt.date(2027, 1, 10 - 3 * n))
+        edit(con, commercial, mine, nom=f"La mienne {n}", etape=etapes[n % len(etapes)])
         edit(con, manager, gone, nom=f"Supprimée {n}")
     # Given to another commercial: its first owner's role no longer sees it.
     edit(con, manager, mine, gestion_par=other.id)
@@ -112,7 +119,7 @@ def test_without_the_triggers_a_save_leaves_a_wrong_end(con: db.Connection) -> N
     affaire_id = make_affaire(con)
     con.execute("ALTER TABLE affaire_version DISABLE TRIGGER USER")
     edit(con, admin(con), affaire_id, nom="Sans fin tenue")
-    assert wrong_ends(con) == 1
+    assert wrong_ends(con) == 2  # the first version's end, the second's étape before
 
 
 def test_the_migration_gives_an_older_base_its_ends(con: db.Connection) -> None:
@@ -121,13 +128,13 @@ def test_the_migration_gives_an_older_base_its_ends(con: db.Connection) -> None:
         edit(con, admin(con), affaire_id, nom=f"Version {n}")
     # Back to the schema before the ends: no column, no trigger, no function, no index (the
     # column's own goes with it).
-    con.execute("DROP TRIGGER affaire_version_valid_to_insert ON affaire_version")
-    con.execute("DROP TRIGGER affaire_version_valid_to_update ON affaire_version")
-    con.execute("DROP TRIGGER affaire_version_valid_to_delete ON affaire_version")
-    con.execute("DROP FUNCTION affaire_version_valid_to()")
+    for event in ("insert", "update", "delete"):
+        con.execute(f"DROP TRIGGER affaire_version_neighbours_{event} ON affaire_version")
+    con.execute("DROP FUNCTION affaire_version_neighbours()")
     con.execute("DROP INDEX affaire_deleted_idx")
     con.execute("DROP INDEX affaire_version_from_idx")
-    con.execute("ALTER TABLE affaire_version DROP COLUMN valid_to")
+    for column in pg_versions.DERIVED["affaire_version"]:
+        con.execute(f"ALTER TABLE affaire_version DROP COLUMN {column}")
     con.execute("DELETE FROM schema_version WHERE version = ?", [schema.SCHEMA_VERSION])
     assert schema.migrate(con) == schema.SCHEMA_VERSION
     assert ends(con) == 4

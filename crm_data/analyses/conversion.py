@@ -14,7 +14,8 @@ import pandas as pd
 from crm_data.analyses.common import params, query, ratio, scope, unfiltered
 from crm_data.filters import Filters
 from crm_data.model import Actor
-from crm_data.store.db import Connection
+from crm_data.store.db import Connection, dialect
+from crm_data.store.engine import POSTGRESQL
 from crm_data.store.sql import USER_LABELS, days_between, in_texts, median, no_texts
 
 STUCK_DAYS = 60
@@ -56,13 +57,21 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     # windows carry étapes by their (unique) ordre and statuts as flags: sorting integers and
     # booleans rather than text cut the first pass by about 40 % at a million affaires.
     affaires = replace(filters, etapes=[])
+    # PostgreSQL keeps each version's previous étape (crm_data.store.pg_versions): pass one is
+    # then a join, where its window sorted every version row.
+    if dialect(con) == POSTGRESQL:
+        before = "LEFT JOIN etape AS ep ON ep.nom = v.etape_avant"
+        entered = "e.ordre IS DISTINCT FROM ep.ordre AS entree"
+    else:
+        before = ""
+        entered = f"e.ordre IS DISTINCT FROM lag(e.ordre) OVER ({VERSION_ORDER}) AS entree"
     sql = f"""
         WITH versions AS (
             SELECT v.affaire_id, v.valid_from, v.version, e.ordre,
                    v.statut <> 'En cours' AS fermee,
                    v.statut = 'Gagnée' AS gagnee,
-                   e.ordre IS DISTINCT FROM lag(e.ordre) OVER ({VERSION_ORDER}) AS entree
-            {_versions(actor, affaires, "LEFT JOIN etape AS e ON e.nom = v.etape")}
+                   {entered}
+            {_versions(actor, affaires, f"LEFT JOIN etape AS e ON e.nom = v.etape {before}")}
         ),
         marques AS (
             SELECT *
