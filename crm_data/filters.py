@@ -25,19 +25,11 @@ from crm_data.text import storable
 
 _LISTS = ("statuts", "etapes", "types", "gestion_par", "familles", "codes_cloture", "affaire_ids")
 
-REPORTS_BY_AFFAIRE = """(
-    SELECT affaire_id, count(*) FILTER (WHERE later) AS reports
-    FROM (
-        SELECT affaire_id,
-               date_fin > lag(date_fin) OVER (PARTITION BY affaire_id ORDER BY valid_from, version)
-                   AS later
-        FROM affaire_version
-    ) AS l
-    GROUP BY affaire_id
-)"""
+REPORTS_BY_AFFAIRE = "affaire_reports"
 """SPEC §3 A13: each affaire's `reports`, how many of its versions moved date_fin to a later date
-than the version before (columns affaire_id, reports; affaires without versions have no row).
-Join it as a table, e.g. to sort the list by reports (coalesce(r.reports, 0))."""
+than the version before: a view (crm_data.store.schema, MIGRATION_7) with columns affaire_id,
+reports, and a row for each affaire with at least one. Join it as a table, e.g. to sort the
+list by reports (coalesce(r.reports, 0))."""
 
 
 @dataclass
@@ -252,7 +244,8 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
     if filters.affaire_ids:
         where.append(in_ids("a.id", "affaire_ids"))
         params["affaire_ids"] = [int(i) for i in filters.affaire_ids]
-    if filters.reports_min is not None:
+    if filters.reports_min is not None and filters.reports_min > 0:
+        # Every affaire has been pushed at least 0 times: only a positive minimum selects.
         where.append(
             f"a.id IN (SELECT r.affaire_id FROM {REPORTS_BY_AFFAIRE} AS r"
             " WHERE r.reports >= $reports_min)"

@@ -127,7 +127,8 @@ def test_the_migration_gives_an_older_base_its_ends(con: db.Connection) -> None:
     for n in range(4):
         edit(con, admin(con), affaire_id, nom=f"Version {n}")
     # Back to the schema before the ends: no column, no trigger, no function, no index (the
-    # column's own goes with it).
+    # column's own goes with it), no view of the reports.
+    con.execute("DROP VIEW affaire_reports")
     for event in ("insert", "update", "delete"):
         con.execute(f"DROP TRIGGER affaire_version_neighbours_{event} ON affaire_version")
     con.execute("DROP FUNCTION affaire_version_neighbours()")

@@ -30,6 +30,11 @@ class PostgresOnly(str):
     or one DuckDB already has (it indexes every foreign key)."""
 
 
+class DuckDBOnly(str):
+    """A migration's statement run on DuckDB only: the engine's own form of an object
+    PostgreSQL gets from a PostgresOnly statement of the same migration."""
+
+
 # DuckDB runs an UPDATE of an indexed column (a foreign key's column is indexed) as a delete
 # and an insert, which a row referenced by another table's foreign key refuses, and which no
 # concurrent write notices. So the audit columns carry no foreign key, and from MIGRATION_3 on
@@ -548,8 +553,33 @@ MIGRATION_6: list[str] = [
     """),
 ]
 
-# PostgreSQL keeps each version's end, for the states at a past instant (store.pg_versions).
-MIGRATION_7: list[str] = [PostgresOnly(statement) for statement in pg_versions.STATEMENTS]
+# PostgreSQL keeps each version's neighbours, for the pipe through time (store.pg_versions).
+# Each engine has the view of SPEC §3 A13's reports: per affaire with at least one, how many
+# of its versions moved date_fin later than the version before. DuckDB reads each version's
+# predecessor with a window pass; PostgreSQL from the version itself, through a partial index
+# (and as the reader, so that a commercial's row-level security applies).
+MIGRATION_7: list[str] = [
+    *(PostgresOnly(statement) for statement in pg_versions.STATEMENTS),
+    DuckDBOnly("""
+    CREATE VIEW affaire_reports AS
+    SELECT affaire_id, count(*) AS reports
+    FROM (
+        SELECT affaire_id,
+               date_fin > lag(date_fin) OVER (PARTITION BY affaire_id ORDER BY valid_from, version)
+                   AS later
+        FROM affaire_version
+    ) AS l
+    WHERE later
+    GROUP BY affaire_id
+    """),
+    PostgresOnly("""
+    CREATE VIEW affaire_reports WITH (security_invoker = true) AS
+    SELECT affaire_id, count(*) AS reports
+    FROM affaire_version
+    WHERE date_fin > date_fin_avant
+    GROUP BY affaire_id
+    """),
+]
 
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
@@ -600,6 +630,8 @@ def migrate(con: Connection, target: int = SCHEMA_VERSION) -> int:
                 if isinstance(statement, MovesRows) and dialect(con) == POSTGRESQL:
                     continue
                 if isinstance(statement, PostgresOnly) and dialect(con) != POSTGRESQL:
+                    continue
+                if isinstance(statement, DuckDBOnly) and dialect(con) == POSTGRESQL:
                     continue
                 con.execute(statement)
             con.execute(
