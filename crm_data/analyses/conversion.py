@@ -139,6 +139,10 @@ def stuck_affaires(
     The étape was entered at the affaire's latest entry into an étape (A8's rule over the
     versions), else, for an affaire without versions, at its date_debut.
     """
+    # PostgreSQL keeps each version's previous étape (crm_data.store.pg_versions).
+    before = (
+        "v.etape_avant" if dialect(con) == POSTGRESQL else f"lag(v.etape) OVER ({VERSION_ORDER})"
+    )
     sql = f"""
         WITH ouvertes AS (
             SELECT a.id, a.nom, a.etape, a.gestion_par, a.date_debut
@@ -147,10 +151,11 @@ def stuck_affaires(
               AND {scope(actor, filters)}
         ),
         versions AS (
-            SELECT v.affaire_id, v.valid_from,
-                   v.etape IS DISTINCT FROM lag(v.etape) OVER ({VERSION_ORDER}) AS entree
+            SELECT v.affaire_id, v.valid_from, v.etape IS DISTINCT FROM {before} AS entree
             FROM affaire_version AS v
-            WHERE v.affaire_id IN (SELECT id FROM ouvertes)
+            JOIN affaire AS a ON a.id = v.affaire_id
+            WHERE a.statut = 'En cours'
+              AND {scope(actor, filters)}
         ),
         entrees AS (
             SELECT affaire_id, CAST(max(valid_from) AS DATE) AS entree
