@@ -46,6 +46,7 @@ if not frame.empty:
             "affaires_en_cours": st.column_config.NumberColumn("En cours", format="%d"),
             "ca_signe": st.column_config.NumberColumn("CA signé", format="euro"),
         },
+        placeholder="",
     )
     chosen = clicked_id(event, frame)
     if chosen is not None:

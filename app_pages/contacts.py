@@ -51,6 +51,7 @@ if not frame.empty:
             "telephone": "Téléphone",
             "compte": "Compte",
         },
+        placeholder="",
     )
     chosen = clicked_id(event, frame)
     if chosen is not None:

@@ -99,7 +99,7 @@ with tab_import:
         st.error(plain(str(exc)))
         st.stop()
     st.caption(f"{scan.detection.describe()} · {scan.rows} lignes")
-    st.dataframe(scan.preview, hide_index=True, key="import_preview")
+    st.dataframe(scan.preview, hide_index=True, key="import_preview", placeholder="")
 
     names, proposed = wizard.mapping_choices(con, scan.header)
     choice = st.selectbox("Mapping", names, index=proposed, key=f"import_choice_{scan.digest}")

@@ -64,6 +64,7 @@ else:
         hide_index=True,
         width="stretch",
         key="objectifs_totaux",
+        placeholder="",
     )
     if save:
         try:
@@ -143,4 +144,5 @@ with st.expander(f"Historique des modifications {year}"):
             hide_index=True,
             width="stretch",
             key="objectifs_historique",
+            placeholder="",
         )

@@ -57,6 +57,7 @@ st.dataframe(
         "affaires": "Affaires",
         "en_cours": "En cours",
     },
+    placeholder="",
 )
 
 new_tab, edit_tab, reassign_tab = st.tabs(["Nouvel utilisateur", "Modifier", "Réattribuer"])

@@ -98,6 +98,7 @@ def affaires_table(
         on_select=on_select or "rerun",
         selection_mode=CLICK,
         column_config={c: COLUMNS[c] for c in shown},
+        placeholder="",
     )
     return clicked_id(event, frame)
 

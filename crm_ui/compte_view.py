@@ -74,6 +74,7 @@ def _contacts(con: Connection, actor: Actor, compte_id: int) -> None:
                 "email": "E-mail",
                 "telephone": "Téléphone",
             },
+            placeholder="",
         )
     key = f"contact.new.{compte_id}."
     with st.expander("Ajouter un contact"), st.form(key + "form"):
@@ -119,6 +120,7 @@ def _affaires(con: Connection, actor: Actor, compte_id: int) -> None:
             "ca_potentiel": st.column_config.NumberColumn("CA potentiel", format="euro"),
             "total_ht": st.column_config.NumberColumn("Total HT", format="euro"),
         },
+        placeholder="",
     )
     chosen = clicked_id(event, frame)
     if chosen is not None:

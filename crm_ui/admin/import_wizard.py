@@ -258,7 +258,7 @@ def show_report(report: MappedImportReport) -> None:
         return
     frame = rejected_frame(report)
     st.error(f"{len(report.invalid_lines)} lignes rejetées :")
-    st.dataframe(frame, hide_index=True, key="import_rejected")
+    st.dataframe(frame, hide_index=True, key="import_rejected", placeholder="")
     st.download_button(
         "Télécharger les lignes rejetées (CSV)",
         rejected_csv(frame),

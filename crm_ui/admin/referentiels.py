@@ -135,6 +135,7 @@ def referentiel_editor(con: Connection, actor: Actor, referentiel: str) -> None:
             "actif": st.column_config.CheckboxColumn("Actif"),
             "utilisations": "Affaires",
         },
+        placeholder="",
     )
     st.caption(f"Sélectionnez une ligne pour renommer, désactiver ou supprimer {one}.")
     position = selected_id(table_key, frame.assign(id=range(len(frame))))

@@ -181,6 +181,7 @@ def ventes_block(state: str, actor: Actor, filters: Filters, when: str) -> None:
         key="objectifs_table",
         on_select="rerun",
         selection_mode="single-cell",
+        placeholder="",
     )
     st.caption("Sélectionnez un CA signé pour voir les affaires signées ce mois-là.")
     cells = getattr(getattr(table, "selection", None), "cells", [])
@@ -225,6 +226,7 @@ def coverage_block(state: str, actor: Actor, filters: Filters) -> None:
         width="stretch",
         key="couverture_table",
         column_order=list(COVERAGE_HEADERS.values()),
+        placeholder="",
     )
     st.caption(
         "Couverture = pipe pondéré des affaires en cours dont la date fin tombe dans la période "

@@ -120,10 +120,15 @@ def _table(frame: pd.DataFrame, key: str) -> None:
             config[column] = st.column_config.NumberColumn(label, format="percent")
         elif str(column).endswith("date_fin"):
             config[column] = st.column_config.DateColumn(label, format="DD/MM/YYYY")
+        elif column == "nom":
+            # A long name would push the values of the day after out of a 1440-pixel screen.
+            config[column] = st.column_config.TextColumn(label, width="medium")
         else:
             config[column] = label
     shown = formatting.blank_missing(frame)
-    st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config)
+    st.dataframe(
+        shown, hide_index=True, width="stretch", key=key, column_config=config, placeholder=""
+    )
 
 
 def waterfall_chart(frame: pd.DataFrame, title: str) -> go.Figure | None:

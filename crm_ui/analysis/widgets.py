@@ -71,7 +71,7 @@ def table(
     shown = columns.display(frame)
     event = None
     if selection is None:
-        st.dataframe(shown, hide_index=True, width="stretch", key=key)
+        st.dataframe(shown, hide_index=True, width="stretch", key=key, placeholder="")
     else:
         event = st.dataframe(
             shown,
@@ -80,6 +80,7 @@ def table(
             key=key,
             on_select="rerun",
             selection_mode=selection,
+            placeholder="",
         )
     st.download_button(
         "CSV",

@@ -103,6 +103,7 @@ def documents_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
                 "statut": "Statut",
                 "fichier_nom": "Fichier",
             },
+            placeholder="",
         )
         st.caption("Sélectionnez une ligne pour télécharger, modifier ou supprimer le document.")
     chosen = selected_id(table_key, frame)

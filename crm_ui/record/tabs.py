@@ -94,6 +94,7 @@ def projets_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
                 "responsable": "Responsable",
                 "notes": "Notes",
             },
+            placeholder="",
         )
         st.caption("Sélectionnez une ligne pour modifier ou supprimer le projet.")
     chosen = selected_id(table_key, frame)
@@ -194,6 +195,7 @@ def actions_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
                 "pour": "Pour",
                 "en_retard": st.column_config.CheckboxColumn("En retard"),
             },
+            placeholder="",
         )
         st.caption(
             "Sélectionnez une ligne pour marquer l'action faite, la modifier ou la supprimer."
@@ -298,4 +300,10 @@ def history_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
             _history_value(c, v) for c, v in zip(frame["champ"], frame["nouveau"], strict=True)
         ],
     }
-    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch", key=f"hist.{affaire_id}")
+    st.dataframe(
+        pd.DataFrame(shown),
+        hide_index=True,
+        width="stretch",
+        key=f"hist.{affaire_id}",
+        placeholder="",
+    )
