@@ -45,8 +45,11 @@ def test_change_period_export_and_drill_down(
     page.get_by_text("12 derniers mois", exact=True).click()
     wait_for_app(page)
     expect(page.get_by_text(f"Affaires clôturées {period.label()}.")).to_be_visible()
+    wait_for_app(page)
 
-    with page.expect_download() as info:
+    # The workbook is computed on the click, by the server: on a loaded machine that takes a
+    # while, so the download gets a deadline of its own.
+    with page.expect_download(timeout=90_000) as info:
         page.get_by_role("button", name="Exporter en Excel").click()
     book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
     assert book.sheetnames[0] == "Résultats par type"
