@@ -564,6 +564,10 @@ MIGRATION_7: list[str] = [
     CREATE INDEX affaire_open_gestion_par_idx ON affaire (gestion_par, updated_at, id)
     WHERE statut = 'En cours' AND deleted_at IS NULL
     """),
+    # The Comptes and Contacts screens cut their page by name from these, not from a sort of
+    # every compte or contact.
+    PostgresOnly("CREATE INDEX compte_nom_cle_idx ON compte (nom_cle, id)"),
+    PostgresOnly("CREATE INDEX contact_nom_idx ON contact (nom, prenom, id)"),
 ]
 
 MIGRATIONS: list[list[str]] = [
