@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm_data.referentiels import REFERENTIELS
+from crm_data.referentiels import REFERENTIELS, use_counts
 from crm_ui import session
 from crm_ui.access import Area, require
 from crm_ui.admin.referentiels import LABELS, referentiel_editor
@@ -22,8 +22,10 @@ st.caption(
     "Une valeur utilisée par des affaires ne peut pas être supprimée, seulement désactivée ; "
     "la renommer met à jour les affaires qui l'utilisent."
 )
+# Every tab runs on each run: their use counts come from one scan of the affaires.
+counts = use_counts(con)
 for referentiel, tab in zip(
     REFERENTIELS, st.tabs([LABELS[r][0] for r in REFERENTIELS]), strict=True
 ):
     with tab:
-        referentiel_editor(con, actor, referentiel)
+        referentiel_editor(con, actor, referentiel, counts)

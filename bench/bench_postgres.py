@@ -7,7 +7,7 @@ session, the analysis cache emptied, the base already open) and warm (the same v
 
     python -m bench.bench_postgres [--affaires 1000000] [--source bench/out/pg_source.duckdb]
         [--runs 5] [--url postgresql://… (a base already loaded from the source)]
-        [--screens-only]
+        [--screens-only] [--no-analyses]
 
 The DuckDB base is built once with `python -m crm_data demo` and reused from --source; it is
 then copied into a durable throwaway PostgreSQL (fsync on: crm_data.store.pg_server) through
@@ -242,6 +242,9 @@ SCREENS: tuple[tuple[str, str, str, dict[str, object]], ...] = (
 """Each screen: label, page file, the query parameter of its record (or none), the widget
 states it is shown with."""
 
+ANALYSIS_PAGES = ("app_pages/pipe.py", "app_pages/ventes.py", "app_pages/objectifs.py")
+"""The analyses' screens, left out by --no-analyses."""
+
 RECORDS = {
     "affaire": (
         "SELECT affaire_id FROM action GROUP BY affaire_id ORDER BY count(*) DESC, 1 LIMIT 1"
@@ -257,10 +260,13 @@ RECORDS = {
 """The record each record screen opens: the one with the most rows hanging on it."""
 
 
-def bench_screens(base: str, records: dict[str, str], runs: int) -> dict[str, tuple[float, float]]:
-    """Each screen of SCREENS run whole through dashboard.py on the base (a path or a URL):
-    label → (cold seconds, warm seconds). Cold: a new session, the analysis cache emptied, the
-    base already open (by a first session); warm: the best of runs reruns of the same view."""
+def bench_screens(
+    base: str, records: dict[str, str], runs: int, *, analyses: bool = True
+) -> dict[str, tuple[float, float]]:
+    """Each screen of SCREENS (but the analyses' unless analyses) run whole through dashboard.py
+    on the base (a path or a URL): label → (cold seconds, warm seconds). Cold: a new session,
+    the analysis cache emptied, the base already open (by a first session); warm: the best of
+    runs reruns of the same view."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -268,6 +274,8 @@ def bench_screens(base: str, records: dict[str, str], runs: int) -> dict[str, tu
     AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600).run()
     timings = {}
     for label, page, record, states in SCREENS:
+        if not analyses and page in ANALYSIS_PAGES:
+            continue
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
         st.cache_data.clear()
         start = time.perf_counter()
@@ -296,6 +304,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--url", help="a PostgreSQL base already loaded from --source")
     parser.add_argument("--screens-only", action="store_true")
+    parser.add_argument(
+        "--no-analyses", action="store_true", help="only the list, the board and the other screens"
+    )
     args = parser.parse_args()
     if not args.source.exists():
         start = time.perf_counter()
@@ -305,12 +316,14 @@ def main() -> None:
     try:
         url = args.url or _loaded(server, args.source)
         if not args.screens_only:
-            bench_interactions(args.source, url, args.runs)
+            bench_interactions(args.source, url, args.runs, analyses=not args.no_analyses)
         duck = db.open_base(args.source)
         records = {name: str(_one(duck, sql)) for name, sql in RECORDS.items()}
         duck.close()
         screens = {
-            name: bench_screens(str(base), records, max(1, args.runs // 2))
+            name: bench_screens(
+                str(base), records, max(1, args.runs // 2), analyses=not args.no_analyses
+            )
             for name, base in (("duckdb", args.source), ("postgresql", url))
         }
         print(
@@ -339,15 +352,17 @@ def _loaded(server: PgServer | None, source: Path) -> str:
     return url
 
 
-def bench_interactions(source: Path, url: str, runs: int) -> None:
-    """Print each interaction's best time on both engines, their ratio and whether the frames
-    are equal."""
+def bench_interactions(source: Path, url: str, runs: int, *, analyses: bool = True) -> None:
+    """Print each interaction's best time on both engines (the analyses' too when analyses),
+    their ratio and whether the frames are equal."""
     duck = db.open_base(source)
     pg = db.open_base(url)
     count = duck.execute("SELECT count(*) FROM affaire").fetchone()
     print(f"{count[0] if count else 0:_} affaires, best of {runs} runs\n")
     print(f"{'mesure':<38} {'DuckDB ms':>10} {'PostgreSQL ms':>14} {'ratio':>7}  frames")
     for label, run in INTERACTIONS.items():
+        if not analyses and label.startswith(("analyse ", "clé du cache")):
+            continue
         results = {}
         times = {}
         for name, con in (("duckdb", duck), ("postgresql", pg)):

@@ -248,12 +248,19 @@ def list_totals(con: Connection, actor: Actor, filters: Filters) -> ListTotals:
     """The count, Σ ca_potentiel and Σ ca_pondere of every affaire matching filters, the sums
     exact and rounded half-up to the cent once."""
     where, params = where_clause(filters, actor)
+    # Summed by réussite first: Σ ca_pondere is then the same rule over at most 101 groups (a
+    # group's Σ ca_potentiel times its réussite, exactly), not two DECIMAL products per affaire,
+    # which were half of the count's time on PostgreSQL at a million affaires.
     sql = f"""
-        SELECT count(*),
+        SELECT coalesce(sum(a.nombre), 0),
                round(coalesce(sum(a.ca_potentiel), 0), 2),
                {weighted_sum()}
-        FROM affaire AS a
-        {where}
+        FROM (
+            SELECT a.reussite, count(*) AS nombre, sum(a.ca_potentiel) AS ca_potentiel
+            FROM affaire AS a
+            {where}
+            GROUP BY a.reussite
+        ) AS a
     """
     with read_as(con, actor) as cur:
         row = cur.execute(sql, params).fetchone()

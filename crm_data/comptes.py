@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,8 @@ import pyarrow as pa
 from crm_data.model import Actor, NotFoundError, PermissionDeniedError, ValidationError
 from crm_data.records import as_text, check_version, refuse_duplicate
 from crm_data.rights import check_actor
-from crm_data.store.db import ENGINE_ERRORS, Connection, read, transaction
+from crm_data.store.db import Connection, read, transaction
+from crm_data.store.frames import FRAME, execute_with_frame
 from crm_data.store.sql import VISIBLE, visibility
 from crm_data.text import fold
 
@@ -90,32 +90,28 @@ def insert_comptes(
     for name in (*COMPTE_FIELDS, "source_id"):
         columns[name] = pa.array([r[name] for r in rows], pa.string())
     columns["nom_cle"] = pa.array([fold(r["nom"] or "") for r in rows], pa.string())
-    cur.register("compte_frame", pa.table(columns))
-    try:
-        cur.execute(
-            """
-            INSERT INTO compte (id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
-                                source_id, created_at, created_by, updated_at, updated_by)
-            SELECT id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
-                   source_id, $now, $actor, $now, $actor
-            FROM compte_frame
-            """,
-            {"now": now or dt.datetime.now(), "actor": actor.id},
-        )
-        cur.execute(
-            """
-            INSERT INTO compte_cle (nom_cle, compte_id)
-            SELECT nom_cle, id
-            FROM compte_frame
-            """
-        )
-    except BaseException:
-        # On PostgreSQL the failed statement aborted the transaction, which refuses the DROP
-        # (the cursor's close drops the table): the original error is the one to raise.
-        with suppress(*ENGINE_ERRORS):
-            cur.unregister("compte_frame")
-        raise
-    cur.unregister("compte_frame")
+    frame = pa.table(columns)
+    execute_with_frame(
+        cur,
+        f"""
+        INSERT INTO compte (id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
+                            source_id, created_at, created_by, updated_at, updated_by)
+        SELECT id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
+               source_id, $now, $actor, $now, $actor
+        FROM {FRAME}
+        """,
+        frame,
+        {"now": now or dt.datetime.now(), "actor": actor.id},
+    )
+    execute_with_frame(
+        cur,
+        f"""
+        INSERT INTO compte_cle (nom_cle, compte_id)
+        SELECT nom_cle, id
+        FROM {FRAME}
+        """,
+        frame,
+    )
 
 
 def insert_compte(cur: Connection, actor: Actor, values: dict[str, Any]) -> int:
@@ -259,6 +255,9 @@ def list_comptes(
         "limit": limit,
         "offset": offset,
     }
+    # The page of comptes is cut first (by name, from an index on PostgreSQL), then only its
+    # fifty comptes are joined to their affaires: grouping every compte's affaires before the
+    # cut read the million affaires for each page.
     with read(con) as cur:
         frame = cur.execute(
             f"""
@@ -266,15 +265,19 @@ def list_comptes(
                    count(a.id) AS affaires,
                    count(a.id) FILTER (WHERE a.statut = 'En cours') AS affaires_en_cours,
                    coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée'), 0) AS ca_signe
-            FROM compte AS c
+            FROM (
+                SELECT id, nom, secteur, ville, telephone, nom_cle
+                FROM compte
+                WHERE strpos(nom_cle, $search) > 0
+                ORDER BY nom_cle, id
+                LIMIT $limit
+                OFFSET $offset
+            ) AS c
             LEFT JOIN affaire AS a
                 ON a.compte_id = c.id
                AND {VISIBLE}
-            WHERE strpos(c.nom_cle, $search) > 0
             GROUP BY c.id, c.nom, c.secteur, c.ville, c.telephone, c.nom_cle
-            ORDER BY c.nom_cle
-            LIMIT $limit
-            OFFSET $offset
+            ORDER BY c.nom_cle, c.id
             """,
             params,
         ).df()

@@ -188,34 +188,41 @@ def list_contacts(
     con: Connection, search: str = "", limit: int = 50, offset: int = 0
 ) -> tuple[pd.DataFrame, int]:
     """A page of contacts matching the search (name, compte, e-mail) and the matching count."""
-    pattern = like_pattern(search.strip())
+    # Without a search every contact matches (nom is required, compte_id references a compte):
+    # no condition then, so the page is read from the name index and the count from one table.
+    matching = (
+        """
+        WHERE ct.nom ILIKE $p ESCAPE '\\'
+           OR ct.prenom ILIKE $p ESCAPE '\\'
+           OR c.nom ILIKE $p ESCAPE '\\'
+           OR ct.email ILIKE $p ESCAPE '\\'
+        """
+        if search.strip()
+        else ""
+    )
+    counted = "JOIN compte AS c ON c.id = ct.compte_id" if matching else ""
+    params = {"p": like_pattern(search.strip())} if matching else {}
     with read(con) as cur:
         frame = cur.execute(
-            """
+            f"""
             SELECT ct.id, trim(coalesce(ct.prenom, '') || ' ' || ct.nom) AS nom_complet,
                    ct.fonction, ct.email, ct.telephone, c.nom AS compte, ct.compte_id
             FROM contact AS ct
             JOIN compte AS c ON c.id = ct.compte_id
-            WHERE ct.nom ILIKE $p ESCAPE '\\'
-               OR ct.prenom ILIKE $p ESCAPE '\\'
-               OR c.nom ILIKE $p ESCAPE '\\'
-               OR ct.email ILIKE $p ESCAPE '\\'
+            {matching}
             ORDER BY ct.nom, ct.prenom, ct.id
             LIMIT $limit
             OFFSET $offset
             """,
-            {"p": pattern, "limit": limit, "offset": offset},
+            {**params, "limit": limit, "offset": offset},
         ).df()
         total = cur.execute(
-            """
+            f"""
             SELECT count(*)
             FROM contact AS ct
-            JOIN compte AS c ON c.id = ct.compte_id
-            WHERE ct.nom ILIKE $p ESCAPE '\\'
-               OR ct.prenom ILIKE $p ESCAPE '\\'
-               OR c.nom ILIKE $p ESCAPE '\\'
-               OR ct.email ILIKE $p ESCAPE '\\'
+            {counted}
+            {matching}
             """,
-            {"p": pattern},
+            params,
         ).fetchone()
     return frame, int(total[0]) if total else 0

@@ -50,24 +50,63 @@ def _check_name(referentiel: str) -> None:
         raise ValueError(f"unknown referentiel {referentiel!r}")
 
 
-def list_values(con: Connection, referentiel: str, *, active_only: bool = True) -> pd.DataFrame:
-    """A reference list as a frame (nom, its own columns, actif, utilisations) in display order."""
-    _check_name(referentiel)
-    extra = "".join(f"r.{c}, " for c in _EXTRA_COLUMNS[referentiel])
-    # The table and column names come from the allow-list above, never from the caller.
-    sql = f"""
-        SELECT r.nom, {extra}r.actif, coalesce(u.utilisations, 0) AS utilisations
-        FROM {referentiel} AS r
-        LEFT JOIN (
-            SELECT {referentiel} AS nom, count(*) AS utilisations
-            FROM affaire
-            GROUP BY {referentiel}
-        ) AS u ON u.nom = r.nom
-        WHERE r.actif OR NOT ?
-        ORDER BY r.{_ORDER[referentiel]}
-    """
+def use_counts(con: Connection, lists: tuple[str, ...] = REFERENTIELS) -> dict[str, dict[str, int]]:
+    """For each reference list of lists, how many affaires use each of its values (a value no
+    affaire uses is absent), counted in one scan of the affaires."""
+    for referentiel in lists:
+        _check_name(referentiel)
+    # The column names come from the allow-list above, never from the caller.
+    sets = ", ".join(f"({r})" for r in lists)
+    groups = ", ".join(f"GROUPING({r}) AS g_{r}" for r in lists)
     with read(con) as cur:
-        return cur.execute(sql, [active_only]).df()
+        frame = cur.execute(
+            f"""
+            SELECT {", ".join(lists)}, {groups}, count(*) AS utilisations
+            FROM affaire
+            GROUP BY GROUPING SETS ({sets})
+            """
+        ).df()
+    counts: dict[str, dict[str, int]] = {}
+    for referentiel in lists:
+        own = frame[(frame[f"g_{referentiel}"] == 0) & frame[referentiel].notna()]
+        counts[referentiel] = {
+            str(v): int(n) for v, n in zip(own[referentiel], own["utilisations"], strict=True)
+        }
+    return counts
+
+
+def _table(con: Connection, referentiel: str, active_only: bool) -> pd.DataFrame:
+    """A reference list's rows (nom, its own columns, actif) in display order."""
+    _check_name(referentiel)
+    extra = "".join(f"{c}, " for c in _EXTRA_COLUMNS[referentiel])
+    with read(con) as cur:
+        return cur.execute(
+            f"""
+            SELECT nom, {extra}actif
+            FROM {referentiel}
+            WHERE actif OR NOT ?
+            ORDER BY {_ORDER[referentiel]}
+            """,
+            [active_only],
+        ).df()
+
+
+def list_values(
+    con: Connection,
+    referentiel: str,
+    *,
+    active_only: bool = True,
+    counts: dict[str, dict[str, int]] | None = None,
+) -> pd.DataFrame:
+    """A reference list as a frame (nom, its own columns, actif, utilisations) in display order.
+
+    The uses are taken from counts (use_counts' answer, when a screen shows several lists),
+    else counted for this list."""
+    frame = _table(con, referentiel, active_only)
+    uses = (counts or use_counts(con, (referentiel,)))[referentiel]
+    frame["utilisations"] = [uses.get(str(n), 0) for n in frame["nom"]]
+    frame["utilisations"] = frame["utilisations"].astype("int64")
+    return frame
 
 
 def names(con: Connection, referentiel: str, *, active_only: bool = True) -> list[str]:
@@ -92,7 +131,7 @@ def names(con: Connection, referentiel: str, *, active_only: bool = True) -> lis
 
 def list_etapes(con: Connection, *, active_only: bool = True) -> list[Etape]:
     """The étapes in their order."""
-    frame = list_values(con, "etape", active_only=active_only)
+    frame = _table(con, "etape", active_only)
     return [
         Etape(
             str(nom), int(ordre), int(reussite), bool(actif), None if pd.isna(jours) else int(jours)
@@ -110,7 +149,7 @@ def list_etapes(con: Connection, *, active_only: bool = True) -> list[Etape]:
 
 def categories_cloture(con: Connection) -> dict[str, str]:
     """Code clôture → interne/externe, every code, active or not."""
-    frame = list_values(con, "code_cloture", active_only=False)
+    frame = _table(con, "code_cloture", False)
     return dict(zip(frame["nom"].astype(str), frame["categorie"].astype(str), strict=True))
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from crm_data import comptes, contacts
 from crm_data.model import PermissionDeniedError, ValidationError
-from crm_data.store.db import Connection, transaction
+from crm_data.store.db import ENGINE_ERRORS, Connection, transaction
 from tests.factories import admin, make_affaire, make_compte, make_contact, make_user, new_base
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -69,6 +69,19 @@ def test_comptes_inserted_in_bulk_follow_the_compte_rule(con: Connection) -> Non
         "FROM compte AS c JOIN compte_cle AS k ON k.nom_cle = c.nom_cle WHERE c.id = 900"
     ).fetchall()
     assert row == [("Acme  Sud", "acme sud", None, admin(con).id, 900)]
+
+
+def test_comptes_inserted_in_bulk_raise_the_engines_own_error_and_write_nothing(
+    con: Connection,
+) -> None:
+    make_compte(con, "Déjà là")
+    with pytest.raises(ENGINE_ERRORS) as caught, transaction(con) as cur:
+        comptes.insert_comptes(cur, admin(con), [(900, "Neuve"), (901, "deja la")])
+    assert "aborted" not in str(caught.value)
+    assert comptes.find_compte_id(con, "Neuve") is None
+    with transaction(con) as cur:
+        comptes.insert_comptes(cur, admin(con), [(902, "Neuve")])
+    assert comptes.find_compte_id(con, "neuve") == 902
 
 
 def test_comptes_inserted_in_bulk_refuse_an_empty_name(con: Connection) -> None:

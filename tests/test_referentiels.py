@@ -135,3 +135,29 @@ def test_impossible_days_without_activity_are_refused_in_french(
         )
     assert caught.value.for_field("jours_sans_activite")
     assert referentiels.list_etapes(con)[0].jours_sans_activite == 14
+
+
+def test_use_counts_count_each_lists_values_in_one_scan(con: Connection) -> None:
+    make_affaire(con, etape="Négociation", famille_article="Logiciel")
+    make_affaire(con, etape="Négociation", famille_article="Logiciel")
+    make_affaire(con, etape="Qualification")
+    make_affaire(
+        con,
+        etape="Qualification",
+        statut="Perdue",
+        code_cloture="Prix",
+        date_debut="2026-01-02",
+        date_cloture="2026-01-05",
+    )
+    counts = referentiels.use_counts(con)
+    assert counts == {
+        "etape": {"Négociation": 2, "Qualification": 2},
+        "code_cloture": {"Prix": 1},
+        "famille_article": {"Logiciel": 2},
+    }
+    for referentiel in referentiels.REFERENTIELS:
+        alone = referentiels.list_values(con, referentiel, active_only=False)
+        shared = referentiels.list_values(con, referentiel, active_only=False, counts=counts)
+        assert alone.equals(shared)
+        expected = [counts[referentiel].get(n, 0) for n in alone["nom"]]
+        assert alone["utilisations"].tolist() == expected

@@ -9,9 +9,10 @@ go through the cursor's register (COPY into a temporary table, held by the serve
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from crm_data.store.engine import POSTGRESQL, Connection, dialect
+from crm_data.store.engine import ENGINE_ERRORS, POSTGRESQL, Connection, dialect
 
 FRAME = "bulk_frame"
 """The name by which the SQL given to execute_with_frame reads its frame."""
@@ -25,9 +26,15 @@ def execute_with_frame(
     if dialect(cur) == POSTGRESQL:
         cur.register(FRAME, frame)
         try:
-            return cur.execute(sql, params).fetchall()
-        finally:
-            cur.unregister(FRAME)
+            rows = cur.execute(sql, params).fetchall()
+        except BaseException:
+            # The failed statement aborted the transaction, which refuses the DROP (the cursor's
+            # close drops the table): the original error is the one to raise.
+            with suppress(*ENGINE_ERRORS):
+                cur.unregister(FRAME)
+            raise
+        cur.unregister(FRAME)
+        return rows
     # DuckDB finds the table bulk_frame by this variable's name in the calling frame.
     bulk_frame = frame  # noqa: F841
     return cur.execute(sql, params).fetchall()

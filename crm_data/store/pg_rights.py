@@ -1,6 +1,7 @@
 """Rights inside PostgreSQL, a second guard behind crm_data's own checks: row-level security on
-the affaires. It never replaces those checks (crm_data refuses first, in French); it catches a
-read or write whose SQL forgot them. DuckDB has no roles: acting() does nothing there.
+the affaires and the rows hanging on them (actions, documents, projets, versions, history). It
+never replaces those checks (crm_data refuses first, in French); it catches a read or write whose
+SQL forgot them. DuckDB has no roles: acting() does nothing there.
 
 Two roles without login: crm_commercial sees and writes only the affaires whose gestion_par is
 the actor (the transaction's `crm.actor_id`), crm_full every one (managers, admins); one policy
@@ -39,6 +40,14 @@ POLICIES = {
 }
 """affaire's policies: name → (role, condition of USING and WITH CHECK)."""
 
+CHILD_TABLES = ("action", "document", "projet", "affaire_version", "affaire_historique")
+"""The tables hanging on an affaire (column affaire_id), guarded through it."""
+
+_THEIR_AFFAIRE = "EXISTS (SELECT 1 FROM affaire AS guard WHERE guard.id = {table}.affaire_id)"
+"""A child row's condition for a commercial: its affaire is one the role sees (affaire's own
+policy applies inside a policy's subquery). Correlated by primary key, so that one affaire's
+rows are checked by one index lookup each, not against every affaire of the commercial."""
+
 _guarded: dict[str, bool] = {}
 """Base URL → whether its roles and policies are in place (set by install at each opening)."""
 _acting: weakref.WeakKeyDictionary[PgCursor, int] = weakref.WeakKeyDictionary()
@@ -47,10 +56,10 @@ _acting: weakref.WeakKeyDictionary[PgCursor, int] = weakref.WeakKeyDictionary()
 
 def install(cur: PgCursor) -> bool:
     """Create the roles (if missing), grant them the tables, enable row-level security on
-    affaire with one policy per role; idempotent, each step only when missing. Return whether
-    the guard is in place. Run under _migrate_postgresql's advisory lock: roles are shared by
-    every base of the server, so two bases migrating at once may both create one (the loser's
-    duplicate is ignored)."""
+    affaire and the tables hanging on it (CHILD_TABLES) with one policy per role; idempotent,
+    each step only when missing. Return whether the guard is in place. Run under
+    _migrate_postgresql's advisory lock: roles are shared by every base of the server, so two
+    bases migrating at once may both create one (the loser's duplicate is ignored)."""
     guarded = _create_roles(cur)
     if guarded:
         schema = _quoted(str(_one(cur, "SELECT current_schema()")))
@@ -59,22 +68,41 @@ def install(cur: PgCursor) -> bool:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {roles}"
         )
         cur.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {roles}")
-        if not _one(cur, "SELECT relrowsecurity FROM pg_class WHERE oid = 'affaire'::regclass"):
-            cur.execute("ALTER TABLE affaire ENABLE ROW LEVEL SECURITY")
-        existing = {
-            str(r[0])
-            for r in cur.execute(
-                "SELECT policyname FROM pg_policies WHERE tablename = 'affaire'"
-            ).fetchall()
-        }
-        for name, (role, condition) in POLICIES.items():
-            if name not in existing:
-                cur.execute(
-                    f"CREATE POLICY {name} ON affaire TO {role} "
-                    f"USING ({condition}) WITH CHECK ({condition})"
-                )
+        _policies(cur, "affaire", POLICIES)
+        for table in CHILD_TABLES:
+            condition = _THEIR_AFFAIRE.format(table=table)
+            _policies(
+                cur,
+                table,
+                {
+                    f"crm_commercial_{table}": (COMMERCIAL, condition),
+                    f"crm_full_{table}": (FULL, "true"),
+                },
+            )
     _guarded[cur.base.url] = guarded
     return guarded
+
+
+def _policies(cur: PgCursor, table: str, policies: dict[str, tuple[str, str]]) -> None:
+    """Row-level security on table with these policies (name → role, condition of USING and
+    WITH CHECK), each created when missing."""
+    enabled = cur.execute(
+        "SELECT relrowsecurity FROM pg_class WHERE oid = CAST(? AS regclass)", [table]
+    ).fetchone()
+    if not (enabled and enabled[0]):
+        cur.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    existing = {
+        str(r[0])
+        for r in cur.execute(
+            "SELECT policyname FROM pg_policies WHERE tablename = ?", [table]
+        ).fetchall()
+    }
+    for name, (role, condition) in policies.items():
+        if name not in existing:
+            cur.execute(
+                f"CREATE POLICY {name} ON {table} TO {role} "
+                f"USING ({condition}) WITH CHECK ({condition})"
+            )
 
 
 def _create_roles(cur: PgCursor) -> bool:

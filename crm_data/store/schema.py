@@ -581,6 +581,29 @@ MIGRATION_7: list[str] = [
     """),
 ]
 
+# Mes actions on PostgreSQL (issue 16): a user's actions left to do, by échéance, read from an
+# index of the not-done actions instead of a scan of every action (5 million in the demo base);
+# the dormant affaires, oldest save first, walk the open affaires in that order and stop at
+# the first twenty instead of testing every open affaire before sorting them (1.5 s → 2 ms).
+MIGRATION_8: list[str] = [
+    PostgresOnly("""
+    CREATE INDEX action_todo_idx ON action (utilisateur_id, echeance, id)
+    WHERE NOT fait
+    """),
+    PostgresOnly("""
+    CREATE INDEX affaire_open_updated_idx ON affaire (updated_at, id)
+    WHERE statut = 'En cours' AND deleted_at IS NULL
+    """),
+    PostgresOnly("""
+    CREATE INDEX affaire_open_gestion_par_idx ON affaire (gestion_par, updated_at, id)
+    WHERE statut = 'En cours' AND deleted_at IS NULL
+    """),
+    # The Comptes and Contacts screens cut their page by name from these, not from a sort of
+    # every compte or contact.
+    PostgresOnly("CREATE INDEX compte_nom_cle_idx ON compte (nom_cle, id)"),
+    PostgresOnly("CREATE INDEX contact_nom_idx ON contact (nom, prenom, id)"),
+]
+
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
     MIGRATION_2,
@@ -589,6 +612,7 @@ MIGRATIONS: list[list[str]] = [
     MIGRATION_5,
     MIGRATION_6,
     MIGRATION_7,
+    MIGRATION_8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

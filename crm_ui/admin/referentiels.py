@@ -113,10 +113,16 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def referentiel_editor(con: Connection, actor: Actor, referentiel: str) -> None:
-    """The list with its use counts, the selected value's form, and an add form."""
+def referentiel_editor(
+    con: Connection,
+    actor: Actor,
+    referentiel: str,
+    counts: dict[str, dict[str, int]] | None = None,
+) -> None:
+    """The list with its use counts (from counts, referentiels.use_counts' answer, when given),
+    the selected value's form, and an add form."""
     title, one = LABELS[referentiel]
-    frame = referentiels.list_values(con, referentiel, active_only=False)
+    frame = referentiels.list_values(con, referentiel, active_only=False, counts=counts)
     names = ("nom", *_EXTRA[referentiel], "actif")
     table_key = f"ref.{referentiel}.table"
     st.dataframe(
