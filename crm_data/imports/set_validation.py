@@ -27,6 +27,7 @@ from crm_data.model import (
     Statut,
     TypeAffaire,
 )
+from crm_data.records import as_text
 from crm_data.store.db import Connection
 from crm_data.store.frames import FRAME, execute_with_frame
 from crm_data.store.sql import in_ids
@@ -148,6 +149,9 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ("gagnee_total", "total_ht", "c.statut = $won AND c.total_ht IS NULL"),
 )
 _RULE_FIELDS = {rule: name for rule, name, _ in _RULES}
+_TEXT_ONLY = ("nom",)
+"""Fields that read gives back as their text and coerce only trims (as_text, which cannot
+refuse a text): typed in one pass, not once per distinct text (a name is rarely repeated)."""
 _PLAIN = _Cell(None, None, False)
 _KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
 
@@ -266,6 +270,9 @@ def _stage(
         if name in ("compte_id", "contact_id"):
             continue
         texts = [row.values.get(name) for row in rows]
+        if name in _TEXT_ONLY:
+            columns[name] = pa.array([t if t is None else as_text(t) for t in texts], pa.string())
+            continue
         plain = _plain_amounts(texts) if name in AFFAIRE_AMOUNT_FIELDS else None
         skip = plain[0].to_pylist() if plain else [False] * len(texts)
         cells = {
