@@ -141,11 +141,16 @@ def _canonical(table: SourceTable) -> CanonicalStream:
 
 
 def _source_rows(table: SourceTable, columns: dict[int, str], width: int) -> Iterator[SourceRow]:
+    named = list(columns.items())
     try:
         for line, cells in table.rows:
-            values = {
-                name: _unneutralised(cells[i]) for i, name in columns.items() if i < len(cells)
-            }
+            if len(cells) >= width:
+                values = {name: cells[i] for i, name in named}
+            else:
+                values = {name: cells[i] for i, name in named if i < len(cells)}
+            for name, text in values.items():
+                if text[:1] == "'":
+                    values[name] = _unneutralised(text)
             row = SourceRow(line, values)
             if any(cell.strip() for cell in cells[width:]):
                 row.problems.append(

@@ -174,7 +174,7 @@ def _csv_rows(reader: Iterator[list[str]], handle: IO[bytes]) -> Iterator[tuple[
     try:
         for cells in reader:
             start, read_up_to = read_up_to + 1, getattr(reader, "line_num", read_up_to + 1)
-            if any(cell.strip() for cell in cells):
+            if (cells and cells[0].strip()) or any(cell.strip() for cell in cells):
                 yield start, cells
     except csv.Error as exc:
         raise SourceFileError(_malformed(exc, read_up_to + 1)) from exc

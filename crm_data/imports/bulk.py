@@ -137,15 +137,41 @@ def insert_affaires(
     _insert_versions(cur, [a.id for a in affaires if a.id is not None])
 
 
+def insert_selected(
+    cur: Connection, actor: Actor, table: str, frame: pa.Table, now: dt.datetime
+) -> None:
+    """Insert affaires straight from table (a row idx and every affaire field, already valid):
+    frame gives, by idx, the rows to insert with their id, real compte and contact ids and
+    source id; then their first versions. No row goes through Python."""
+    fields = [n for n in AFFAIRE_FIELDS if n not in ("compte_id", "contact_id")]
+    names = ", ".join(("id", "compte_id", "contact_id", *fields, "source_id"))
+    execute_with_frame(
+        cur,
+        f"""
+        INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
+        SELECT f.id, f.compte_id, f.contact_id, {", ".join(f"c.{n}" for n in fields)},
+               f.source_id, $now, $actor, $now, $actor
+        FROM {table} AS c
+        JOIN bulk_frame AS f ON f.idx = c.idx
+        """,
+        frame,
+        {"now": now, "actor": actor.id},
+    )
+    _insert_versions(cur, frame.column("id").to_pylist())
+
+
 def _insert_versions(cur: Connection, ids: list[int]) -> None:
     """The first version of each affaire just inserted (ids): one INSERT ... SELECT of the rows
-    as stored (their version 1, at the import's instant)."""
+    as stored (their version 1, at the import's instant). The bounds of ids let the engine skip
+    the rows of earlier chunks instead of testing each against the list."""
+    if not ids:
+        return
     cur.execute(
         f"""
         {history.VERSION_INSERT}
         SELECT {history.version_select()}
         FROM affaire AS a
-        WHERE {in_ids("a.id", "ids")}
+        WHERE a.id BETWEEN $low AND $high AND {in_ids("a.id", "ids")}
         """,
-        {"ids": ids},
+        {"ids": ids, "low": min(ids), "high": max(ids)},
     )

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import (
     SourceRow,
@@ -23,8 +25,19 @@ from crm_data.files.canonical import (
     parse_reussite,
     stream_canonical,
 )
-from crm_data.imports.bulk import allocate_ids, insert_affaires, insert_contacts
-from crm_data.imports.set_validation import check_rows
+from crm_data.imports.bulk import (
+    allocate_ids,
+    insert_affaires,
+    insert_contacts,
+    insert_selected,
+)
+from crm_data.imports.set_validation import (
+    CHECKED_TABLE,
+    CheckedChunk,
+    check_chunk,
+    check_rows,
+    drop_checked,
+)
 from crm_data.model import (
     AFFAIRE_AMOUNT_FIELDS,
     AFFAIRE_DATE_FIELDS,
@@ -188,13 +201,15 @@ def import_rows(
             names = load_names(cur)
             lookups = import_lookups(cur, names)
             for chunk in _chunks(rows, CHUNK_ROWS):
-                valid, _ = validate_rows(
-                    cur, actor, chunk, headers, report, None, today, names, lookups
+                valid, checked = check_chunk_rows(
+                    cur, actor, chunk, headers, report, today, names, lookups
                 )
                 report.rows_read += len(chunk)
                 if valid and not dry_run and (skip_invalid or not report.errors):
                     _advance(progress, report.rows_read, total, read_fraction, "Enregistrement")
-                    report.affaire_ids.extend(write_affaires(cur, actor, valid, names, None))
+                    ids = write_checked(cur, actor, chunk, valid, checked, names)
+                    report.affaire_ids.extend(ids)
+                drop_checked(cur)
                 _advance(progress, report.rows_read, total, read_fraction, "Vérification")
             if dry_run or (report.errors and not skip_invalid):
                 raise _Rollback
@@ -306,20 +321,41 @@ def validate_rows(
         lambda name, text: read_cell(name, text, names),
         lambda compte, contact: name_links(compte, contact, names),
     )
-    valid: list[tuple[Affaire, str | None]] = []
-    for index, row in enumerate(rows):
-        if index in checked:
-            valid.append((checked[index], row.values.get("source_id") or None))
-        else:
-            report.errors.extend(
-                RowError(row.line, field_label(name, headers) if name else "", message)
-                for name, message in problems[index]
-            )
+    valid = [
+        (checked[index], row.values.get("source_id") or None)
+        for index, row in enumerate(rows)
+        if index in checked
+    ]
     if progress:
         progress(_VALIDATION_SHARE, f"Vérification : {len(rows)} lignes")
-    report.valid_rows += len(valid)
-    used_comptes = {aff.compte_id for aff, _ in valid}
-    used_contacts = {aff.contact_id for aff, _ in valid}
+    _report_checked(
+        rows,
+        headers,
+        report,
+        problems,
+        names,
+        ({aff.compte_id for aff, _ in valid}, {aff.contact_id for aff, _ in valid}),
+    )
+    return valid, names
+
+
+def _report_checked(
+    rows: Sequence[SourceRow],
+    headers: dict[str, str] | None,
+    report: ImportReport,
+    problems: dict[int, list[tuple[str, str]]],
+    names: Names,
+    used: tuple[set[int | None], set[int | None]],
+) -> None:
+    """Into report: every problem of the chunk's rows with its line and column, the count of
+    valid rows, and the comptes and contacts (provisional ids) the valid rows use (used)."""
+    for index in sorted(problems):
+        report.errors.extend(
+            RowError(rows[index].line, field_label(name, headers) if name else "", message)
+            for name, message in problems[index]
+        )
+    report.valid_rows += len(rows) - len(problems)
+    used_comptes, used_contacts = used
     report.comptes_crees += [n for i, n in names.new_comptes.values() if i in used_comptes]
     compte_noms = names.compte_noms | {i: nom for i, nom in names.new_comptes.values()}
     report.contacts_crees += [
@@ -327,7 +363,66 @@ def validate_rows(
         for (compte, _), (i, nom) in names.new_contacts.items()
         if i in used_contacts
     ]
-    return valid, names
+
+
+def check_chunk_rows(
+    cur: Connection,
+    actor: Actor,
+    rows: Sequence[SourceRow],
+    headers: dict[str, str] | None,
+    report: ImportReport,
+    today: dt.date,
+    names: Names,
+    lookups: Lookups,
+) -> tuple[list[int], CheckedChunk]:
+    """validate_rows without building affaires: the indices of the valid rows, the checked
+    chunk left in its table for write_checked (or drop_checked)."""
+    checked = check_chunk(
+        cur,
+        actor,
+        rows,
+        lookups,
+        today,
+        lambda name, text: read_cell(name, text, names),
+        lambda compte, contact: name_links(compte, contact, names),
+    )
+    valid = [i for i in range(len(rows)) if i not in checked.problems]
+    used = (
+        {checked.compte_ids[i] for i in valid},
+        {checked.contact_ids[i] for i in valid},
+    )
+    _report_checked(rows, headers, report, checked.problems, names, used)
+    return valid, checked
+
+
+def write_checked(
+    cur: Connection,
+    actor: Actor,
+    rows: Sequence[SourceRow],
+    valid: list[int],
+    checked: CheckedChunk,
+    names: Names,
+) -> list[int]:
+    """Insert the valid rows of a checked chunk (check_chunk_rows) straight from its table, with
+    the comptes and contacts they name; their affaire ids."""
+    now = dt.datetime.now()
+    comptes = [checked.compte_ids[i] for i in valid]
+    contacts = [checked.contact_ids[i] for i in valid]
+    real, real_contact = _create_names(cur, actor, names, (set(comptes), set(contacts)), now)
+    ids = allocate_ids(cur, "affaire_id_seq", len(valid))
+    frame = pa.table(
+        {
+            "idx": pa.array(valid, pa.int64()),
+            "id": pa.array(ids, pa.int64()),
+            "compte_id": pa.array([_settled(real, c) for c in comptes], pa.int64()),
+            "contact_id": pa.array([_settled(real_contact, k) for k in contacts], pa.int64()),
+            "source_id": pa.array(
+                [rows[i].values.get("source_id") or None for i in valid], pa.string()
+            ),
+        }
+    )
+    insert_selected(cur, actor, CHECKED_TABLE, frame, now)
+    return ids
 
 
 def row_problems(
@@ -422,8 +517,38 @@ def write_affaires(
     if progress:
         progress(_VALIDATION_SHARE, f"Enregistrement de {len(valid)} affaires…")
     now = dt.datetime.now()
-    used_comptes = {aff.compte_id for aff, _ in valid}
-    used_contacts = {aff.contact_id for aff, _ in valid}
+    used = ({aff.compte_id for aff, _ in valid}, {aff.contact_id for aff, _ in valid})
+    real, real_contact = _create_names(cur, actor, names, used, now, dry_run=dry_run)
+    ids = allocate_ids(cur, "affaire_id_seq", len(valid), dry_run=dry_run)
+    affaires: list[Affaire] = []
+    for (aff, _), affaire_id in zip(valid, ids, strict=True):
+        if aff.compte_id is not None and aff.compte_id < 0:
+            aff.compte_id = real[aff.compte_id]
+        if aff.contact_id is not None and aff.contact_id < 0:
+            aff.contact_id = real_contact[aff.contact_id]
+        aff.id = affaire_id
+        affaires.append(aff)
+    insert_affaires(cur, actor, affaires, [s for _, s in valid], now)
+    return ids
+
+
+def _settled(real: dict[int, int], given: int | None) -> int | None:
+    """A row's compte or contact id once the new ones are inserted (real: by provisional id)."""
+    return given if given is None else real.get(given, given)
+
+
+def _create_names(
+    cur: Connection,
+    actor: Actor,
+    names: Names,
+    used: tuple[set[int | None], set[int | None]],
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Insert the new comptes and contacts that the rows use (provisional ids, used); their real
+    ids by provisional id, settled in names for the next chunks."""
+    used_comptes, used_contacts = used
     comptes = [(i, nom) for i, nom in names.new_comptes.values() if i in used_comptes]
     contacts = [
         (i, c, nom) for (c, _), (i, nom) in names.new_contacts.items() if i in used_contacts
@@ -447,14 +572,4 @@ def write_affaires(
         cur, actor, [(real_contact[i], real.get(c, c), nom) for i, c, nom in contacts], now
     )
     names.settle(real, real_contact)
-    ids = allocate_ids(cur, "affaire_id_seq", len(valid), dry_run=dry_run)
-    affaires: list[Affaire] = []
-    for (aff, _), affaire_id in zip(valid, ids, strict=True):
-        if aff.compte_id is not None and aff.compte_id < 0:
-            aff.compte_id = real[aff.compte_id]
-        if aff.contact_id is not None and aff.contact_id < 0:
-            aff.contact_id = real_contact[aff.contact_id]
-        aff.id = affaire_id
-        affaires.append(aff)
-    insert_affaires(cur, actor, affaires, [s for _, s in valid], now)
-    return ids
+    return real, real_contact

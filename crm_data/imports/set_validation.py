@@ -27,8 +27,10 @@ from crm_data.model import (
     Statut,
     TypeAffaire,
 )
+from crm_data.records import as_text
 from crm_data.store.db import Connection
 from crm_data.store.frames import FRAME, execute_with_frame
+from crm_data.store.sql import in_ids
 from crm_data.validation import (
     MESSAGES,
     Lookups,
@@ -147,8 +149,26 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ("gagnee_total", "total_ht", "c.statut = $won AND c.total_ht IS NULL"),
 )
 _RULE_FIELDS = {rule: name for rule, name, _ in _RULES}
+_TEXT_ONLY = ("nom",)
+"""Fields that read gives back as their text and coerce only trims (as_text, which cannot
+refuse a text): typed in one pass, not once per distinct text (a name is rarely repeated)."""
 _PLAIN = _Cell(None, None, False)
 _KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
+
+
+@dataclass(frozen=True)
+class CheckedChunk:
+    """A chunk checked by check_chunk, its rows left in the table import_checked (idx and every
+    affaire field) until the next chunk or drop_checked: the problems of the invalid rows by
+    index, and every row's compte and contact ids (provisional below zero)."""
+
+    problems: dict[int, list[tuple[str, str]]]
+    compte_ids: list[int | None]
+    contact_ids: list[int | None]
+
+
+CHECKED_TABLE = _CHECKED
+"""The table check_chunk leaves: a row idx (the index in the chunk) and the typed fields."""
 
 
 def check_rows(
@@ -161,7 +181,34 @@ def check_rows(
     links: Links,
 ) -> tuple[dict[int, Affaire], dict[int, list[tuple[str, str]]]]:
     """Every row of rows typed and checked as validate would for a new affaire: the affaires of
-    the valid rows and the problems (field, message) of the others, both by index in rows.
+    the valid rows and the problems (field, message) of the others, both by index in rows."""
+    checked = check_chunk(cur, actor, rows, lookups, today, read, links)
+    stored = cur.execute(
+        f"""
+        SELECT idx, {", ".join(_OUTPUT)}
+        FROM {_CHECKED}
+        ORDER BY idx
+        """
+    ).fetchall()
+    drop_checked(cur)
+    valid: dict[int, Affaire] = {}
+    for record in stored:
+        if int(record[0]) not in checked.problems:
+            valid[int(record[0])] = Affaire(**_typed(dict(zip(_OUTPUT, record[1:], strict=True))))
+    return valid, checked.problems
+
+
+def check_chunk(
+    cur: Connection,
+    actor: Actor,
+    rows: Sequence[SourceRow],
+    lookups: Lookups,
+    today: dt.date,
+    read: ReadCell,
+    links: Links,
+) -> CheckedChunk:
+    """rows typed and checked as validate would for new affaires, kept in import_checked; only
+    the rows that break a rule are read back, for their messages.
 
     A row's problems come in validate's order: reading its text first, then the rules, a field
     that could not be read getting no rule's echo of it (crm_data.imports.canonical.row_problems).
@@ -173,25 +220,30 @@ def check_rows(
         f"""
         SELECT idx, {", ".join(_OUTPUT)}
         FROM {_CHECKED}
+        WHERE {in_ids("idx", "broken")}
         ORDER BY idx
-        """
+        """,
+        {"broken": sorted(broken)},
     ).fetchall()
-    cur.execute(f"DROP TABLE {_CHECKED}")
-    valid: dict[int, Affaire] = {}
     for record in stored:
         index = int(record[0])
         values = dict(zip(_OUTPUT, record[1:], strict=True))
         found = problems.get(index, [])
         unread = {name for name, _ in found if name}
-        for rule in broken.get(index, []):
+        for rule in broken[index]:
             name = _RULE_FIELDS[rule]
             if name not in unread:
                 found.append((name, _message(rule, values)))
         if found:
             problems[index] = found
-        else:
-            valid[index] = Affaire(**_typed(values))
-    return valid, problems
+    return CheckedChunk(
+        problems, columns["compte_id"].to_pylist(), columns["contact_id"].to_pylist()
+    )
+
+
+def drop_checked(cur: Connection) -> None:
+    """Drop the table check_chunk left."""
+    cur.execute(f"DROP TABLE IF EXISTS {_CHECKED}")
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +270,9 @@ def _stage(
         if name in ("compte_id", "contact_id"):
             continue
         texts = [row.values.get(name) for row in rows]
+        if name in _TEXT_ONLY:
+            columns[name] = pa.array([t if t is None else as_text(t) for t in texts], pa.string())
+            continue
         plain = _plain_amounts(texts) if name in AFFAIRE_AMOUNT_FIELDS else None
         skip = plain[0].to_pylist() if plain else [False] * len(texts)
         cells = {
