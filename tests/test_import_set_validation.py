@@ -12,14 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_data.files.canonical import SourceRow, field_label
-from crm_data.imports.canonical import (
-    ImportReport,
-    import_lookups,
-    load_names,
-    row_problems,
-    typed_values,
-    validate_rows,
-)
+from crm_data.imports.canonical import ImportReport, validate_rows
+from crm_data.imports.names import import_lookups, load_names, row_problems, typed_values
 from crm_data.model import Actor, Role
 from crm_data.referentiels import save_value
 from crm_data.store.db import Connection, transaction

@@ -14,9 +14,9 @@ import pyarrow as pa
 from crm_data import history
 from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import SourceRow, field_label
-from crm_data.imports import canonical as importer
 from crm_data.imports.bulk import ARROW_TYPES, allocate_ids, insert_contacts
 from crm_data.imports.canonical import RowError
+from crm_data.imports.names import Names, load_names, row_problems, typed_values
 from crm_data.mapping.model import Mapping
 from crm_data.mapping.shipped import CODE_NON_RENSEIGNE, Companions, SourceState
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, Statut
@@ -46,7 +46,7 @@ def update_existing(
     if not rows:
         return 0, 0
     olds = _load(cur, [affaire_id for _, affaire_id in rows])
-    names = importer.load_names(cur)
+    names = load_names(cur)
     lookups = load_lookups(cur)
     known = set(names.comptes.values())
     lookups.compte_exists = lambda i: i < 0 or i in known
@@ -56,9 +56,9 @@ def update_existing(
     unchanged = 0
     for row, affaire_id in rows:
         old = olds[affaire_id]
-        values, problems = importer.typed_values(row, names)
+        values, problems = typed_values(row, names)
         new, found = validate(values, lookups, actor, old=old, today=today)
-        problems = importer.row_problems(problems, found)
+        problems = row_problems(problems, found)
         if problems:
             errors.extend(
                 RowError(row.line, field_label(n, headers) if n else "", m) for n, m in problems
@@ -92,7 +92,7 @@ def _create_named(
     cur: Connection,
     actor: Actor,
     affaires: list[Affaire],
-    names: importer.Names,
+    names: Names,
     *,
     dry_run: bool,
 ) -> None:

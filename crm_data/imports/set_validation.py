@@ -211,7 +211,7 @@ def check_chunk(
     the rows that break a rule are read back, for their messages.
 
     A row's problems come in validate's order: reading its text first, then the rules, a field
-    that could not be read getting no rule's echo of it (crm_data.imports.canonical.row_problems).
+    that could not be read getting no rule's echo of it (crm_data.imports.names.row_problems).
     """
     columns, problems = _stage(rows, lookups, read, links)
     _derive(cur, actor, today, pa.table(columns))
