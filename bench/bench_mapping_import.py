@@ -219,10 +219,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.memory_limit:
         os.environ[MEMORY_LIMIT] = args.memory_limit
-    os.environ[MAPPING] = args.shape
     if args.step:
+        # The step's mapping is its parent's --shape, passed on by the environment.
         child(args.step[0], Path(args.step[1]), Path(args.step[2]))
         return
+    os.environ[MAPPING] = args.shape
     print(f"{'rows':>9} {'step':<9} {'seconds':>8} {'x read_csv':>10} {'rows/s':>9} {'peak MB':>8}")
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
