@@ -9,7 +9,8 @@ affaires to CSV. Prints seconds, the ratio to read_csv and the peak resident mem
 step; --memory-limit 300MB caps DuckDB's buffer pool to show what the steps need. With
 --reimport, a last step imports the file into a fresh base then, in the same process, imports it
 again with one row in ten given another amount (every row known by its source id) and times
-that second run only.
+that second run only; with --pg SERVER_URL too, that step works in a new database of that
+PostgreSQL server instead of a DuckDB file.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def step_read_csv(path: Path, _: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def step_import(path: Path, base: Path) -> int:
+def step_import(path: Path, base: Path | str) -> int:
     from crm_data.imports.mapped import import_mapped_file
     from crm_data.mapping.store import load_mapping
     from crm_data.store.db import open_base
@@ -169,10 +170,10 @@ def step_reimport(path: Path, base: Path) -> int:
     from crm_data.store.db import open_base
     from crm_data.users import local_admin
 
-    base = base.with_name("reimport.duckdb")
-    step_import(path, base)
+    target = os.environ.get(PG_BASE) or base.with_name("re.duckdb")
+    step_import(path, target)
     write_changed(path)
-    con = open_base(base)
+    con = open_base(target)
     _limit(con)
     mapping = load_mapping(con, os.environ.get(MAPPING, "salesforce"))
     CLOCK["start"] = time.perf_counter()
@@ -181,6 +182,20 @@ def step_reimport(path: Path, base: Path) -> int:
         raise SystemExit(f"re-import refused: {report.summary()} {report.errors[:3]}")
     con.close()
     return report.updated + report.unchanged
+
+
+PG_BASE = "PG_BASE"
+"""The URL of the PostgreSQL database the re-import step works in, when given."""
+
+
+def new_pg_database(server: str, rows: int) -> str:
+    """A new, empty database on the PostgreSQL server at server; its URL."""
+    import psycopg
+
+    name = f"bench_reimport_{rows}_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name
 
 
 CLOCK: dict[str, float] = {}
@@ -216,6 +231,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for every step, e.g. 300MB")
     parser.add_argument("--shape", choices=("salesforce", "maven"), default="salesforce")
     parser.add_argument("--reimport", action="store_true", help="time a re-import too")
+    parser.add_argument("--pg", metavar="SERVER_URL", help="re-import on this PostgreSQL server")
     args = parser.parse_args()
     if args.memory_limit:
         os.environ[MEMORY_LIMIT] = args.memory_limit
@@ -231,6 +247,8 @@ def main() -> None:
             path = writer(Path(folder), rows)
             base = Path(folder) / "crm.duckdb"
             floor = None
+            if args.pg:
+                os.environ[PG_BASE] = new_pg_database(args.pg, rows)
             for name in [*STEPS, "reimport"] if args.reimport else STEPS:
                 result = run_step(name, path, base)
                 floor = floor or result["seconds"]
