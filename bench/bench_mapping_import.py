@@ -6,7 +6,11 @@ size it writes an Opportunity.csv (with an Account.csv of 2,000 accounts beside 
 separate processes (so that each peak memory is its own): read_csv of the file into a table
 (the floor), the import through the mapping into a fresh base, and the export of the imported
 affaires to CSV. Prints seconds, the ratio to read_csv and the peak resident memory of each
-step; --memory-limit 300MB caps DuckDB's buffer pool to show what the steps need.
+step; --memory-limit 300MB caps DuckDB's buffer pool to show what the steps need. With
+--reimport, a last step imports the file into a fresh base then, in the same process, imports it
+again with one row in ten given another amount (every row known by its source id) and times
+that second run only; with --pg SERVER_URL too, that step works in a new database of that
+PostgreSQL server instead of a DuckDB file.
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def step_read_csv(path: Path, _: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def step_import(path: Path, base: Path) -> int:
+def step_import(path: Path, base: Path | str) -> int:
     from crm_data.imports.mapped import import_mapped_file
     from crm_data.mapping.store import load_mapping
     from crm_data.store.db import open_base
@@ -143,6 +147,60 @@ def step_export(_: Path, base: Path) -> int:
     return export_affaires(con, local_admin(con), base.with_suffix(".csv"))
 
 
+AMOUNT_COLUMNS = ("Amount", "close_value")
+"""The amount column of either shape: the re-import changes it on one row in ten."""
+
+
+def write_changed(path: Path) -> None:
+    """Rewrite path with one row in ten given another amount (other rows as they were)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    amount = next(i for i, name in enumerate(header) if name in AMOUNT_COLUMNS)
+    for n in range(0, len(rows), 10):
+        rows[n][amount] = f"{float(rows[n][amount] or 0) + 1:.2f}"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([header, *rows])
+
+
+def step_reimport(path: Path, base: Path) -> int:
+    """Import path, change it, and return the rows updated by its re-import; only that second
+    import is timed (the child restarts its clock through REIMPORT_CLOCK)."""
+    from crm_data.imports.mapped import import_mapped_file
+    from crm_data.mapping.store import load_mapping
+    from crm_data.store.db import open_base
+    from crm_data.users import local_admin
+
+    target = os.environ.get(PG_BASE) or base.with_name("re.duckdb")
+    step_import(path, target)
+    write_changed(path)
+    con = open_base(target)
+    _limit(con)
+    mapping = load_mapping(con, os.environ.get(MAPPING, "salesforce"))
+    CLOCK["start"] = time.perf_counter()
+    report = import_mapped_file(con, local_admin(con), path, mapping)
+    if report.errors or not report.written or report.created:
+        raise SystemExit(f"re-import refused: {report.summary()} {report.errors[:3]}")
+    con.close()
+    return report.updated + report.unchanged
+
+
+PG_BASE = "PG_BASE"
+"""The URL of the PostgreSQL database the re-import step works in, when given."""
+
+
+def new_pg_database(server: str, rows: int) -> str:
+    """A new, empty database on the PostgreSQL server at server; its URL."""
+    import psycopg
+
+    name = f"bench_reimport_{rows}_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+CLOCK: dict[str, float] = {}
+"""When the timed part of a step began, if not at the step's start."""
+
 STEPS = {"read_csv": step_read_csv, "import": step_import, "export": step_export}
 
 
@@ -159,9 +217,9 @@ def run_step(name: str, path: Path, base: Path) -> dict[str, float]:
 
 
 def child(name: str, path: Path, base: Path) -> None:
-    start = time.perf_counter()
-    rows = STEPS[name](path, base)
-    seconds = time.perf_counter() - start
+    CLOCK["start"] = time.perf_counter()
+    rows = {**STEPS, "reimport": step_reimport}[name](path, base)
+    seconds = time.perf_counter() - CLOCK["start"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak}))
 
@@ -172,13 +230,16 @@ def main() -> None:
     parser.add_argument("--step", nargs=3, metavar=("NAME", "FILE", "BASE"))
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for every step, e.g. 300MB")
     parser.add_argument("--shape", choices=("salesforce", "maven"), default="salesforce")
+    parser.add_argument("--reimport", action="store_true", help="time a re-import too")
+    parser.add_argument("--pg", metavar="SERVER_URL", help="re-import on this PostgreSQL server")
     args = parser.parse_args()
     if args.memory_limit:
         os.environ[MEMORY_LIMIT] = args.memory_limit
-    os.environ[MAPPING] = args.shape
     if args.step:
+        # The step's mapping is its parent's --shape, passed on by the environment.
         child(args.step[0], Path(args.step[1]), Path(args.step[2]))
         return
+    os.environ[MAPPING] = args.shape
     print(f"{'rows':>9} {'step':<9} {'seconds':>8} {'x read_csv':>10} {'rows/s':>9} {'peak MB':>8}")
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
@@ -186,7 +247,9 @@ def main() -> None:
             path = writer(Path(folder), rows)
             base = Path(folder) / "crm.duckdb"
             floor = None
-            for name in STEPS:
+            if args.pg:
+                os.environ[PG_BASE] = new_pg_database(args.pg, rows)
+            for name in [*STEPS, "reimport"] if args.reimport else STEPS:
                 result = run_step(name, path, base)
                 floor = floor or result["seconds"]
                 seconds = result["seconds"]

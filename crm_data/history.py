@@ -67,15 +67,17 @@ def append_versions(cur: Connection, condition: str, params: dict[str, object]) 
     Called by every write right after it changed the rows, inside its transaction: the version
     is the row's version number, valid from its updated_at, written by its updated_by.
     """
-    cur.execute(
-        f"""
+    cur.execute(append_versions_sql(condition), params)
+
+
+def append_versions_sql(condition: str) -> str:
+    """The INSERT ... SELECT of append_versions, for a caller that runs it itself."""
+    return f"""
         {VERSION_INSERT}
         SELECT {version_select()}
         FROM affaire AS a
         WHERE {condition}
-        """,
-        params,
-    )
+        """
 
 
 def record_version(cur: Connection, affaire_id: int) -> None:

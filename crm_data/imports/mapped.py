@@ -34,6 +34,7 @@ from crm_data.model import Actor, CategorieCloture, PermissionDeniedError, Role,
 from crm_data.referentiels import insert_value
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, bounded_memory, transaction
+from crm_data.store.frames import execute_all_with_frame
 from crm_data.text import fold
 from crm_data.users import insert_user
 
@@ -312,31 +313,24 @@ def _split(
             "line": pa.array(list(lines.values()), pa.int64()),
         }
     )
-    cur.register("chunk_ids", frame)
-    try:
-        found = cur.execute(
-            """
-            SELECT k.source_id, s.line, min(a.id)
-            FROM chunk_ids AS k
-            LEFT JOIN import_seen AS s ON s.source_id = k.source_id
-            LEFT JOIN affaire AS a ON a.source_id = k.source_id AND s.line IS NULL
-            GROUP BY k.source_id, s.line
-            """
-        ).fetchall()
-        cur.execute(
-            """
-            INSERT INTO import_seen (source_id, line)
-            SELECT k.source_id, k.line
-            FROM chunk_ids AS k
-            WHERE NOT EXISTS (
-                SELECT 1
-                FROM import_seen AS s
-                WHERE s.source_id = k.source_id
-            )
-            """
+    lookup = """
+        SELECT k.source_id, s.line, min(a.id)
+        FROM bulk_frame AS k
+        LEFT JOIN import_seen AS s ON s.source_id = k.source_id
+        LEFT JOIN affaire AS a ON a.source_id = k.source_id AND s.line IS NULL
+        GROUP BY k.source_id, s.line
+        """
+    seen = """
+        INSERT INTO import_seen (source_id, line)
+        SELECT k.source_id, k.line
+        FROM bulk_frame AS k
+        WHERE NOT EXISTS (
+            SELECT 1
+            FROM import_seen AS s
+            WHERE s.source_id = k.source_id
         )
-    finally:
-        cur.unregister("chunk_ids")
+        """
+    found = execute_all_with_frame(cur, [(lookup, None), (seen, None)], frame)[0]
     first_line = {str(k): int(line) for k, line, _ in found if line is not None}
     known = {str(k): int(i) for k, line, i in found if line is None and i is not None}
     fresh: list[SourceRow] = []

@@ -21,6 +21,7 @@ from crm_data.mapping.model import Mapping
 from crm_data.mapping.shipped import CODE_NON_RENSEIGNE, Companions, SourceState
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, Statut
 from crm_data.store.db import Connection
+from crm_data.store.frames import execute_all_with_frame, execute_with_frame
 from crm_data.text import fold
 from crm_data.validation import load_lookups, validate
 
@@ -73,17 +74,15 @@ def update_existing(
 
 
 def _load(cur: Connection, ids: list[int]) -> dict[int, Affaire]:
-    cur.register("update_ids", pa.table({"id": pa.array(ids, pa.int64())}))
-    try:
-        rows = cur.execute(
-            f"""
-            SELECT {", ".join("a." + c for c in _AFFAIRE_COLUMNS)}
-            FROM affaire AS a
-            JOIN update_ids AS u ON u.id = a.id
-            """
-        ).fetchall()
-    finally:
-        cur.unregister("update_ids")
+    rows = execute_with_frame(
+        cur,
+        f"""
+        SELECT {", ".join("a." + c for c in _AFFAIRE_COLUMNS)}
+        FROM affaire AS a
+        JOIN bulk_frame AS u ON u.id = a.id
+        """,
+        pa.table({"id": pa.array(ids, pa.int64())}),
+    )
     affaires = [Affaire(**dict(zip(_AFFAIRE_COLUMNS, r, strict=True))) for r in rows]
     return {a.id: a for a in affaires if a.id is not None}
 
@@ -129,24 +128,22 @@ def _write(cur: Connection, actor: Actor, changed: list[tuple[Affaire, Affaire]]
         kind = ARROW_TYPES.get(name, pa.string())
         columns[name] = pa.array([getattr(n, name) for _, n in changed], kind)
     assignments = ",\n    ".join(f"{n} = u.{n}" for n in AFFAIRE_FIELDS)
-    cur.register("update_frame", pa.table(columns))
-    try:
-        # affaire is referenced by no foreign key, so setting its own key columns is allowed.
-        cur.execute(
-            f"""
-            UPDATE affaire
-            SET {assignments},
-                version = affaire.version + 1,
-                updated_at = $now,
-                updated_by = $actor
-            FROM update_frame AS u
-            WHERE affaire.id = u.id
-            """,
-            {"now": now, "actor": actor.id},
-        )
-        history.append_versions(cur, "a.id IN (SELECT id FROM update_frame)", {})
-    finally:
-        cur.unregister("update_frame")
+    # affaire is referenced by no foreign key, so setting its own key columns is allowed.
+    update = f"""
+        UPDATE affaire
+        SET {assignments},
+            version = affaire.version + 1,
+            updated_at = $now,
+            updated_by = $actor
+        FROM bulk_frame AS u
+        WHERE affaire.id = u.id
+        """
+    versions = history.append_versions_sql("a.id IN (SELECT id FROM bulk_frame)")
+    execute_all_with_frame(
+        cur,
+        [(update, {"now": now, "actor": actor.id}), (versions, {})],
+        pa.table(columns),
+    )
 
 
 def date_creation_versions(cur: Connection, affaire_ids: list[int]) -> None:
@@ -162,62 +159,53 @@ def date_creation_versions(cur: Connection, affaire_ids: list[int]) -> None:
         return
     now = dt.datetime.now()
     opened = "least(CAST(a.date_debut AS TIMESTAMP), CAST($now AS TIMESTAMP))"
-    cur.register("created_ids", pa.table({"id": pa.array(affaire_ids, pa.int64())}))
-    try:
-        cur.execute(
-            """
-            DELETE FROM affaire_version
-            WHERE affaire_id IN (SELECT id FROM created_ids)
-            """
+    closed = "a.statut <> 'En cours'"
+    delete = """
+        DELETE FROM affaire_version
+        WHERE affaire_id IN (SELECT id FROM bulk_frame)
+        """
+    first = f"""
+        {history.VERSION_INSERT}
+        SELECT {
+        history.version_select(
+            version="1",
+            valid_from=opened,
+            statut="'En cours'",
+            reussite=f"CASE WHEN {closed} THEN e.reussite_defaut ELSE a.reussite END",
+            code_cloture="NULL",
+            date_signature="NULL",
+            total_ht="NULL",
+            date_cloture="NULL",
         )
-        closed = "a.statut <> 'En cours'"
-        cur.execute(
-            f"""
-            {history.VERSION_INSERT}
-            SELECT {
-                history.version_select(
-                    version="1",
-                    valid_from=opened,
-                    statut="'En cours'",
-                    reussite=f"CASE WHEN {closed} THEN e.reussite_defaut ELSE a.reussite END",
-                    code_cloture="NULL",
-                    date_signature="NULL",
-                    total_ht="NULL",
-                    date_cloture="NULL",
-                )
-            }
-            FROM affaire AS a
-            JOIN created_ids AS c ON c.id = a.id
-            LEFT JOIN etape AS e ON e.nom = a.etape
-            """,
-            {"now": now},
+    }
+        FROM affaire AS a
+        JOIN bulk_frame AS c ON c.id = a.id
+        LEFT JOIN etape AS e ON e.nom = a.etape
+        """
+    closing = "CAST(coalesce(a.date_cloture, a.date_signature, a.date_debut) AS TIMESTAMP)"
+    second = f"""
+        {history.VERSION_INSERT}
+        SELECT {
+        history.version_select(
+            version="2",
+            valid_from=f"greatest({opened}, least({closing}, CAST($now AS TIMESTAMP)))",
         )
-        closing = "CAST(coalesce(a.date_cloture, a.date_signature, a.date_debut) AS TIMESTAMP)"
-        cur.execute(
-            f"""
-            {history.VERSION_INSERT}
-            SELECT {
-                history.version_select(
-                    version="2",
-                    valid_from=f"greatest({opened}, least({closing}, CAST($now AS TIMESTAMP)))",
-                )
-            }
-            FROM affaire AS a
-            JOIN created_ids AS c ON c.id = a.id
-            WHERE {closed}
-            """,
-            {"now": now},
-        )
-        cur.execute(
-            f"""
-            UPDATE affaire
-            SET version = 2
-            WHERE id IN (SELECT id FROM created_ids)
-              AND {closed.replace("a.", "")}
-            """
-        )
-    finally:
-        cur.unregister("created_ids")
+    }
+        FROM affaire AS a
+        JOIN bulk_frame AS c ON c.id = a.id
+        WHERE {closed}
+        """
+    numbered = f"""
+        UPDATE affaire
+        SET version = 2
+        WHERE id IN (SELECT id FROM bulk_frame)
+          AND {closed.replace("a.", "")}
+        """
+    execute_all_with_frame(
+        cur,
+        [(delete, None), (first, {"now": now}), (second, {"now": now}), (numbered, None)],
+        pa.table({"id": pa.array(affaire_ids, pa.int64())}),
+    )
 
 
 def insert_source_versions(
@@ -314,36 +302,29 @@ def _replace_versions(
     for name in AFFAIRE_FIELDS:
         kind = ARROW_TYPES.get(name, pa.string())
         columns[name] = pa.array([getattr(v[3], name) for v in numbered], kind)
-    cur.register("source_versions", pa.table(columns))
-    try:
-        cur.execute(
-            """
-            DELETE FROM affaire_version
-            WHERE affaire_id IN (SELECT affaire_id FROM source_versions)
-            """
-        )
-        names = ", ".join(columns)
-        cur.execute(
-            f"""
-            INSERT INTO affaire_version ({names})
-            SELECT {names}
-            FROM source_versions
-            """
-        )
-        cur.execute(
-            """
-            UPDATE affaire
-            SET version = n.version
-            FROM (
-                SELECT affaire_id, max(version) AS version
-                FROM source_versions
-                GROUP BY affaire_id
-            ) AS n
-            WHERE affaire.id = n.affaire_id
-            """
-        )
-    finally:
-        cur.unregister("source_versions")
+    names = ", ".join(columns)
+    delete = """
+        DELETE FROM affaire_version
+        WHERE affaire_id IN (SELECT affaire_id FROM bulk_frame)
+        """
+    insert = f"""
+        INSERT INTO affaire_version ({names})
+        SELECT {names}
+        FROM bulk_frame
+        """
+    last_version = """
+        UPDATE affaire
+        SET version = n.version
+        FROM (
+            SELECT affaire_id, max(version) AS version
+            FROM bulk_frame
+            GROUP BY affaire_id
+        ) AS n
+        WHERE affaire.id = n.affaire_id
+        """
+    execute_all_with_frame(
+        cur, [(delete, None), (insert, None), (last_version, None)], pa.table(columns)
+    )
 
 
 def _etape_names(cur: Connection) -> list[str]:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from crm_data.model import CrmError
 from crm_data.store import db
 from crm_data.store.engine import DUCKDB, ENGINE_ERRORS, dialect
+from crm_data.store.frames import execute_with_frame
 from crm_data.store.postgres import PgCursor, is_url
 
 Progress = Callable[[float, str], None]
@@ -25,7 +26,6 @@ Progress = Callable[[float, str], None]
 CHUNK_IDS = 50_000
 """Rows are read by ranges of this many ids, so memory holds one range, not a table."""
 
-_BATCH = "copie_lot"
 _NEXTVAL = re.compile(r"nextval\('\"?([\w.]+?)\"?'")
 
 
@@ -238,17 +238,15 @@ def _insert(
             for i, (name, kind) in enumerate(columns)
         }
     )
-    dst.register(_BATCH, batch)
-    # No unregister on failure: it would fail too in the aborted transaction and hide the
-    # cause; the cursor's end drops the batch.
-    dst.execute(
+    execute_with_frame(
+        dst,
         f"""
         INSERT INTO "{table}" ({listed})
         SELECT {listed}
-        FROM {_BATCH}
-        """
+        FROM bulk_frame
+        """,
+        batch,
     )
-    dst.unregister(_BATCH)
 
 
 def _ranges(cur: db.Connection, table: str, key: str | None) -> list[tuple[int, int]]:

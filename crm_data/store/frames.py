@@ -38,3 +38,23 @@ def execute_with_frame(
     # DuckDB finds the table bulk_frame by this variable's name in the calling frame.
     bulk_frame = frame  # noqa: F841
     return cur.execute(sql, params).fetchall()
+
+
+def execute_all_with_frame(
+    cur: Connection, statements: list[tuple[str, object]], frame: object
+) -> list[list[tuple[Any, ...]]]:
+    """Run each (sql, params) in order, every sql reading frame as the table `bulk_frame`, and
+    return their rows; frame is loaded once on PostgreSQL and nothing of it is kept after."""
+    if dialect(cur) == POSTGRESQL:
+        cur.register(FRAME, frame)
+        try:
+            return [cur.execute(sql, params).fetchall() for sql, params in statements]
+        finally:
+            cur.unregister(FRAME)
+    # DuckDB finds the table bulk_frame by this variable's name in the calling frame (a
+    # comprehension's frame would not have it: hence the loop).
+    bulk_frame = frame  # noqa: F841
+    results = []
+    for sql, params in statements:
+        results.append(cur.execute(sql, params).fetchall())
+    return results
