@@ -1,6 +1,7 @@
 """Benchmark of PostgreSQL against DuckDB on the same base (issue 16, « Measure »): each list
 interaction (as an admin, and the first page as a commercial, through the row-level security
-role), the board, each analysis and the analyses' cache key, timed on both engines in the same
+role), the board, each analysis (and those that take a past day, thirty days ago) and the
+analyses' cache key, timed on both engines in the same
 run and reported as PostgreSQL / DuckDB ratios; each pair of frames is checked equal. Then each
 screen's full server run (dashboard.py under AppTest, CRM_DB set to the base), cold (a new
 session, the analysis cache emptied, the base already open) and warm (the same view again).
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -154,8 +156,14 @@ def _list(filters: Filters, **kw: Any) -> Callable[[db.Connection, Actor], objec
     return run
 
 
-def _analysis(analysis: analyses.Analysis, con: db.Connection, actor: Actor) -> object:
-    return analysis(con, actor, PERIOD)
+def _analysis(
+    analysis: analyses.Analysis, con: db.Connection, actor: Actor, filters: Filters = PERIOD
+) -> object:
+    return analysis(con, actor, filters)
+
+
+PAST_DAY = replace(PERIOD, le=TODAY - dt.timedelta(days=30))
+"""The pipe as it was thirty days ago (A10): the analyses that take a past day read states."""
 
 
 INTERACTIONS: dict[str, Callable[[db.Connection, Actor], object]] = {
@@ -174,6 +182,12 @@ INTERACTIONS: dict[str, Callable[[db.Connection, Actor], object]] = {
     **{
         f"analyse {name}": partial(_analysis, analysis)
         for name, analysis in analyses.REGISTRY.items()
+    },
+    **{
+        f"analyse {name} (il y a 30 jours)": partial(
+            _analysis, analyses.REGISTRY[name], filters=PAST_DAY
+        )
+        for name in analyses.AS_ON_DAY
     },
 }
 
