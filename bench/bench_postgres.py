@@ -2,8 +2,9 @@
 interaction (as an admin, and the first page as a commercial, through the row-level security
 role), the board, each analysis (and those that take a past day, thirty days ago) and the
 analyses' cache key, timed on both engines in the same run and reported as PostgreSQL / DuckDB
-ratios; each pair of frames is checked equal. Then each screen's full server run (dashboard.py under AppTest, CRM_DB set to the base), cold (a new
-session, the analysis cache emptied, the base already open) and warm (the same view again).
+ratios; each pair of frames is checked equal. Then each screen's full server run (dashboard.py
+under AppTest, CRM_DB set to the base), cold (a new session, the analysis cache emptied, the base
+already open) and warm (the same view again).
 
     python -m bench.bench_postgres [--affaires 1000000] [--source bench/out/pg_source.duckdb]
         [--runs 5] [--url postgresql://… (a base already loaded from the source)]
