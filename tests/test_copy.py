@@ -18,6 +18,7 @@ from crm_data.store import copy, db, pg_versions
 from crm_data.users import local_admin
 from tests import engines
 from tests.factories import make_affaire
+from tests.test_pg_versions import ends, wrong_ends
 
 TODAY = dt.date(2026, 6, 15)
 PERIOD = Filters(du=dt.date(2020, 1, 1), au=dt.date(2030, 12, 31), today=TODAY)
@@ -184,3 +185,22 @@ def test_a_copy_onto_the_base_itself_is_refused(
 ) -> None:
     assert main(["--db", str(demo_base), "copy", "--vers", str(demo_base)]) == 1
     assert "une autre base que la base copiée" in capsys.readouterr().err
+
+
+def test_a_copy_to_postgresql_keeps_the_version_neighbours_in_a_compact_table(
+    demo_base: Path, pg_url: str
+) -> None:
+    """The triggers of crm_data.store.pg_versions fill each copied version's neighbours, and
+    their update is compacted away: a further VACUUM FULL hardly shrinks the table."""
+    assert main(["--db", str(demo_base), "copy", "--vers", pg_url]) == 0
+    con = db.open_base(pg_url)
+    try:
+        assert ends(con) > 0
+        assert wrong_ends(con) == 0
+        size = "SELECT pg_relation_size('affaire_version')"
+        copied = int(con.execute(size).fetchone()[0])  # type: ignore[index]
+        con.execute(pg_versions.COMPACT)
+        compacted = int(con.execute(size).fetchone()[0])  # type: ignore[index]
+        assert copied <= compacted * 1.1
+    finally:
+        con.close()

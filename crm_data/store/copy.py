@@ -16,8 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from crm_data.model import CrmError
-from crm_data.store import db
-from crm_data.store.engine import DUCKDB, ENGINE_ERRORS, dialect
+from crm_data.store import db, pg_versions
+from crm_data.store.engine import DUCKDB, ENGINE_ERRORS, POSTGRESQL, dialect
 from crm_data.store.frames import execute_with_frame
 from crm_data.store.postgres import PgCursor, is_url
 
@@ -65,6 +65,12 @@ def copy_base(
     except BaseException:
         _discard(destination, target, created)
         raise
+    if dialect(destination) == POSTGRESQL:
+        report(0.99, "Compactage de l'historique des affaires")
+        # The copy is committed and whole: a base left uncompacted (a role that may not VACUUM
+        # FULL) only reads its history slower.
+        with suppress(*ENGINE_ERRORS):
+            destination.execute(pg_versions.COMPACT)
     destination.close()
     report(1.0, "Copie terminée")
     return counts

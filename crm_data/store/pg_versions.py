@@ -95,3 +95,8 @@ STATEMENTS: list[str] = [
     "CREATE INDEX affaire_deleted_idx ON affaire (id) WHERE deleted_at IS NOT NULL",
 ]
 """MIGRATION_7's statements, each run on PostgreSQL only."""
+
+COMPACT = "VACUUM (FULL, ANALYZE) affaire_version"
+"""Run outside a transaction after a bulk load of versions (a copy into a new base): the triggers'
+update of each loaded version leaves the table twice its size, which every scan of the history
+then reads (1.9 GB against 0.9 GB at a million affaires)."""
