@@ -32,7 +32,9 @@ def test_admin_downloads_then_restores_a_backup(
 
     page.goto(f"{server.url}/sauvegardes")
     wait_for_app(page)
-    with page.expect_download() as download_info:
+    # The server writes the backup on the click before the browser gets it: under a full
+    # gate's load that took over 30 s once, so the download gets a deadline of its own.
+    with page.expect_download(timeout=90_000) as download_info:
         page.get_by_role("button", name="Sauvegarder").click()
     downloaded = tmp_path / "telechargee.duckdb"
     download_info.value.save_as(downloaded)
