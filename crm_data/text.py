@@ -9,6 +9,11 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 
+WHITESPACE_RE2 = "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x10000)) if c.isspace())
+"""The characters str.strip() trims, as the inside of a character class of RE2 (Arrow's
+regular expressions): Arrow then trims a text exactly as Python does. Every one of them lies in
+Unicode's first plane (the last is U+3000): the others are not looked at."""
+
 
 # Bulk imports fold the same few names (comptes, étapes, users) on every row.
 @functools.lru_cache(maxsize=65536)

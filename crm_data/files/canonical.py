@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow as pa
 
 from crm_data.files.reader import SourceFileError, SourceTable, open_source, source_from_bytes
 from crm_data.model import AFFAIRE_FIELDS, AFFAIRE_LABELS, CrmError
@@ -61,6 +63,48 @@ class SourceRow:
     line: int
     values: dict[str, str]
     problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class TextChunk:
+    """Consecutive data rows held by column: what validation reads (one Arrow column of text a
+    field, the cell as written; NULL where a row has no such cell), each row's first line, and
+    the problems found while reading a row (by index in the chunk)."""
+
+    lines: list[int]
+    texts: dict[str, pa.Array]
+    fields: tuple[str, ...]
+    """The fields the chunk's cells hold, in the file's column order."""
+    problems: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    row_fields: list[tuple[str, ...]] | None = None
+    """Each row's fields in the order of its cells, when rows differ (rows read one by one)."""
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def fields_of(self, index: int) -> tuple[str, ...]:
+        """The fields of row index's cells, in their order."""
+        return self.fields if self.row_fields is None else self.row_fields[index]
+
+    def text(self, name: str) -> pa.Array:
+        """The texts of field name, one per row (NULL for a row without that cell)."""
+        found = self.texts.get(name)
+        return found if found is not None else pa.nulls(len(self.lines), pa.string())
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[SourceRow]) -> TextChunk:
+        """The chunk of rows read one at a time (an XLSX file, another CRM's mapped rows)."""
+        fields = tuple(dict.fromkeys(name for row in rows for name in row.values))
+        return cls(
+            [row.line for row in rows],
+            {
+                name: pa.array([row.values.get(name) for row in rows], pa.string())
+                for name in fields
+            },
+            fields,
+            {index: list(row.problems) for index, row in enumerate(rows) if row.problems},
+            [tuple(row.values) for row in rows],
+        )
 
 
 @dataclass
@@ -119,15 +163,8 @@ def _collected(stream: CanonicalStream) -> CanonicalFile:
 
 def _canonical(table: SourceTable) -> CanonicalStream:
     header = table.header
-    if len(header) > MAX_COLUMNS:
-        table.release()
-        count = f"{len(header):,}".replace(",", "\u202f")
-        raise FileFormatError(
-            f"La première ligne a {count} colonnes, un fichier d'affaires en a une vingtaine : "
-            "ce n'est pas un fichier d'affaires, ou son séparateur n'est ni « ; » ni « , »."
-        )
     try:
-        columns, headers, unknown = _match_headers(header)
+        columns, headers, unknown = match_header(header)
     except FileFormatError:
         table.release()
         raise
@@ -150,7 +187,7 @@ def _source_rows(table: SourceTable, columns: dict[int, str], width: int) -> Ite
                 values = {name: cells[i] for i, name in named if i < len(cells)}
             for name, text in values.items():
                 if text[:1] == "'":
-                    values[name] = _unneutralised(text)
+                    values[name] = unneutralised(text)
             row = SourceRow(line, values)
             if any(cell.strip() for cell in cells[width:]):
                 row.problems.append(
@@ -161,7 +198,16 @@ def _source_rows(table: SourceTable, columns: dict[int, str], width: int) -> Ite
         raise FileFormatError(str(exc)) from exc
 
 
-def _match_headers(header: list[str]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+def match_header(header: list[str]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    """A file's header (cells trimmed) → the field of each known column by position, the header
+    as written for each field, and the unknown columns; FileFormatError when it cannot be an
+    affaire file's."""
+    if len(header) > MAX_COLUMNS:
+        count = f"{len(header):,}".replace(",", "\u202f")
+        raise FileFormatError(
+            f"La première ligne a {count} colonnes, un fichier d'affaires en a une vingtaine : "
+            "ce n'est pas un fichier d'affaires, ou son séparateur n'est ni « ; » ni « , »."
+        )
     columns: dict[int, str] = {}
     headers: dict[str, str] = {}
     unknown: list[str] = []
@@ -200,7 +246,7 @@ def needs_quote(text: str) -> bool:
     return text.lstrip("'")[:1] in FORMULA_PREFIXES
 
 
-def _unneutralised(text: str) -> str:
+def unneutralised(text: str) -> str:
     # The export prefixes formula-like cells with a quote; reading it back removes it.
     if text[:1] == "'" and needs_quote(text[1:]):
         return text[1:]

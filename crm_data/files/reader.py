@@ -40,6 +40,8 @@ class Detection:
     kind: str
     encoding: str = ""
     separator: str = ""
+    codec: str = ""
+    """Python's name of the encoding (`utf-8-sig`, `cp1252`): for another reader of the file."""
 
     def describe(self) -> str:
         """A French sentence such as "CSV, encodage UTF-8 avec BOM, séparateur virgule"."""
@@ -62,6 +64,8 @@ class SourceTable:
     """Closes the file when the rows are not read to the end (reading them all closes it)."""
     read_fraction: Callable[[], float | None] = field(default=lambda: None, repr=False)
     """How much of the file was read so far, 0 to 1 (None when unknown): for progress bars."""
+    header_lines: int = 1
+    """The physical lines the header takes (a quoted cell may span several)."""
 
 
 def open_source(path: str | Path) -> SourceTable:
@@ -125,9 +129,10 @@ def _open_kind(handle: IO[bytes], name: str) -> SourceTable:
     return SourceTable(
         header,
         _csv_rows(reader, handle),
-        Detection("csv", label, separator),
+        Detection("csv", label, separator, encoding),
         handle.close,
         fraction,
+        reader.line_num,
     )
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_data import history
 from crm_data.model import (
@@ -21,7 +22,7 @@ from crm_data.model import (
     Affaire,
 )
 from crm_data.store.db import Connection
-from crm_data.store.frames import execute_with_frame
+from crm_data.store.frames import execute_all_with_frame, execute_with_frame
 from crm_data.store.sql import in_ids
 
 _SEQUENCE_TABLES = {
@@ -145,19 +146,29 @@ def insert_selected(
     source id; then their first versions. No row goes through Python."""
     fields = [n for n in AFFAIRE_FIELDS if n not in ("compte_id", "contact_id")]
     names = ", ".join(("id", "compte_id", "contact_id", *fields, "source_id"))
-    execute_with_frame(
-        cur,
-        f"""
+    insert = f"""
         INSERT INTO affaire ({names}, created_at, created_by, updated_at, updated_by)
         SELECT f.id, f.compte_id, f.contact_id, {", ".join(f"c.{n}" for n in fields)},
                f.source_id, $now, $actor, $now, $actor
         FROM {table} AS c
         JOIN bulk_frame AS f ON f.idx = c.idx
-        """,
+        """
+    # The bounds of the ids let the engine skip the rows of earlier chunks.
+    versions = f"""
+        {history.VERSION_INSERT}
+        SELECT {history.version_select()}
+        FROM affaire AS a
+        WHERE a.id BETWEEN $low AND $high AND a.id IN (SELECT id FROM bulk_frame)
+        """
+    ids = pc.min_max(frame.column("id")).as_py()
+    execute_all_with_frame(
+        cur,
+        [
+            (insert, {"now": now, "actor": actor.id}),
+            (versions, {"low": ids["min"], "high": ids["max"]}),
+        ],
         frame,
-        {"now": now, "actor": actor.id},
     )
-    _insert_versions(cur, frame.column("id").to_pylist())
 
 
 def _insert_versions(cur: Connection, ids: list[int]) -> None:

@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import (
     SourceRow,
+    TextChunk,
     field_label,
     stream_canonical,
 )
+from crm_data.files.columnar import Irregular, stream_columnar
 from crm_data.imports.bulk import (
     allocate_ids,
     insert_affaires,
@@ -32,11 +35,12 @@ from crm_data.imports.names import (
     Names,
     import_lookups,
     load_names,
-    name_links,
+    pair_links,
     read_cell,
 )
 from crm_data.imports.set_validation import (
     CHECKED_TABLE,
+    CellCache,
     CheckedChunk,
     check_chunk,
     check_rows,
@@ -102,7 +106,32 @@ def import_file(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import a canonical CSV or XLSX file (see import_rows), read as a stream so that memory
-    stays flat in the file's size; FileFormatError when unreadable, also further in the file."""
+    stays flat in the file's size; FileFormatError when unreadable, also further in the file.
+
+    A CSV is read by column (crm_data.files.columnar); one that reader cannot read exactly as
+    the row reader would is imported again from the start, read row by row: the first attempt's
+    transaction is rolled back, so that nothing of it stays.
+    """
+    columnar = stream_columnar(path, CHUNK_ROWS)
+    if columnar is not None:
+        try:
+            report = _import_chunks(
+                con,
+                actor,
+                columnar.chunks,
+                headers=columnar.headers,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                progress=progress,
+                read_fraction=columnar.read_fraction,
+            )
+            report.unknown_columns = columnar.unknown_columns
+            return report
+        except Irregular:
+            if progress:
+                progress(0.0, "Lecture du fichier ligne à ligne…")
+        finally:
+            columnar.release()
     source = stream_canonical(path)
     try:
         report = import_rows(
@@ -144,18 +173,46 @@ def import_rows(
     Rows are taken CHUNK_ROWS at a time and written as they come inside the one transaction,
     which a rejected file rolls back: no chunk outlives its validation in memory.
     """
+    return _import_chunks(
+        con,
+        actor,
+        (TextChunk.from_rows(chunk) for chunk in _chunks(rows, CHUNK_ROWS)),
+        headers=headers,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        progress=progress,
+        today=today,
+        read_fraction=read_fraction,
+        total=len(rows) if isinstance(rows, Sized) else None,
+    )
+
+
+def _import_chunks(
+    con: Connection,
+    actor: Actor,
+    chunks: Iterable[TextChunk],
+    *,
+    headers: dict[str, str] | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    progress: Progress | None,
+    today: dt.date | None = None,
+    read_fraction: Callable[[], float | None] | None = None,
+    total: int | None = None,
+) -> ImportReport:
+    """import_rows over chunks of rows held by column."""
     report = ImportReport()
     today = today or dt.date.today()
-    total = len(rows) if isinstance(rows, Sized) else None
     try:
         with bounded_memory(con), transaction(con) as cur:
             if not dry_run:
                 check_actor(cur, actor)
             names = load_names(cur)
             lookups = import_lookups(cur, names)
-            for chunk in _chunks(rows, CHUNK_ROWS):
+            cache = CellCache()
+            for chunk in chunks:
                 valid, checked = check_chunk_rows(
-                    cur, actor, chunk, headers, report, today, names, lookups
+                    cur, actor, chunk, headers, report, today, (names, lookups, cache)
                 )
                 report.rows_read += len(chunk)
                 if valid and not dry_run and (skip_invalid or not report.errors):
@@ -224,7 +281,7 @@ def validate_rows(
         lookups,
         today or dt.date.today(),
         lambda name, text: read_cell(name, text, names),
-        lambda compte, contact: name_links(compte, contact, names),
+        lambda comptes, contacts, pairs: pair_links(comptes, contacts, pairs, names),
     )
     valid = [
         (checked[index], row.values.get("source_id") or None)
@@ -234,7 +291,7 @@ def validate_rows(
     if progress:
         progress(_VALIDATION_SHARE, f"Vérification : {len(rows)} lignes")
     _report_checked(
-        rows,
+        [row.line for row in rows],
         headers,
         report,
         problems,
@@ -245,7 +302,7 @@ def validate_rows(
 
 
 def _report_checked(
-    rows: Sequence[SourceRow],
+    lines: Sequence[int],
     headers: dict[str, str] | None,
     report: ImportReport,
     problems: dict[int, list[tuple[str, str]]],
@@ -256,10 +313,10 @@ def _report_checked(
     valid rows, and the comptes and contacts (provisional ids) the valid rows use (used)."""
     for index in sorted(problems):
         report.errors.extend(
-            RowError(rows[index].line, field_label(name, headers) if name else "", message)
+            RowError(lines[index], field_label(name, headers) if name else "", message)
             for name, message in problems[index]
         )
-    report.valid_rows += len(rows) - len(problems)
+    report.valid_rows += len(lines) - len(problems)
     used_comptes, used_contacts = used
     report.comptes_crees += [n for i, n in names.new_comptes.values() if i in used_comptes]
     compte_noms = names.compte_noms | {i: nom for i, nom in names.new_comptes.values()}
@@ -273,37 +330,40 @@ def _report_checked(
 def check_chunk_rows(
     cur: Connection,
     actor: Actor,
-    rows: Sequence[SourceRow],
+    chunk: TextChunk,
     headers: dict[str, str] | None,
     report: ImportReport,
     today: dt.date,
-    names: Names,
-    lookups: Lookups,
+    resolving: tuple[Names, Lookups, CellCache],
 ) -> tuple[list[int], CheckedChunk]:
-    """validate_rows without building affaires: the indices of the valid rows, the checked
-    chunk left in its table for write_checked (or drop_checked)."""
+    """validate_rows without building affaires (with the import's names, lookups and the cells
+    its earlier chunks read): the indices of the valid rows, the checked chunk left in its
+    table for write_checked (or drop_checked)."""
+    names, lookups, cache = resolving
     checked = check_chunk(
         cur,
         actor,
-        rows,
+        chunk,
         lookups,
         today,
         lambda name, text: read_cell(name, text, names),
-        lambda compte, contact: name_links(compte, contact, names),
+        lambda comptes, contacts, pairs: pair_links(comptes, contacts, pairs, names),
+        cache,
     )
-    valid = [i for i in range(len(rows)) if i not in checked.problems]
+    valid = [i for i in range(len(chunk)) if i not in checked.problems]
+    rows = pa.array(valid, pa.int64())
     used = (
-        {checked.compte_ids[i] for i in valid},
-        {checked.contact_ids[i] for i in valid},
+        set(pc.unique(pc.take(checked.compte_ids, rows)).to_pylist()),
+        set(pc.unique(pc.take(checked.contact_ids, rows)).to_pylist()),
     )
-    _report_checked(rows, headers, report, checked.problems, names, used)
+    _report_checked(chunk.lines, headers, report, checked.problems, names, used)
     return valid, checked
 
 
 def write_checked(
     cur: Connection,
     actor: Actor,
-    rows: Sequence[SourceRow],
+    chunk: TextChunk,
     valid: list[int],
     checked: CheckedChunk,
     names: Names,
@@ -311,18 +371,21 @@ def write_checked(
     """Insert the valid rows of a checked chunk (check_chunk_rows) straight from its table, with
     the comptes and contacts they name; their affaire ids."""
     now = dt.datetime.now()
-    comptes = [checked.compte_ids[i] for i in valid]
-    contacts = [checked.contact_ids[i] for i in valid]
-    real, real_contact = _create_names(cur, actor, names, (set(comptes), set(contacts)), now)
+    rows = pa.array(valid, pa.int64())
+    comptes = pc.take(checked.compte_ids, rows)
+    contacts = pc.take(checked.contact_ids, rows)
+    used = (set(pc.unique(comptes).to_pylist()), set(pc.unique(contacts).to_pylist()))
+    real, real_contact = _create_names(cur, actor, names, used, now)
     ids = allocate_ids(cur, "affaire_id_seq", len(valid))
+    source_ids = pc.take(chunk.text("source_id"), rows)
     frame = pa.table(
         {
-            "idx": pa.array(valid, pa.int64()),
+            "idx": rows,
             "id": pa.array(ids, pa.int64()),
-            "compte_id": pa.array([_settled(real, c) for c in comptes], pa.int64()),
-            "contact_id": pa.array([_settled(real_contact, k) for k in contacts], pa.int64()),
-            "source_id": pa.array(
-                [rows[i].values.get("source_id") or None for i in valid], pa.string()
+            "compte_id": _settled(real, comptes),
+            "contact_id": _settled(real_contact, contacts),
+            "source_id": pc.if_else(
+                pc.equal(source_ids, ""), pa.scalar(None, pa.string()), source_ids
             ),
         }
     )
@@ -361,9 +424,12 @@ def write_affaires(
     return ids
 
 
-def _settled(real: dict[int, int], given: int | None) -> int | None:
-    """A row's compte or contact id once the new ones are inserted (real: by provisional id)."""
-    return given if given is None else real.get(given, given)
+def _settled(real: dict[int, int], given: pa.Array) -> pa.Array:
+    """Rows' compte or contact ids once the new ones are inserted (real: by provisional id)."""
+    if not real:
+        return given
+    found = pc.index_in(given, value_set=pa.array(list(real), pa.int64()))
+    return pc.coalesce(pc.take(pa.array(list(real.values()), pa.int64()), found), given)
 
 
 def _create_names(

@@ -53,7 +53,11 @@ class Names:
         return self.new_comptes[key][0]
 
     def contact_id(self, compte_id: int, nom_complet: str) -> int:
-        key = (compte_id, fold(nom_complet))
+        return self.contact_by_key(compte_id, fold(nom_complet), nom_complet)
+
+    def contact_by_key(self, compte_id: int, folded: str, nom_complet: str) -> int:
+        """contact_id for a name already folded (folded: fold(nom_complet))."""
+        key = (compte_id, folded)
         if key in self.contacts:
             return self.contacts[key]
         if key not in self.new_contacts:
@@ -170,6 +174,30 @@ def name_links(compte: str, contact: str, names: Names) -> tuple[int | None, int
     compte_id = names.compte_id(compte)
     contact = contact.strip()
     return compte_id, names.contact_id(compte_id, contact) if contact else None
+
+
+def pair_links(
+    comptes: list[str], contacts: list[str], pairs: list[tuple[int, int]], names: Names
+) -> list[tuple[int | None, int | None]]:
+    """name_links of each pair (positions in comptes and contacts), in the order of pairs: the
+    same ids, provisional ones too, when comptes holds the comptes in the order the pairs first
+    name them. Each distinct text is trimmed and folded once, not once a pair."""
+    compte_ids = [names.compte_id(t.strip()) if t.strip() else None for t in comptes]
+    folded = [fold(t) if t.strip() else None for t in contacts]
+    found: list[tuple[int | None, int | None]] = []
+    for compte, contact in pairs:
+        compte_id = compte_ids[compte]
+        if compte_id is None:
+            found.append((None, None))
+        elif folded[contact] is None:
+            found.append((compte_id, None))
+        else:
+            key = folded[contact] or ""
+            known = names.contacts.get((compte_id, key))
+            if known is None:
+                known = names.contact_by_key(compte_id, key, contacts[contact].strip())
+            found.append((compte_id, known))
+    return found
 
 
 def _user_id(text: str, names: Names) -> int | None:

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crm_data.files.canonical import SourceRow
+from crm_data.files.canonical import SourceRow, TextChunk
 from crm_data.imports.bulk import ARROW_TYPES
 from crm_data.model import (
     AFFAIRE_AMOUNT_FIELDS,
@@ -27,10 +27,10 @@ from crm_data.model import (
     Statut,
     TypeAffaire,
 )
-from crm_data.records import as_text
 from crm_data.store.db import Connection
 from crm_data.store.frames import FRAME, execute_with_frame
 from crm_data.store.sql import in_ids
+from crm_data.text import WHITESPACE_RE2
 from crm_data.validation import (
     MESSAGES,
     Lookups,
@@ -44,9 +44,10 @@ from crm_data.validation import (
 
 ReadCell = Callable[[str, str], Any]
 """A cell's text → the value validate is given (ValueError in French when unreadable)."""
-Links = Callable[[str, str], tuple[int | None, int | None]]
-"""A row's compte and contact cells → their ids (provisional ids below zero for those to
-create); called once per distinct pair, in order of first appearance."""
+Links = Callable[[list[str], list[str], list[tuple[int, int]]], list[tuple[int | None, int | None]]]
+"""The distinct compte cells and contact cells of a chunk, and its distinct pairs (positions in
+those lists, in order of first appearance) → each pair's compte and contact ids (provisional ids
+below zero for those to create), as crm_data.imports.names.pair_links gives them."""
 
 _STAGED = FRAME
 """The chunk's staged cells, read by one statement (crm_data.store.frames: nothing of them is
@@ -152,8 +153,22 @@ _RULE_FIELDS = {rule: name for rule, name, _ in _RULES}
 _TEXT_ONLY = ("nom",)
 """Fields that read gives back as their text and coerce only trims (as_text, which cannot
 refuse a text): typed in one pass, not once per distinct text (a name is rarely repeated)."""
-_PLAIN = _Cell(None, None, False)
+_UNSTORABLE = r"\x00"
+"""What text.storable replaces in a text Arrow holds (valid UTF-8: no lone surrogate)."""
+_EDGE_SPACES = f"^[{WHITESPACE_RE2}]+|[{WHITESPACE_RE2}]+$"
 _KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
+_CACHED_TEXTS = 50_000
+"""Distinct texts of a field whose reading a CellCache keeps (a field's dates, users, list
+values repeat from chunk to chunk; its notes rarely do): memory stays bounded."""
+
+
+class CellCache:
+    """The cells already read in an import's earlier chunks, by field and text: each text is
+    then read once per import rather than once per chunk (reading depends only on the
+    lookups and names of the import, which do not change while it runs)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, dict[str, _Cell]] = {}
 
 
 @dataclass(frozen=True)
@@ -163,8 +178,8 @@ class CheckedChunk:
     index, and every row's compte and contact ids (provisional below zero)."""
 
     problems: dict[int, list[tuple[str, str]]]
-    compte_ids: list[int | None]
-    contact_ids: list[int | None]
+    compte_ids: pa.Array
+    contact_ids: pa.Array
 
 
 CHECKED_TABLE = _CHECKED
@@ -182,7 +197,7 @@ def check_rows(
 ) -> tuple[dict[int, Affaire], dict[int, list[tuple[str, str]]]]:
     """Every row of rows typed and checked as validate would for a new affaire: the affaires of
     the valid rows and the problems (field, message) of the others, both by index in rows."""
-    checked = check_chunk(cur, actor, rows, lookups, today, read, links)
+    checked = check_chunk(cur, actor, TextChunk.from_rows(rows), lookups, today, read, links)
     stored = cur.execute(
         f"""
         SELECT idx, {", ".join(_OUTPUT)}
@@ -201,19 +216,21 @@ def check_rows(
 def check_chunk(
     cur: Connection,
     actor: Actor,
-    rows: Sequence[SourceRow],
+    chunk: TextChunk,
     lookups: Lookups,
     today: dt.date,
     read: ReadCell,
     links: Links,
+    cache: CellCache | None = None,
 ) -> CheckedChunk:
-    """rows typed and checked as validate would for new affaires, kept in import_checked; only
+    """A chunk's rows typed and checked as validate would for new affaires, kept in
+    import_checked; only
     the rows that break a rule are read back, for their messages.
 
     A row's problems come in validate's order: reading its text first, then the rules, a field
     that could not be read getting no rule's echo of it (crm_data.imports.names.row_problems).
     """
-    columns, problems = _stage(rows, lookups, read, links)
+    columns, problems = _stage(chunk, lookups, read, links, cache or CellCache())
     _derive(cur, actor, today, pa.table(columns))
     broken = _broken_rules(cur, actor)
     stored = cur.execute(
@@ -236,9 +253,7 @@ def check_chunk(
                 found.append((name, _message(rule, values)))
         if found:
             problems[index] = found
-    return CheckedChunk(
-        problems, columns["compte_id"].to_pylist(), columns["contact_id"].to_pylist()
-    )
+    return CheckedChunk(problems, columns["compte_id"], columns["contact_id"])
 
 
 def drop_checked(cur: Connection) -> None:
@@ -255,68 +270,120 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stage(
-    rows: Sequence[SourceRow], lookups: Lookups, read: ReadCell, links: Links
+    chunk: TextChunk, lookups: Lookups, read: ReadCell, links: Links, cache: CellCache
 ) -> tuple[dict[str, pa.Array], dict[int, list[tuple[str, str]]]]:
-    """The staging columns of rows, built a field at a time (each distinct text read once), and
-    the rows' reading problems by row index, in the order of each row's cells."""
+    """The staging columns of a chunk, built a field at a time (each distinct text read once),
+    and the rows' reading problems by row index, in the order of each row's cells."""
     defaults = {
         "statut": canonical_value("statut", Statut.EN_COURS.value, lookups),
         "etape": canonical_value("etape", lookups.first_etape, lookups),
         "type": canonical_value("type", TypeAffaire.NOUVEAU.value, lookups),
     }
-    columns: dict[str, pa.Array] = {"idx": pa.array(range(len(rows)), pa.int64())}
+    columns: dict[str, pa.Array] = {"idx": pa.array(range(len(chunk)), pa.int64())}
     unread: dict[int, dict[str, str]] = {}
     for name in AFFAIRE_FIELDS:
         if name in ("compte_id", "contact_id"):
             continue
-        texts = [row.values.get(name) for row in rows]
+        texts = chunk.text(name)
         if name in _TEXT_ONLY:
-            columns[name] = pa.array([t if t is None else as_text(t) for t in texts], pa.string())
+            columns[name] = _trimmed(texts)
             continue
-        plain = _plain_amounts(texts) if name in AFFAIRE_AMOUNT_FIELDS else None
-        skip = plain[0].to_pylist() if plain else [False] * len(texts)
-        cells = {
-            text: _read(name, text, lookups, read, defaults)
-            for text, plain_text in dict.fromkeys(zip(texts, skip, strict=True))
-            if text is not None and not plain_text
-        }
-        if any(cell.problem is not None for cell in cells.values()):
-            for index, text in enumerate(texts):
-                cell = cells.get(text) if text is not None else None
-                if cell is not None and cell.problem is not None:
-                    unread.setdefault(index, {})[name] = cell.problem
-        absent = _Cell(defaults.get(name), None, False)
-        typed = [absent if t is None else cells.get(t, _PLAIN) for t in texts]
-        column = pa.array([c.value for c in typed], _KINDS.get(name, pa.string()))
-        columns[name] = pc.if_else(plain[0], plain[1], column) if plain else column
-        if name in ("date_debut", "gestion_par", "reussite"):
-            columns[f"{name}_bad"] = pa.array([c.bad for c in typed], pa.bool_())
-        if name == "date_signature":
-            explicit = [t is not None and not c.bad for t, c in zip(texts, typed, strict=True)]
-            columns["date_signature_explicit"] = pa.array(explicit, pa.bool_())
-    pairs = [(row.values.get("compte_id", ""), row.values.get("contact_id", "")) for row in rows]
-    # In order of first appearance, as row by row: the provisional ids are the same.
-    ids = {pair: links(*pair) for pair in dict.fromkeys(pairs)}
-    resolved = [ids[pair] for pair in pairs]
-    columns["compte_id"] = pa.array([c for c, _ in resolved], pa.int64())
-    columns["contact_id"] = pa.array([k for _, k in resolved], pa.int64())
-    columns["new_contact_compte"] = pa.array(
-        [c if k is not None and k < 0 else None for c, k in resolved], pa.int64()
-    )
+        known = cache.cells.setdefault(name, {})
+        columns.update(_typed_column(name, texts, (lookups, read, defaults), known, unread))
+    columns.update(_linked(chunk, links))
     problems: dict[int, list[tuple[str, str]]] = {}
-    for index, row in enumerate(rows):
-        if row.problems or index in unread:
-            found = unread.get(index, {})
-            problems[index] = [
-                *row.problems,
-                *((name, found[name]) for name in row.values if name in found),
-            ]
+    for index in sorted(chunk.problems.keys() | unread.keys()):
+        found = unread.get(index, {})
+        problems[index] = [
+            *chunk.problems.get(index, []),
+            *((name, found[name]) for name in chunk.fields_of(index) if name in found),
+        ]
     return columns, problems
 
 
-def _plain_amounts(texts: list[str | None]) -> tuple[pa.Array, pa.Array]:
+def _typed_column(
+    name: str,
+    texts: pa.Array,
+    reading: tuple[Lookups, ReadCell, dict[str, str | None]],
+    known: dict[str, _Cell],
+    unread: dict[int, dict[str, str]],
+) -> dict[str, pa.Array]:
+    """The typed column of field name (and its flags): each distinct text read once (_read,
+    with lookups, read and the defaults; known: the cells read before), the plain amounts by
+    Arrow; the rows whose text could not be read get their problem in unread."""
+    lookups, read, defaults = reading
+    plain = _plain_amounts(texts) if name in AFFAIRE_AMOUNT_FIELDS else None
+    distinct = pc.unique(texts if plain is None else pc.if_else(plain[0], None, texts))
+    distinct = distinct.drop_null()
+    cells = []
+    for text in distinct.to_pylist():
+        cell = known.get(text)
+        if cell is None:
+            cell = _read(name, text, lookups, read, defaults)
+            if len(known) < _CACHED_TEXTS:
+                known[text] = cell
+        cells.append(cell)
+    # The absent cell (no text) is the last one: its default.
+    cells.append(_Cell(defaults.get(name), None, False))
+    position = pc.fill_null(pc.index_in(texts, value_set=distinct), len(cells) - 1)
+    if any(cell.problem is not None for cell in cells):
+        messages = pc.take(pa.array([c.problem for c in cells], pa.string()), position)
+        for index in pc.indices_nonzero(pc.is_valid(messages)).to_pylist():
+            unread.setdefault(index, {})[name] = messages[index].as_py()
+    kind = _KINDS.get(name, pa.string())
+    column = pc.take(pa.array([c.value for c in cells], kind), position)
+    typed = {name: column if plain is None else pc.if_else(plain[0], plain[1], column)}
+    if name in ("date_debut", "gestion_par", "reussite", "date_signature"):
+        bad = pc.take(pa.array([c.bad for c in cells], pa.bool_()), position)
+        if name == "date_signature":
+            typed["date_signature_explicit"] = pc.and_(pc.is_valid(texts), pc.invert(bad))
+        else:
+            typed[f"{name}_bad"] = bad
+    return typed
+
+
+def _trimmed(texts: pa.Array) -> pa.Array:
+    """records.as_text of each text, by Arrow: the unstorable characters replaced, trimmed of
+    what str.strip() trims, NULL when nothing is left."""
+    stored = pc.replace_substring_regex(texts, _UNSTORABLE, "\ufffd")
+    trimmed = pc.replace_substring_regex(stored, _EDGE_SPACES, "")
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _linked(chunk: TextChunk, links: Links) -> dict[str, pa.Array]:
+    """Each row's compte and contact ids (links called once per distinct pair of cells, in order
+    of first appearance, as row by row: the provisional ids are the same), and the compte of
+    the contacts to create."""
+    comptes = pc.fill_null(chunk.text("compte_id"), "")
+    contacts = pc.fill_null(chunk.text("contact_id"), "")
+    compte_names, contact_names = pc.unique(comptes), pc.unique(contacts)
+    # A pair as one number: its compte's rank among the distinct comptes, then its contact's.
+    pair = pc.add(
+        pc.multiply(
+            pc.cast(pc.index_in(comptes, value_set=compte_names), pa.int64()), len(contact_names)
+        ),
+        pc.cast(pc.index_in(contacts, value_set=contact_names), pa.int64()),
+    )
+    width = len(contact_names)
+    pairs = pc.unique(pair)
+    resolved = links(
+        compte_names.to_pylist(),
+        contact_names.to_pylist(),
+        [divmod(p, width) for p in pairs.to_pylist()],
+    )
+    position = pc.index_in(pair, value_set=pairs)
+    compte_ids = pc.take(pa.array([c for c, _ in resolved], pa.int64()), position)
+    contact_ids = pc.take(pa.array([k for _, k in resolved], pa.int64()), position)
+    new = pc.less(contact_ids, 0)
+    return {
+        "compte_id": compte_ids,
+        "contact_id": contact_ids,
+        "new_contact_compte": pc.if_else(new, compte_ids, pa.scalar(None, pa.int64())),
+    }
+
+
+def _plain_amounts(column: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Which texts are plain amounts (_PLAIN_AMOUNT), and their values (NULL for the others)."""
-    column = pa.array(texts, pa.string())
     mask = pc.fill_null(pc.match_substring_regex(column, _PLAIN_AMOUNT), False)
     digits = pc.replace_substring(
         pc.replace_substring_regex(column, rf"{_SEPARATOR}|€", ""), ",", "."
