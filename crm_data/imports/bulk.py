@@ -11,7 +11,6 @@ import datetime as dt
 import secrets
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from crm_data import history
 from crm_data.model import (
@@ -153,22 +152,26 @@ def insert_selected(
         FROM {table} AS c
         JOIN bulk_frame AS f ON f.idx = c.idx
         """
-    # The bounds of the ids let the engine skip the rows of earlier chunks.
+    # The first versions from the same rows, not read back from affaire.
+    columns = {n: f"c.{n}" for n in fields}
     versions = f"""
         {history.VERSION_INSERT}
-        SELECT {history.version_select()}
-        FROM affaire AS a
-        WHERE a.id BETWEEN $low AND $high AND a.id IN (SELECT id FROM bulk_frame)
+        SELECT {
+        history.version_select(
+            affaire_id="f.id",
+            version="1",
+            valid_from="$now",
+            written_by="$actor",
+            compte_id="f.compte_id",
+            contact_id="f.contact_id",
+            **columns,
+        )
+    }
+        FROM {table} AS c
+        JOIN bulk_frame AS f ON f.idx = c.idx
         """
-    ids = pc.min_max(frame.column("id")).as_py()
-    execute_all_with_frame(
-        cur,
-        [
-            (insert, {"now": now, "actor": actor.id}),
-            (versions, {"low": ids["min"], "high": ids["max"]}),
-        ],
-        frame,
-    )
+    params = {"now": now, "actor": actor.id}
+    execute_all_with_frame(cur, [(insert, params), (versions, params)], frame)
 
 
 def _insert_versions(cur: Connection, ids: list[int]) -> None:

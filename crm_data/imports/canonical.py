@@ -40,12 +40,12 @@ from crm_data.imports.names import (
 )
 from crm_data.imports.set_validation import (
     CHECKED_TABLE,
-    CellCache,
     CheckedChunk,
     check_chunk,
     check_rows,
     drop_checked,
 )
+from crm_data.imports.staging import CellCache
 from crm_data.model import (
     Actor,
     Affaire,
@@ -59,6 +59,10 @@ Progress = Callable[[float, str], None]
 CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS") or 20_000)
 """Rows validated and written at a time: enough for bulk statements, small next to a file
 (CRM_IMPORT_CHUNK_ROWS lowers it for a machine short of memory)."""
+COLUMN_CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS") or 100_000)
+"""Rows of a CSV read by column validated and written at a time: held as Arrow columns, a row
+costs a few hundred bytes, not the kilobyte or two of a row read one by one, and every chunk
+costs a dozen statements: larger chunks, the same memory (CRM_IMPORT_CHUNK_ROWS sets both)."""
 
 _VALIDATION_SHARE = 0.8
 
@@ -112,7 +116,7 @@ def import_file(
     the row reader would is imported again from the start, read row by row: the first attempt's
     transaction is rolled back, so that nothing of it stays.
     """
-    columnar = stream_columnar(path, CHUNK_ROWS)
+    columnar = stream_columnar(path, COLUMN_CHUNK_ROWS)
     if columnar is not None:
         try:
             report = _import_chunks(

@@ -1,7 +1,7 @@
 """SPEC §1's rules over a whole chunk of import rows at once, in the database: the same problems
 (field, French message) and the same typed affaires as crm_data.validation.validate row by row.
 
-Cells are read once per distinct text (the one parser of each kind, then validation's coerce);
+The chunk's cells are typed by crm_data.imports.staging (each distinct text read once); the
 defaults, the réussite, closing transitions and every check run as SQL over a staging table.
 Creation only (no old affaire): updates go through validate.
 """
@@ -9,15 +9,14 @@ Creation only (no old affaire): updates go through validate.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from crm_data.files.canonical import SourceRow, TextChunk
-from crm_data.imports.bulk import ARROW_TYPES
+from crm_data.imports.staging import CellCache, Links, ReadCell, stage
 from crm_data.model import (
     AFFAIRE_AMOUNT_FIELDS,
     AFFAIRE_FIELDS,
@@ -30,48 +29,21 @@ from crm_data.model import (
 from crm_data.store.db import Connection
 from crm_data.store.frames import FRAME, execute_with_frame
 from crm_data.store.sql import in_ids
-from crm_data.text import WHITESPACE_RE2
 from crm_data.validation import (
     MESSAGES,
     Lookups,
-    canonical_value,
-    coerce,
     date_before_debut,
     no_longer_offered,
     nom_too_long,
     not_in_list,
 )
 
-ReadCell = Callable[[str, str], Any]
-"""A cell's text → the value validate is given (ValueError in French when unreadable)."""
-Links = Callable[[list[str], list[str], list[tuple[int, int]]], list[tuple[int | None, int | None]]]
-"""The distinct compte cells and contact cells of a chunk, and its distinct pairs (positions in
-those lists, in order of first appearance) → each pair's compte and contact ids (provisional ids
-below zero for those to create), as crm_data.imports.names.pair_links gives them."""
-
 _STAGED = FRAME
 """The chunk's staged cells, read by one statement (crm_data.store.frames: nothing of them is
 kept in the transaction afterwards)."""
 _CHECKED = "import_checked"
-_LISTS = ("statut", "etape", "type", "code_cloture", "famille_article")
 _OUTPUT = AFFAIRE_FIELDS
 _FLAGS = ("date_debut_bad", "gestion_par_bad", "reussite_bad", "date_signature_explicit")
-_SEPARATOR = r"[ \x{a0}\x{202f}]"
-_PLAIN_AMOUNT = (
-    rf"^-?[0-9]{{1,3}}(?:{_SEPARATOR}?[0-9]{{3}}){{0,3}}(?:[.,][0-9]{{1,2}})?(?:{_SEPARATOR}?€)?$"
-)
-"""Amounts in the usual forms (`1 234,50 €`, `-5`, `1234.5`), at most 12 digits and 2 decimals:
-read by Arrow exactly as crm_data.money.parse_amount reads them (spaces and € dropped, the
-comma a decimal point, nothing to round nor too large); any other text goes through it."""
-
-
-@dataclass(frozen=True)
-class _Cell:
-    value: Any
-    problem: str | None
-    bad: bool
-
-
 # Rule, field, condition over import_checked (alias c), in validate's order of checks (_check).
 _RULES: tuple[tuple[str, str, str], ...] = (
     ("nom_required", "nom", "c.nom IS NULL"),
@@ -150,25 +122,6 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ("gagnee_total", "total_ht", "c.statut = $won AND c.total_ht IS NULL"),
 )
 _RULE_FIELDS = {rule: name for rule, name, _ in _RULES}
-_TEXT_ONLY = ("nom",)
-"""Fields that read gives back as their text and coerce only trims (as_text, which cannot
-refuse a text): typed in one pass, not once per distinct text (a name is rarely repeated)."""
-_UNSTORABLE = r"\x00"
-"""What text.storable replaces in a text Arrow holds (valid UTF-8: no lone surrogate)."""
-_EDGE_SPACES = f"^[{WHITESPACE_RE2}]+|[{WHITESPACE_RE2}]+$"
-_KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
-_CACHED_TEXTS = 50_000
-"""Distinct texts of a field whose reading a CellCache keeps (a field's dates, users, list
-values repeat from chunk to chunk; its notes rarely do): memory stays bounded."""
-
-
-class CellCache:
-    """The cells already read in an import's earlier chunks, by field and text: each text is
-    then read once per import rather than once per chunk (reading depends only on the
-    lookups and names of the import, which do not change while it runs)."""
-
-    def __init__(self) -> None:
-        self.cells: dict[str, dict[str, _Cell]] = {}
 
 
 @dataclass(frozen=True)
@@ -230,7 +183,7 @@ def check_chunk(
     A row's problems come in validate's order: reading its text first, then the rules, a field
     that could not be read getting no rule's echo of it (crm_data.imports.names.row_problems).
     """
-    columns, problems = _stage(chunk, lookups, read, links, cache or CellCache())
+    columns, problems = stage(chunk, lookups, read, links, cache or CellCache())
     _derive(cur, actor, today, pa.table(columns))
     broken = _broken_rules(cur, actor)
     stored = cur.execute(
@@ -267,147 +220,6 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
         if values[name] is not None:
             values[name] = int(values[name])
     return values
-
-
-def _stage(
-    chunk: TextChunk, lookups: Lookups, read: ReadCell, links: Links, cache: CellCache
-) -> tuple[dict[str, pa.Array], dict[int, list[tuple[str, str]]]]:
-    """The staging columns of a chunk, built a field at a time (each distinct text read once),
-    and the rows' reading problems by row index, in the order of each row's cells."""
-    defaults = {
-        "statut": canonical_value("statut", Statut.EN_COURS.value, lookups),
-        "etape": canonical_value("etape", lookups.first_etape, lookups),
-        "type": canonical_value("type", TypeAffaire.NOUVEAU.value, lookups),
-    }
-    columns: dict[str, pa.Array] = {"idx": pa.array(range(len(chunk)), pa.int64())}
-    unread: dict[int, dict[str, str]] = {}
-    for name in AFFAIRE_FIELDS:
-        if name in ("compte_id", "contact_id"):
-            continue
-        texts = chunk.text(name)
-        if name in _TEXT_ONLY:
-            columns[name] = _trimmed(texts)
-            continue
-        known = cache.cells.setdefault(name, {})
-        columns.update(_typed_column(name, texts, (lookups, read, defaults), known, unread))
-    columns.update(_linked(chunk, links))
-    problems: dict[int, list[tuple[str, str]]] = {}
-    for index in sorted(chunk.problems.keys() | unread.keys()):
-        found = unread.get(index, {})
-        problems[index] = [
-            *chunk.problems.get(index, []),
-            *((name, found[name]) for name in chunk.fields_of(index) if name in found),
-        ]
-    return columns, problems
-
-
-def _typed_column(
-    name: str,
-    texts: pa.Array,
-    reading: tuple[Lookups, ReadCell, dict[str, str | None]],
-    known: dict[str, _Cell],
-    unread: dict[int, dict[str, str]],
-) -> dict[str, pa.Array]:
-    """The typed column of field name (and its flags): each distinct text read once (_read,
-    with lookups, read and the defaults; known: the cells read before), the plain amounts by
-    Arrow; the rows whose text could not be read get their problem in unread."""
-    lookups, read, defaults = reading
-    plain = _plain_amounts(texts) if name in AFFAIRE_AMOUNT_FIELDS else None
-    distinct = pc.unique(texts if plain is None else pc.if_else(plain[0], None, texts))
-    distinct = distinct.drop_null()
-    cells = []
-    for text in distinct.to_pylist():
-        cell = known.get(text)
-        if cell is None:
-            cell = _read(name, text, lookups, read, defaults)
-            if len(known) < _CACHED_TEXTS:
-                known[text] = cell
-        cells.append(cell)
-    # The absent cell (no text) is the last one: its default.
-    cells.append(_Cell(defaults.get(name), None, False))
-    position = pc.fill_null(pc.index_in(texts, value_set=distinct), len(cells) - 1)
-    if any(cell.problem is not None for cell in cells):
-        messages = pc.take(pa.array([c.problem for c in cells], pa.string()), position)
-        for index in pc.indices_nonzero(pc.is_valid(messages)).to_pylist():
-            unread.setdefault(index, {})[name] = messages[index].as_py()
-    kind = _KINDS.get(name, pa.string())
-    column = pc.take(pa.array([c.value for c in cells], kind), position)
-    typed = {name: column if plain is None else pc.if_else(plain[0], plain[1], column)}
-    if name in ("date_debut", "gestion_par", "reussite", "date_signature"):
-        bad = pc.take(pa.array([c.bad for c in cells], pa.bool_()), position)
-        if name == "date_signature":
-            typed["date_signature_explicit"] = pc.and_(pc.is_valid(texts), pc.invert(bad))
-        else:
-            typed[f"{name}_bad"] = bad
-    return typed
-
-
-def _trimmed(texts: pa.Array) -> pa.Array:
-    """records.as_text of each text, by Arrow: the unstorable characters replaced, trimmed of
-    what str.strip() trims, NULL when nothing is left."""
-    stored = pc.replace_substring_regex(texts, _UNSTORABLE, "\ufffd")
-    trimmed = pc.replace_substring_regex(stored, _EDGE_SPACES, "")
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-
-
-def _linked(chunk: TextChunk, links: Links) -> dict[str, pa.Array]:
-    """Each row's compte and contact ids (links called once per distinct pair of cells, in order
-    of first appearance, as row by row: the provisional ids are the same), and the compte of
-    the contacts to create."""
-    comptes = pc.fill_null(chunk.text("compte_id"), "")
-    contacts = pc.fill_null(chunk.text("contact_id"), "")
-    compte_names, contact_names = pc.unique(comptes), pc.unique(contacts)
-    # A pair as one number: its compte's rank among the distinct comptes, then its contact's.
-    pair = pc.add(
-        pc.multiply(
-            pc.cast(pc.index_in(comptes, value_set=compte_names), pa.int64()), len(contact_names)
-        ),
-        pc.cast(pc.index_in(contacts, value_set=contact_names), pa.int64()),
-    )
-    width = len(contact_names)
-    pairs = pc.unique(pair)
-    resolved = links(
-        compte_names.to_pylist(),
-        contact_names.to_pylist(),
-        [divmod(p, width) for p in pairs.to_pylist()],
-    )
-    position = pc.index_in(pair, value_set=pairs)
-    compte_ids = pc.take(pa.array([c for c, _ in resolved], pa.int64()), position)
-    contact_ids = pc.take(pa.array([k for _, k in resolved], pa.int64()), position)
-    new = pc.less(contact_ids, 0)
-    return {
-        "compte_id": compte_ids,
-        "contact_id": contact_ids,
-        "new_contact_compte": pc.if_else(new, compte_ids, pa.scalar(None, pa.int64())),
-    }
-
-
-def _plain_amounts(column: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Which texts are plain amounts (_PLAIN_AMOUNT), and their values (NULL for the others)."""
-    mask = pc.fill_null(pc.match_substring_regex(column, _PLAIN_AMOUNT), False)
-    digits = pc.replace_substring(
-        pc.replace_substring_regex(column, rf"{_SEPARATOR}|€", ""), ",", "."
-    )
-    return mask, pc.cast(pc.if_else(mask, digits, None), ARROW_TYPES["total_ht"])
-
-
-def _read(
-    name: str, text: str, lookups: Lookups, read: ReadCell, defaults: dict[str, str | None]
-) -> _Cell:
-    """One cell as validate sees it: read (an unreadable text is passed on as text), then
-    coerced; bad when coerce refuses it too, so that the field gets no value nor default."""
-    problem: str | None = None
-    try:
-        given = read(name, text)
-    except ValueError as exc:
-        given, problem = text, str(exc)
-    typed, errors = coerce({name: given})
-    if errors:
-        return _Cell(None, problem, True)
-    value = typed.get(name)
-    if name in _LISTS:
-        value = canonical_value(name, value or defaults.get(name), lookups)
-    return _Cell(value, problem, False)
 
 
 def _derive(cur: Connection, actor: Actor, today: dt.date, staged: pa.Table) -> None:
