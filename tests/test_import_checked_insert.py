@@ -73,14 +73,18 @@ def through_objects(con: Connection, path: Path) -> ImportReport:
     return report
 
 
+@pytest.mark.parametrize("reader", ["by column", "row by row"])
 def test_chunks_inserted_from_the_checked_table_store_what_affaires_would(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
 ) -> None:
     path = write_file(tmp_path / "f.csv", 5 * CHUNK + 3)
     reference, _ = new_base()
     expected = through_objects(reference, path)
     assert not expected.errors
     monkeypatch.setattr(canonical, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr(canonical, "COLUMN_CHUNK_ROWS", CHUNK)
+    if reader == "row by row":
+        monkeypatch.setattr(canonical, "stream_columnar", lambda path, rows: None)
     con, admin = new_base()
     report = import_file(con, admin, path)
     assert report.written and not report.errors

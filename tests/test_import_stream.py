@@ -64,6 +64,7 @@ BAD = {
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(canonical, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr(canonical, "COLUMN_CHUNK_ROWS", CHUNK)
 
 
 @pytest.mark.usefixtures("small_chunks")

@@ -55,7 +55,7 @@ _UNSTORABLE = r"\x00"
 """What text.storable replaces in a text Arrow holds (valid UTF-8: no lone surrogate)."""
 _EDGE_SPACES = f"^[{WHITESPACE_RE2}]+|[{WHITESPACE_RE2}]+$"
 _KINDS = {**ARROW_TYPES, "reussite": pa.int64(), "gestion_par": pa.int64()}
-_CACHED_TEXTS = 50_000
+_CACHED_TEXTS = 10_000
 """Distinct texts of a field whose reading a CellCache keeps (a field's dates, users, list
 values repeat from chunk to chunk; its notes rarely do): memory stays bounded."""
 
