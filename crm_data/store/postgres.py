@@ -28,6 +28,7 @@ import pandas as pd
 import psycopg
 import psycopg_pool
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 SCHEMES = ("postgresql://", "postgres://")
 
@@ -211,10 +212,15 @@ class PgCursor:
             cur.execute(f'DROP TABLE IF EXISTS "{view_name}"')
             cur.execute(f'CREATE TEMP TABLE "{view_name}" ({columns})')
             names = ", ".join(f'"{n}"' for n in table.column_names)
-            with cur.copy(f'COPY "{view_name}" ({names}) FROM STDIN') as copy:
-                for batch in table.to_batches(max_chunksize=65_536):
-                    for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
-                        copy.write_row(row)
+            if _csv_writable(table):
+                with cur.copy(f'COPY "{view_name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+                    for batch in table.to_batches(max_chunksize=65_536):
+                        copy.write(_csv_block(batch))
+            else:
+                with cur.copy(f'COPY "{view_name}" ({names}) FROM STDIN') as copy:
+                    for batch in table.to_batches(max_chunksize=65_536):
+                        for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                            copy.write_row(row)
         self._registered.add(view_name)
         return self
 
@@ -244,6 +250,31 @@ class PgCursor:
             pass
         self._registered.clear()
         self.base.give_back(conn)
+
+
+_CSV_TYPES = (
+    pa.types.is_integer,
+    pa.types.is_string,
+    pa.types.is_large_string,
+    pa.types.is_date32,
+    pa.types.is_decimal,
+    pa.types.is_boolean,
+)
+
+
+def _csv_writable(table: pa.Table) -> bool:
+    """Whether Arrow's CSV writer renders every column as PostgreSQL's COPY reads it back: a
+    whole table then goes as CSV blocks, not one Python row at a time."""
+    return all(any(kind(field.type) for kind in _CSV_TYPES) for field in table.schema)
+
+
+def _csv_block(batch: pa.RecordBatch) -> bytes:
+    """A batch as COPY's CSV: every value quoted, a NULL left empty and unquoted, so that an
+    empty text stays an empty text and a missing one NULL."""
+    sink = pa.BufferOutputStream()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+    pa_csv.write_csv(batch, sink, options)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def _pg_type(kind: pa.DataType) -> str:
