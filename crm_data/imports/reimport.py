@@ -10,20 +10,29 @@ from dataclasses import fields, replace
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_data import history
 from crm_data.comptes import insert_comptes
-from crm_data.files.canonical import SourceRow, field_label
+from crm_data.files.canonical import SourceRow, TextChunk, field_label
 from crm_data.imports.bulk import ARROW_TYPES, allocate_ids, insert_contacts
 from crm_data.imports.canonical import RowError
-from crm_data.imports.names import Names, load_names, row_problems, typed_values
+from crm_data.imports.names import (
+    Names,
+    load_names,
+    pair_links,
+    read_cell,
+    row_problems,
+    typed_values,
+)
+from crm_data.imports.staging import CellCache, stage
 from crm_data.mapping.model import Mapping
 from crm_data.mapping.shipped import CODE_NON_RENSEIGNE, Companions, SourceState
 from crm_data.model import AFFAIRE_FIELDS, Actor, Affaire, Statut
 from crm_data.store.db import Connection
 from crm_data.store.frames import execute_all_with_frame, execute_with_frame
 from crm_data.text import fold
-from crm_data.validation import load_lookups, validate
+from crm_data.validation import Lookups, load_lookups, validate
 
 _AFFAIRE_COLUMNS = tuple(f.name for f in fields(Affaire))
 _OUTCOMES = {fold(s.value): s.value for s in Statut if s != Statut.EN_COURS}
@@ -46,15 +55,17 @@ def update_existing(
     """
     if not rows:
         return 0, 0
+    lookups = load_lookups(cur)
+    same = unchanged_rows(cur, rows, lookups)
+    unchanged = len(same)
+    rows = [pair for index, pair in enumerate(rows) if index not in same]
     olds = _load(cur, [affaire_id for _, affaire_id in rows])
     names = load_names(cur)
-    lookups = load_lookups(cur)
     known = set(names.comptes.values())
     lookups.compte_exists = lambda i: i < 0 or i in known
     owners = {i: compte for (compte, _), i in names.contacts.items()}
     lookups.contact_compte = lambda i: owners.get(i, names.contact_owner.get(i))
     changed: list[tuple[Affaire, Affaire]] = []
-    unchanged = 0
     for row, affaire_id in rows:
         old = olds[affaire_id]
         values, problems = typed_values(row, names)
@@ -71,6 +82,70 @@ def update_existing(
     _create_named(cur, actor, [new for _, new in changed], names, dry_run=dry_run)
     _write(cur, actor, changed)
     return len(changed), unchanged
+
+
+_DEFAULTED = ("statut", "etape", "type")
+"""Fields that staging gives a creation's default for an empty cell, where an update empties
+them (and validate refuses that): such a row is never taken as unchanged."""
+
+
+def unchanged_rows(
+    cur: Connection, rows: list[tuple[SourceRow, int]], lookups: Lookups
+) -> set[int]:
+    """The indices of the rows that leave their affaire as it is, found for the whole chunk at
+    once: every cell read without a problem (staged as set validation stages them) and each
+    field the row carries equal to the stored one. validate would change nothing and find
+    nothing there: the stored affaire passed its rules, and with no field changed neither a
+    transition, nor the réussite's following of its étape, nor a check of a changed value
+    applies; save a Gagnée closed on another day than its signature (validate aligns them),
+    never taken as unchanged. A property test holds both to that."""
+    chunk = TextChunk.from_rows([row for row, _ in rows])
+    names = load_names(cur)
+    staged, problems = stage(
+        chunk,
+        lookups,
+        lambda name, text: read_cell(name, text, names),
+        lambda comptes, contacts, pairs: pair_links(comptes, contacts, pairs, names),
+        CellCache(),
+    )
+    carried = {f"has_{n}": pc.is_valid(chunk.text(n)) for n in AFFAIRE_FIELDS}
+    blank = {
+        f"blank_{n}": pc.fill_null(pc.equal(pc.utf8_trim_whitespace(chunk.text(n)), ""), False)
+        for n in _DEFAULTED
+    }
+    kept = {n: staged[n] for n in AFFAIRE_FIELDS}
+    frame = pa.table(
+        {
+            "idx": staged["idx"],
+            "affaire_id": pa.array([affaire_id for _, affaire_id in rows], pa.int64()),
+            **kept,
+            **carried,
+            **blank,
+        }
+    )
+    conditions = [
+        # A compte or contact cell left empty keeps the stored one (typed_values).
+        f"(s.{n} IS NULL OR s.{n} = a.{n})"
+        if n in ("compte_id", "contact_id")
+        else f"(NOT s.has_{n} OR s.{n} IS NOT DISTINCT FROM a.{n})"
+        for n in AFFAIRE_FIELDS
+    ]
+    conditions += [f"NOT s.blank_{n}" for n in _DEFAULTED]
+    conditions.append(
+        "NOT (a.statut = 'Gagnée' AND a.date_cloture IS DISTINCT FROM a.date_signature)"
+    )
+    where = "\n          AND ".join(conditions)
+    found = execute_with_frame(
+        cur,
+        f"""
+        SELECT s.idx
+        FROM bulk_frame AS s
+        JOIN affaire AS a ON a.id = s.affaire_id
+        WHERE {where}
+        """,
+        frame,
+    )
+    return {int(index) for (index,) in found} - problems.keys()
 
 
 def _load(cur: Connection, ids: list[int]) -> dict[int, Affaire]:
