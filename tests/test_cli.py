@@ -106,10 +106,10 @@ def test_dry_run_and_skip_invalid(tmp_path: Path) -> None:
     db = tmp_path / "crm.duckdb"
     (tmp_path / "mixed.csv").write_bytes(csv_bytes("A;;;Acme", ";;;Acme"))
     dry = run("--db", str(db), "import", "mixed.csv", "--dry-run", cwd=tmp_path)
-    assert dry.returncode == 1 and "1 lignes valides, 1 lignes en erreur" in dry.stdout
+    assert dry.returncode == 1 and "1 ligne valide, 1 ligne en erreur" in dry.stdout
     assert count(db, "affaire") == 0
     skip = run("--db", str(db), "import", "mixed.csv", "--skip-invalid", cwd=tmp_path)
-    assert skip.returncode == 0 and "1 lignes ignorées" in skip.stdout
+    assert skip.returncode == 0 and "1 ligne ignorée" in skip.stdout
     assert count(db, "affaire") == 1
 
 
