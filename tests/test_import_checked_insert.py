@@ -10,7 +10,8 @@ import pytest
 
 from crm_data.files.canonical import stream_canonical
 from crm_data.imports import canonical
-from crm_data.imports.canonical import ImportReport, import_file, validate_rows, write_affaires
+from crm_data.imports.canonical import ImportReport, import_file, validate_rows
+from crm_data.imports.writing import write_affaires
 from crm_data.model import AFFAIRE_FIELDS
 from crm_data.store.db import Connection, transaction
 from crm_data.users import local_admin
@@ -68,7 +69,7 @@ def through_objects(con: Connection, path: Path) -> ImportReport:
     with transaction(con) as cur:
         rows = list(source.rows)
         valid, names = validate_rows(cur, admin, rows, source.headers, report, None, None)
-        report.affaire_ids = write_affaires(cur, admin, valid, names, None)
+        report.affaire_ids = write_affaires(cur, admin, valid, names)
     source.release()
     return report
 

@@ -28,6 +28,7 @@ from crm_data.imports.reimport import (
     insert_source_versions,
     update_existing,
 )
+from crm_data.imports.writing import write_affaires
 from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply
 from crm_data.mapping.shipped import Companions, CompteSource, read_companions
 from crm_data.model import Actor, CategorieCloture, PermissionDeniedError, Role, Statut
@@ -235,7 +236,7 @@ def _run(
         sub = importer.ImportReport(rows_read=len(fresh))
         valid, names = importer.validate_rows(cur, actor, fresh, headers, sub, None, today)
         if valid:
-            ids = importer.write_affaires(cur, actor, valid, names, None, dry_run=report.dry_run)
+            ids = write_affaires(cur, actor, valid, names, dry_run=report.dry_run)
             date_creation_versions(cur, ids)
             created.update(
                 {
