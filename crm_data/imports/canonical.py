@@ -1,8 +1,9 @@
 """Importing affaires: rows of canonical fields (from a file or a mapping) → validated affaires.
 
-Reading a file is crm_data.files.canonical's job and resolving its names crm_data.imports.names';
-this module applies every rule of SPEC §1 (crm_data.imports.set_validation, validation's rules
-over a chunk) and writes all rows in one transaction, or nothing.
+Reading a file is crm_data.files' job (by column for a CSV: crm_data.files.columnar), resolving
+its names crm_data.imports.names', typing its cells crm_data.imports.staging's; this module applies
+every rule of SPEC §1 (crm_data.imports.set_validation, validation's rules over a chunk) and
+writes all rows (crm_data.imports.writing) in one transaction, or nothing.
 """
 
 from __future__ import annotations
