@@ -71,18 +71,10 @@ def tables(target: str | Path) -> dict[str, list[tuple[object, ...]]]:
 
 def _kept(cur: db.Connection, table: str) -> str:
     """The table's columns both engines keep, quoted, in order."""
-    rows = cur.execute(
-        """
-        SELECT column_name
-        FROM information_schema.columns
-        WHERE table_schema = current_schema()
-          AND table_name = ?
-        ORDER BY ordinal_position
-        """,
-        [table],
-    ).fetchall()
     derived = pg_versions.DERIVED.get(table, ())
-    return ", ".join(f'"{name}"' for (name,) in rows if name not in derived)
+    return ", ".join(
+        f'"{name}"' for name, _ in copy.table_columns(cur, table) if name not in derived
+    )
 
 
 def analyses(target: str | Path) -> dict[str, pd.DataFrame]:

@@ -158,7 +158,7 @@ def tables_parents_first(cur: db.Connection) -> list[str]:
     return ordered
 
 
-def _columns(cur: db.Connection, table: str) -> list[tuple[str, pa.DataType]]:
+def table_columns(cur: db.Connection, table: str) -> list[tuple[str, pa.DataType]]:
     """The table's columns in order, each with the Arrow type its values travel in."""
     rows = cur.execute(
         """
@@ -199,8 +199,8 @@ def _arrow_type(kind: str, precision: object, scale: object) -> pa.DataType:
 def _copy_table(src: db.Connection, dst: db.Connection, table: str) -> int:
     # A column only one engine keeps (PostgreSQL's version ends, crm_data.store.pg_versions) is
     # derived there by the base itself: the target's columns the source also has are copied.
-    known = {name for name, _ in _columns(src, table)}
-    columns = [column for column in _columns(dst, table) if column[0] in known]
+    known = {name for name, _ in table_columns(src, table)}
+    columns = [column for column in table_columns(dst, table) if column[0] in known]
     names = [name for name, _ in columns]
     listed = ", ".join(f'"{n}"' for n in names)
     key = next((k for k in ("id", "affaire_id") if k in names), None)
