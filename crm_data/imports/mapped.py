@@ -2,7 +2,8 @@
 
 Rows carrying a source id already in the base update their affaire instead of duplicating it.
 Users, familles and codes clôture the mapping asks for are created in the same transaction;
-validation and inserts are crm_data.imports.canonical's. A dry run does everything and rolls it
+validation and inserts are those of the canonical import (a chunk checked as a set, inserted from
+the checked table: crm_data.imports.canonical and writing). A dry run does everything and rolls it
 back.
 """
 
@@ -18,17 +19,20 @@ from pathlib import Path
 import pyarrow as pa
 
 from crm_data.comptes import insert_comptes
-from crm_data.files.canonical import SourceRow, field_label
+from crm_data.files.canonical import SourceRow, TextChunk, field_label
 from crm_data.files.reader import SourceTable, open_source
 from crm_data.imports import canonical as importer
 from crm_data.imports.bulk import allocate_ids
 from crm_data.imports.canonical import ImportReport, RowError
+from crm_data.imports.names import import_lookups, load_names
 from crm_data.imports.reimport import (
     date_creation_versions,
     insert_source_versions,
     update_existing,
 )
-from crm_data.imports.writing import write_affaires
+from crm_data.imports.set_validation import drop_checked
+from crm_data.imports.staging import CellCache
+from crm_data.imports.writing import write_checked
 from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply
 from crm_data.mapping.shipped import Companions, CompteSource, read_companions
 from crm_data.model import Actor, CategorieCloture, PermissionDeniedError, Role, Statut
@@ -234,18 +238,10 @@ def _run(
         fresh, existing = _split(cur, chunk, headers, report, kept)
         _create_missing(cur, actor, mapping, [*fresh, *(row for row, _ in existing)], report)
         sub = importer.ImportReport(rows_read=len(fresh))
-        valid, names = importer.validate_rows(cur, actor, fresh, headers, sub, None, today)
-        if valid:
-            ids = write_affaires(cur, actor, valid, names, dry_run=report.dry_run)
-            date_creation_versions(cur, ids)
-            created.update(
-                {
-                    src: i
-                    for (_, src), i in zip(valid, ids, strict=True)
-                    if src is not None and src in companions.states
-                }
-            )
-            report.created += len(ids)
+        for src, affaire_id in _create(cur, actor, fresh, headers, sub, today, report.dry_run):
+            if src is not None and src in companions.states:
+                created[src] = affaire_id
+            report.created += 1
         _merge(report, sub)
         updated, unchanged = update_existing(
             cur, actor, existing, headers, report.errors, today, dry_run=report.dry_run
@@ -262,6 +258,39 @@ def _run(
     report.dates_corrigees = stats.dates_corrigees
     report.historique = insert_source_versions(cur, actor, mapping, companions, created)
     cur.execute("DROP TABLE import_seen")
+
+
+def _create(
+    cur: Connection,
+    actor: Actor,
+    fresh: list[SourceRow],
+    headers: dict[str, str],
+    report: ImportReport,
+    today: dt.date | None,
+    dry_run: bool,
+) -> list[tuple[str | None, int]]:
+    """Create the affaires of the rows not imported before, checked as a set and inserted
+    straight from the checked table, dated as their source tells; (source id, affaire id) of
+    each one created. The problems of the others go to report."""
+    if not fresh:
+        return []
+    chunk = TextChunk.from_rows(fresh)
+    names = load_names(cur)
+    resolving = (names, import_lookups(cur, names), CellCache())
+    valid, checked = importer.check_chunk_rows(
+        cur, actor, chunk, headers, report, today or dt.date.today(), resolving
+    )
+    try:
+        if not valid:
+            return []
+        ids = write_checked(cur, actor, chunk, valid, checked, names, dry_run=dry_run)
+    finally:
+        drop_checked(cur)
+    date_creation_versions(cur, ids)
+    return [
+        (fresh[i].values.get("source_id") or None, affaire)
+        for i, affaire in zip(valid, ids, strict=True)
+    ]
 
 
 def _with_list_prices(rows: Iterable[MappedRow], prices: dict[str, str]) -> Iterator[MappedRow]:

@@ -1,8 +1,9 @@
 """Writing the valid rows of an import: the affaires with the comptes and contacts they name
 first created, in bulk (crm_data.imports.bulk's statements), inside the caller's transaction.
 
-write_checked inserts a checked chunk straight from its table (the canonical import);
-write_affaires inserts affaires built in Python (the mapped import of another CRM's file).
+write_checked inserts a checked chunk straight from its table (both imports); write_affaires
+inserts affaires built in Python by validation, the way imports wrote before: no import uses it
+any more, tests/test_import_checked_insert.py compares write_checked's rows with its rows.
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ def write_checked(
     valid: list[int],
     checked: CheckedChunk,
     names: Names,
+    *,
+    dry_run: bool = False,
 ) -> list[int]:
     """Insert the valid rows of a checked chunk (check_chunk_rows) straight from its table, with
-    the comptes and contacts they name; their affaire ids."""
+    the comptes and contacts they name; their affaire ids. A dry run (rolled back by its
+    caller) draws no number from the sequences."""
     now = dt.datetime.now()
     rows = pa.array(valid, pa.int64())
     comptes = pc.take(checked.compte_ids, rows)
     contacts = pc.take(checked.contact_ids, rows)
     used = (set(pc.unique(comptes).to_pylist()), set(pc.unique(contacts).to_pylist()))
-    real, real_contact = _create_names(cur, actor, names, used, now)
-    ids = allocate_ids(cur, "affaire_id_seq", len(valid))
+    real, real_contact = _create_names(cur, actor, names, used, now, dry_run=dry_run)
+    ids = allocate_ids(cur, "affaire_id_seq", len(valid), dry_run=dry_run)
     source_ids = pc.take(chunk.text("source_id"), rows)
     frame = pa.table(
         {
