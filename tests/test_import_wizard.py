@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crm_data.imports.canonical import RowError
-from crm_data.imports.mapped import MappedImportReport
+from crm_data.imports.mapped_report import MappedImportReport
 from crm_ui.admin.import_wizard import SUGGESTED, mapping_choices, rejected_csv, rejected_frame
 from tests.factories import new_base
 

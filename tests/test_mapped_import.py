@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from crm_data.imports import mapped as mapped_import
-from crm_data.imports.mapped import MappedImportReport, import_mapped_file
+from crm_data.imports.mapped import import_mapped_file
+from crm_data.imports.mapped_report import MappedImportReport
 from crm_data.mapping.model import Mapping
 from crm_data.mapping.store import load_mapping
 from crm_data.model import PermissionDeniedError, Role

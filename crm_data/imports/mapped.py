@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
-from crm_data.comptes import insert_comptes
 from crm_data.files.canonical import SourceRow, TextChunk, field_label
 from crm_data.files.reader import SourceTable, open_source
 from crm_data.imports import canonical as importer
-from crm_data.imports.bulk import allocate_ids
 from crm_data.imports.canonical import ImportReport, RowError
+from crm_data.imports.mapped_report import MappedImportReport
+from crm_data.imports.mapped_setup import create_missing, prepare
 from crm_data.imports.names import import_lookups, load_names
 from crm_data.imports.reimport import (
     date_creation_versions,
@@ -34,14 +32,12 @@ from crm_data.imports.set_validation import drop_checked
 from crm_data.imports.staging import CellCache
 from crm_data.imports.writing import write_checked
 from crm_data.mapping.model import ApplyStats, EtapeRef, MappedRow, Mapping, apply
-from crm_data.mapping.shipped import Companions, CompteSource, read_companions
-from crm_data.model import Actor, CategorieCloture, PermissionDeniedError, Role, Statut
-from crm_data.referentiels import insert_value
+from crm_data.mapping.shipped import Companions, read_companions
+from crm_data.model import Actor, PermissionDeniedError, Statut
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, bounded_memory, transaction
 from crm_data.store.frames import execute_all_with_frame
 from crm_data.text import fold
-from crm_data.users import insert_user
 
 Progress = Callable[[float, str], None]
 CHUNK_ROWS = 20_000
@@ -50,80 +46,6 @@ _OPEN = {"", fold(Statut.EN_COURS.value)}
 
 class _DryRun(Exception):
     """Raised to roll back a dry run once everything has been counted."""
-
-
-@dataclass
-class MappedImportReport:
-    """What an import through a mapping did, or (dry run, rejected file) would have done."""
-
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped_lines: list[int] = field(default_factory=list)
-    dates_corrigees: int = 0
-    comptes_crees: list[str] = field(default_factory=list)
-    contacts_crees: list[str] = field(default_factory=list)
-    users_crees: list[str] = field(default_factory=list)
-    familles_creees: list[str] = field(default_factory=list)
-    codes_crees: list[str] = field(default_factory=list)
-    historique: int = 0
-    companions: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    dry_run: bool = False
-    written: bool = False
-
-    @property
-    def invalid_lines(self) -> list[int]:
-        """The line numbers of the rejected rows, in order."""
-        return sorted({e.line for e in self.errors})
-
-    def summary(self) -> list[str]:
-        """The report in French, a sentence a line, as the screen and the command line show it."""
-        one = self.created == 1
-        verb = ("serait" if one else "seraient") if self.dry_run or not self.written else None
-        verb = verb or ("a été" if one else "ont été")
-        lines = [
-            f"{self.rows_read} ligne{'s' if self.rows_read != 1 else ''} lue"
-            f"{'s' if self.rows_read != 1 else ''} : {self.created} "
-            f"affaire{'' if one else 's'} {verb} créée{'' if one else 's'}, "
-            f"{self.updated} mises à jour (déjà importées), {self.unchanged} inchangées."
-        ]
-        named = (
-            ("Nouveaux comptes", self.comptes_crees),
-            ("Nouveaux contacts", self.contacts_crees),
-            ("Nouveaux utilisateurs", self.users_crees),
-            ("Nouvelles familles d'article", self.familles_creees),
-            ("Nouveaux codes clôture", self.codes_crees),
-        )
-        for label, items in named:
-            if items:
-                lines.append(f"{label} ({len(items)}) : {_shortlist(items)}.")
-        if self.skipped_lines:
-            lines.append(f"{len(self.skipped_lines)} lignes sans compte ignorées.")
-        if self.dates_corrigees:
-            lines.append(
-                f"{self.dates_corrigees} dates de début postérieures à la date de fin ramenées "
-                "à la date de fin."
-            )
-        if self.historique:
-            lines.append(
-                f"{self.historique} états passés (étape, montant, probabilité, date fin) repris "
-                "de l'historique source."
-            )
-        lines.extend(self.notes)
-        if self.errors:
-            lines.append(
-                f"{len(self.invalid_lines)} lignes rejetées"
-                + (" : rien n'a été enregistré." if not self.written else ".")
-            )
-        return lines
-
-
-def _shortlist(items: list[str], limit: int = 8) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" et {len(items) - limit} autres" if len(items) > limit else "")
 
 
 def import_mapped_file(
@@ -210,7 +132,7 @@ def _run(
             """
         ).fetchall()
     ]
-    _prepare(cur, actor, mapping, companions, report)
+    prepare(cur, actor, mapping, companions, report)
     stats = ApplyStats()
     rows = apply(
         mapping,
@@ -236,7 +158,7 @@ def _run(
     kept = companions.kept_fields()
     for chunk in _chunks(_with_list_prices(rows, companions.list_prices), CHUNK_ROWS):
         fresh, existing = _split(cur, chunk, headers, report, kept)
-        _create_missing(cur, actor, mapping, [*fresh, *(row for row, _ in existing)], report)
+        create_missing(cur, actor, mapping, [*fresh, *(row for row, _ in existing)], report)
         sub = importer.ImportReport(rows_read=len(fresh))
         for src, affaire_id in _create(cur, actor, fresh, headers, sub, today, report.dry_run):
             if src is not None and src in companions.states:
@@ -383,148 +305,3 @@ def _split(
         else:
             fresh.append(canonical)
     return fresh, existing
-
-
-def _prepare(
-    cur: Connection,
-    actor: Actor,
-    mapping: Mapping,
-    companions: Companions,
-    report: MappedImportReport,
-) -> None:
-    """Create what companions describe and what the mapping's defaults name, if missing."""
-    for nom, role in companions.users:
-        _ensure_user(cur, actor, nom, role, report)
-    for nom in companions.familles:
-        _ensure_famille(cur, actor, nom, report)
-    code = mapping.defaults.get("code_cloture")
-    if code:
-        _ensure_code(cur, actor, code, report)
-    by_source = {
-        str(s): int(i)
-        for s, i in cur.execute(
-            """
-            SELECT source_id, id
-            FROM compte
-            WHERE source_id IS NOT NULL
-            """
-        ).fetchall()
-    }
-    known = {
-        str(k)
-        for (k,) in cur.execute(
-            """
-            SELECT nom_cle
-            FROM compte
-            """
-        ).fetchall()
-    }
-    new: dict[str, CompteSource] = {}
-    for compte in companions.comptes:
-        key = fold(compte.nom)
-        if key in known or (compte.source_id and compte.source_id in by_source):
-            continue
-        new.setdefault(key, compte)
-    _insert_comptes(cur, actor, new, dry_run=report.dry_run)
-    report.comptes_crees.extend(c.nom for c in new.values())
-
-
-def _insert_comptes(
-    cur: Connection, actor: Actor, new: dict[str, CompteSource], *, dry_run: bool
-) -> None:
-    """Insert the companions' new comptes in bulk, through the comptes' one insert."""
-    ids = allocate_ids(cur, "compte_id_seq", len(new), dry_run=dry_run)
-    insert_comptes(
-        cur,
-        actor,
-        [
-            (
-                i,
-                {
-                    "nom": " ".join(c.nom.split()),
-                    "secteur": c.secteur,
-                    "ville": c.ville,
-                    "source_id": c.source_id,
-                },
-            )
-            for i, c in zip(ids, new.values(), strict=True)
-        ],
-    )
-
-
-def _create_missing(
-    cur: Connection,
-    actor: Actor,
-    mapping: Mapping,
-    chunk: list[SourceRow],
-    report: MappedImportReport,
-) -> None:
-    """Create the users and familles the chunk names, if the mapping asks for it."""
-    if mapping.creer_utilisateurs:
-        for nom in dict.fromkeys(r.values.get("gestion_par", "") for r in chunk):
-            if nom.strip():
-                _ensure_user(cur, actor, nom, Role.COMMERCIAL.value, report)
-    if mapping.creer_familles:
-        for nom in dict.fromkeys(r.values.get("famille_article", "") for r in chunk):
-            if nom.strip():
-                _ensure_famille(cur, actor, nom, report)
-
-
-def _ensure_user(
-    cur: Connection, actor: Actor, nom: str, role: str, report: MappedImportReport
-) -> None:
-    """Create the user named nom unless one has that name or login (case and accents aside),
-    with a login drawn from the name."""
-    nom = " ".join(nom.split())
-    rows = cur.execute(
-        """
-        SELECT login, nom
-        FROM utilisateur
-        """
-    ).fetchall()
-    if fold(nom) in {fold(str(n)) for _, n in rows} | {fold(str(lg)) for lg, _ in rows}:
-        return
-    base = re.sub(r"[^a-z0-9.-]", "", fold(nom).replace(" ", ".")) or "utilisateur"
-    logins = {str(lg).lower() for lg, _ in rows}
-    login = next(
-        candidate
-        for candidate in itertools.chain([base], (f"{base}{n}" for n in itertools.count(2)))
-        if candidate not in logins
-    )
-    insert_user(cur, actor, login, role, nom)
-    report.users_crees.append(f"{nom} ({role})")
-
-
-def _ensure_value(
-    cur: Connection, actor: Actor, referentiel: str, nom: str, categorie: str | None = None
-) -> bool:
-    """Create nom in the reference list (referentiels.insert_value, with its checks) unless a
-    value has that name, case and accents aside; True when it was created."""
-    existing = {
-        fold(str(n))
-        for (n,) in cur.execute(
-            f"""
-            SELECT nom
-            FROM {referentiel}
-            """
-        ).fetchall()
-    }
-    if fold(nom) in existing:
-        return False
-    if categorie is None:
-        insert_value(cur, actor, referentiel, nom)
-    else:
-        insert_value(cur, actor, referentiel, nom, categorie=categorie)
-    return True
-
-
-def _ensure_famille(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
-    nom = " ".join(nom.split())
-    if _ensure_value(cur, actor, "famille_article", nom):
-        report.familles_creees.append(nom)
-
-
-def _ensure_code(cur: Connection, actor: Actor, nom: str, report: MappedImportReport) -> None:
-    # A reason the source does not give is not one the team could have avoided: externe.
-    if _ensure_value(cur, actor, "code_cloture", nom, CategorieCloture.EXTERNE.value):
-        report.codes_crees.append(nom)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from crm_data import referentiels, users
 from crm_data.files.reader import Detection, source_from_bytes
-from crm_data.imports.mapped import MappedImportReport
+from crm_data.imports.mapped_report import MappedImportReport
 from crm_data.mapping.model import (
     DATE_FORMATS,
     SANS_COMPTE_CHOICES,
