@@ -14,6 +14,7 @@ from crm_data.files.reader import source_from_bytes
 from crm_data.imports.mapped import import_mapped
 from crm_data.mapping.store import save_mapping
 from crm_data.model import CrmError, ValidationError
+from crm_data.text import count_fr
 from crm_data.users import user_labels
 from crm_ui import session
 from crm_ui.access import Area, require
@@ -98,7 +99,7 @@ with tab_import:
     except CrmError as exc:
         st.error(plain(str(exc)))
         st.stop()
-    st.caption(f"{scan.detection.describe()} · {scan.rows} lignes")
+    st.caption(f"{scan.detection.describe()} · {count_fr(scan.rows, 'ligne')}")
     st.dataframe(scan.preview, hide_index=True, key="import_preview", placeholder="")
 
     names, proposed = wizard.mapping_choices(con, scan.header)

@@ -27,6 +27,13 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", stripped).strip().casefold()
 
 
+def count_fr(count: int, one: str, many: str | None = None) -> str:
+    """A count and its noun in French: « 1 ligne », « 0 ligne », « 8 800 lignes » (singular
+    below two, thousands spaced by a narrow no-break space); many defaults to one + s."""
+    shown = f"{count:,}".replace(",", "\u202f")
+    return f"{shown} {one if count < 2 else (many or one + 's')}"
+
+
 def date_fr(value: dt.date | None) -> str:
     """31/12/2026; empty for no date."""
     return value.strftime("%d/%m/%Y") if value else ""

@@ -38,7 +38,7 @@ def test_shipped_mapping_imports_then_reimport_updates(
     assert main(["--db", str(db), "import", str(path), "--mapping", "salesforce"]) == 0
     assert "36 affaires ont été créées" in capsys.readouterr().out
     assert main(["--db", str(db), "import", str(path), "--mapping", "salesforce"]) == 0
-    assert "0 affaires ont été créées" in capsys.readouterr().out
+    assert "0 affaire a été créée" in capsys.readouterr().out
     assert count(db) == 36
 
 

@@ -20,6 +20,7 @@ from crm_data.model import CrmError, Role, ValidationError
 from crm_data.store.db import Connection, default_db_path, open_base, read, shown, target
 from crm_data.store.engine import DUCKDB, dialect
 from crm_data.store.schema import current_version
+from crm_data.text import count_fr
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -140,27 +141,20 @@ def cmd_import(con: Connection, args: argparse.Namespace) -> int:
         print(f"Contacts {done}s : " + _some(report.contacts_crees))
     invalid = len(report.invalid_lines)
     if args.dry_run:
-        valid = _count(report.valid_rows, "ligne valide", "lignes valides")
-        print(f"Vérification : {valid}, {_count(invalid, 'ligne')} en erreur.")
+        valid = count_fr(report.valid_rows, "ligne valide", "lignes valides")
+        print(f"Vérification : {valid}, {count_fr(invalid, 'ligne')} en erreur.")
         return EXIT_REJECTED if invalid else EXIT_OK
     if not report.written:
         print(
-            f"Import refusé : {_count(invalid, 'ligne')} en erreur sur "
-            f"{_count(report.rows_read, 'ligne')}, rien n'a été enregistré.",
+            f"Import refusé : {count_fr(invalid, 'ligne')} en erreur sur "
+            f"{count_fr(report.rows_read, 'ligne')}, rien n'a été enregistré.",
             file=sys.stderr,
         )
         return EXIT_REJECTED
-    skipped = f" ; {_count(invalid, 'ligne ignorée', 'lignes ignorées')}" if invalid else ""
-    imported = _count(len(report.affaire_ids), "affaire importée", "affaires importées")
+    skipped = f" ; {count_fr(invalid, 'ligne ignorée', 'lignes ignorées')}" if invalid else ""
+    imported = count_fr(len(report.affaire_ids), "affaire importée", "affaires importées")
     print(f"{imported}{skipped}.")
     return EXIT_OK
-
-
-def _count(count: int, one: str, many: str | None = None) -> str:
-    """« 1 ligne », « 0 ligne », « 12 345 lignes »: French singular below two, spaced
-    thousands."""
-    shown = f"{count:,}".replace(",", "\u202f")
-    return f"{shown} {one if count < 2 else (many or one + 's')}"
 
 
 def _some(names: list[str], shown: int = 10) -> str:

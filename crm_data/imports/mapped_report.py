@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm_data.imports.canonical import RowError
+from crm_data.text import count_fr
 
 
 @dataclass
@@ -36,14 +37,16 @@ class MappedImportReport:
 
     def summary(self) -> list[str]:
         """The report in French, a sentence a line, as the screen and the command line show it."""
-        one = self.created == 1
-        verb = ("serait" if one else "seraient") if self.dry_run or not self.written else None
-        verb = verb or ("a été" if one else "ont été")
+        would = self.dry_run or not self.written
+        one = self.created < 2
+        verb = ("serait" if one else "seraient") if would else ("a été" if one else "ont été")
+        created = count_fr(self.created, "affaire")
         lines = [
-            f"{self.rows_read} ligne{'s' if self.rows_read != 1 else ''} lue"
-            f"{'s' if self.rows_read != 1 else ''} : {self.created} "
-            f"affaire{'' if one else 's'} {verb} créée{'' if one else 's'}, "
-            f"{self.updated} mises à jour (déjà importées), {self.unchanged} inchangées."
+            f"{count_fr(self.rows_read, 'ligne lue', 'lignes lues')} : {created} {verb} "
+            f"créée{'' if one else 's'}, "
+            f"{count_fr(self.updated, 'mise à jour', 'mises à jour')} (déjà importée"
+            f"{'' if self.updated < 2 else 's'}), "
+            f"{count_fr(self.unchanged, 'inchangée')}."
         ]
         named = (
             ("Nouveaux comptes", self.comptes_crees),
@@ -56,7 +59,10 @@ class MappedImportReport:
             if items:
                 lines.append(f"{label} ({len(items)}) : {_shortlist(items)}.")
         if self.skipped_lines:
-            lines.append(f"{len(self.skipped_lines)} lignes sans compte ignorées.")
+            skipped = count_fr(len(self.skipped_lines), "ligne", "lignes")
+            lines.append(
+                f"{skipped} sans compte ignorée{'' if len(self.skipped_lines) < 2 else 's'}."
+            )
         if self.dates_corrigees:
             lines.append(
                 f"{self.dates_corrigees} dates de début postérieures à la date de fin ramenées "
@@ -70,7 +76,7 @@ class MappedImportReport:
         lines.extend(self.notes)
         if self.errors:
             lines.append(
-                f"{len(self.invalid_lines)} lignes rejetées"
+                count_fr(len(self.invalid_lines), "ligne rejetée", "lignes rejetées")
                 + (" : rien n'a été enregistré." if not self.written else ".")
             )
         return lines

@@ -27,15 +27,15 @@ def test_maven_upload_dry_run_then_import_shows_the_affaires(
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
         str(upload)
     )
-    expect(page.get_by_text("séparateur virgule · 8800 lignes")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("séparateur virgule · 8\u202f800 lignes")).to_be_visible(timeout=30_000)
 
     page.get_by_role("button", name="Essai à blanc").click()
     expect(page.get_by_text("rien n'a été enregistré").first).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("8800 affaires seraient créées", exact=False)).to_be_visible()
+    expect(page.get_by_text("8\u202f800 affaires seraient créées", exact=False)).to_be_visible()
 
     page.get_by_role("button", name="Importer").click()
     expect(page.get_by_text("tout a été enregistré")).to_be_visible(timeout=90_000)
-    expect(page.get_by_text("8800 affaires ont été créées", exact=False)).to_be_visible()
+    expect(page.get_by_text("8\u202f800 affaires ont été créées", exact=False)).to_be_visible()
 
     page.goto(f"{server.url}/")
     wait_for_app(page)
