@@ -230,6 +230,9 @@ def _derive(cur: Connection, actor: Actor, today: dt.date, staged: pa.Table) -> 
         for n in AFFAIRE_FIELDS
         if n not in ("date_debut", "gestion_par", "reussite", "date_signature", "date_cloture")
     ]
+    signature = """CASE WHEN s.statut = $won AND s.date_signature IS NULL
+                            AND NOT s.date_signature_explicit THEN CAST($today AS DATE)
+                       ELSE s.date_signature END"""
     cur.execute(f"DROP TABLE IF EXISTS {_CHECKED}")
     execute_with_frame(
         cur,
@@ -244,9 +247,9 @@ def _derive(cur: Connection, actor: Actor, today: dt.date, staged: pa.Table) -> 
                     WHEN s.statut = $won THEN 100
                     WHEN s.statut IN ($lost, $abandoned) THEN 0
                     ELSE coalesce(s.reussite, e.reussite_defaut) END AS reussite,
-               t.date_signature,
+               {signature} AS date_signature,
                CASE WHEN s.statut = $open THEN NULL
-                    WHEN s.statut = $won THEN t.date_signature
+                    WHEN s.statut = $won THEN {signature}
                     WHEN s.statut IN ($lost, $abandoned)
                         THEN coalesce(s.date_cloture, CAST($today AS DATE))
                     ELSE s.date_cloture END AS date_cloture,
@@ -254,13 +257,6 @@ def _derive(cur: Connection, actor: Actor, today: dt.date, staged: pa.Table) -> 
                     ELSE (SELECT k.compte_id FROM contact AS k WHERE k.id = s.contact_id)
                END AS contact_owner
         FROM {_STAGED} AS s
-        JOIN (
-            SELECT idx,
-                   CASE WHEN statut = $won AND date_signature IS NULL
-                             AND NOT date_signature_explicit THEN CAST($today AS DATE)
-                        ELSE date_signature END AS date_signature
-            FROM {_STAGED}
-        ) AS t ON t.idx = s.idx
         LEFT JOIN etape AS e ON e.nom = s.etape
         """,
         staged,
