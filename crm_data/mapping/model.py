@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from crm_data.model import (
     AFFAIRE_DATE_FIELDS,
@@ -160,6 +161,7 @@ def apply(
     date fin (records loaded after the fact) is moved back to the date fin and counted.
     """
     stats = stats if stats is not None else ApplyStats()
+    lookup = _Lookup(mapping, etapes)
     index = {column.strip(): i for i, column in enumerate(header)}
     columns = [(index[c], t) for c, t in mapping.columns.items() if c in index]
     reached = [(index[c], s) for c, s in mapping.reached.items() if c in index]
@@ -170,7 +172,7 @@ def apply(
         row = MappedRow(line, {})
         stages = [s for i, s in reached if i < len(cells) and cells[i].strip()]
         history = (stage_history or {}).get(raw.get("source_id", ""), [])
-        _map_values(mapping, raw, row, etapes, [*stages, *history])
+        _map_values(mapping, lookup, raw, row, [*stages, *history])
         if not row.values.get("compte_id"):
             if mapping.sans_compte == "ignorer":
                 stats.skipped_lines.append(line)
@@ -180,30 +182,64 @@ def apply(
         if not row.values.get("nom"):
             row.values["nom"] = _default_nom(row.values)
         _dates(mapping, row)
-        if _closing_rules(row, mapping.defaults.get("code_cloture", "")):
+        if _closing_rules(row, mapping.defaults.get("code_cloture", ""), lookup):
             stats.dates_corrigees += 1
         yield row
 
 
+class _Lookup:
+    """What apply looks up for every row, computed once per import: the étapes' order by folded
+    name, and each distinct source value's mapped value (a source has few distinct values in
+    its mapped fields, each folded once rather than once a row)."""
+
+    def __init__(self, mapping: Mapping, etapes: Sequence[EtapeRef]) -> None:
+        self.mapping = mapping
+        self.etapes = etapes
+        self.order = {fold(e.nom): i for i, e in enumerate(etapes)}
+        self._values: dict[tuple[str, str], str] = {}
+        self._folds: dict[str, str] = {}
+
+    def value(self, name: str, text: str) -> str:
+        key = (name, text)
+        found = self._values.get(key)
+        if found is None:
+            found = self.mapping.value_for(name, text)
+            if len(self._values) < _LOOKUP_LIMIT:
+                self._values[key] = found
+        return found
+
+    def fold(self, text: str) -> str:
+        found = self._folds.get(text)
+        if found is None:
+            found = fold(text)
+            if len(self._folds) < _LOOKUP_LIMIT:
+                self._folds[text] = found
+        return found
+
+
+_LOOKUP_LIMIT = 10_000
+"""Distinct texts a _Lookup keeps at most (beyond, a value is mapped again each time)."""
+
+
 def _map_values(
     mapping: Mapping,
+    lookup: _Lookup,
     raw: dict[str, str],
     row: MappedRow,
-    etapes: Sequence[EtapeRef],
     stages: list[str],
 ) -> None:
     for name, text in raw.items():
-        row.values[name] = mapping.value_for(name, text) if name in mapping.values else text
+        row.values[name] = lookup.value(name, text) if name in mapping.values else text
     for name, value in mapping.defaults.items():
         if name not in ("compte_id", "code_cloture") and not row.values.get(name):
             row.values[name] = value
-    outcome = _OUTCOMES.get(fold(row.values.get("etape", "")))
+    outcome = _OUTCOMES.get(lookup.fold(row.values.get("etape", "")))
     if outcome is None:
         return
     if "statut" not in raw:
         row.values["statut"] = outcome
-    order = {fold(e.nom): i for i, e in enumerate(etapes)}
-    inferred = [order[k] for s in stages if (k := fold(mapping.value_for("etape", s))) in order]
+    etapes, order = lookup.etapes, lookup.order
+    inferred = [order[k] for s in stages if (k := lookup.fold(lookup.value("etape", s))) in order]
     if inferred:
         row.values["etape"] = etapes[max(inferred)].nom
     elif (rate := _rate(raw.get("reussite", ""))) is not None and 0 < rate < 100:
@@ -235,9 +271,11 @@ def _dates(mapping: Mapping, row: MappedRow) -> None:
             row.values[name] = convert_date(text, mapping.format_date)
 
 
+@lru_cache(maxsize=16_384)
 def convert_date(text: str, format_date: str) -> str:
     """An ISO date from a source date (a time part is dropped); the text as is when unreadable,
-    so that the importer names the problem."""
+    so that the importer names the problem. Cached:
+    a source repeats its days."""
     if len(text) == 10 and _ISO_DAY.fullmatch(text):
         return text
     patterns = ((_ISO, (1, 2, 3)), (_US if format_date == "us" else _FR, (3, 1, 2)))
@@ -256,12 +294,16 @@ def convert_date(text: str, format_date: str) -> str:
     return text
 
 
-def _closing_rules(row: MappedRow, default_code: str) -> bool:
+_LOST = (Statut.PERDUE.value, Statut.ABANDONNEE.value)
+_WON = Statut.GAGNEE.value
+
+
+def _closing_rules(row: MappedRow, default_code: str, lookup: _Lookup) -> bool:
     values = row.values
-    statut = _OUTCOMES.get(fold(values.get("statut", "")), values.get("statut", ""))
-    if statut in (Statut.PERDUE.value, Statut.ABANDONNEE.value) and default_code:
+    statut = _OUTCOMES.get(lookup.fold(values.get("statut", "")), values.get("statut", ""))
+    if statut in _LOST and default_code:
         values.setdefault("code_cloture", default_code)
-    if statut == Statut.GAGNEE.value:
+    if statut == _WON:
         values.setdefault(
             "date_cloture", values.get("date_signature") or values.get("date_fin", "")
         )
