@@ -71,7 +71,7 @@ with tab_export:
     if prepared is not None:
         content, file_name, count = prepared
         st.download_button(
-            f"Télécharger {file_name} ({count} lignes)",
+            f"Télécharger {file_name} ({count_fr(count, 'ligne')})",
             content,
             file_name=file_name,
             key="export_download",

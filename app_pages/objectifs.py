@@ -15,6 +15,7 @@ from crm_data import objectifs
 from crm_data.files.objectifs_file import export_objectifs, read_changes
 from crm_data.files.reader import source_from_bytes
 from crm_data.model import CrmError, ValidationError
+from crm_data.text import count_fr
 from crm_ui import formatting, session
 from crm_ui.access import Area, require
 from crm_ui.fields import plain
@@ -80,7 +81,7 @@ else:
             st.error(plain(str(exc)), icon=":material/error:")
         else:
             del st.session_state[grid_key]
-            session.flash(f"{count} objectif(s) enregistré(s).")
+            session.flash(f"{count_fr(count, 'objectif enregistré', 'objectifs enregistrés')}.")
             st.rerun()
 
 c1, c2 = st.columns(2)
@@ -91,7 +92,8 @@ if c1.button(f"Copier les objectifs de {year - 1}", key="objectifs_copier"):
         st.error(plain(str(exc)), icon=":material/error:")
     else:
         st.session_state.pop(grid_key, None)
-        session.flash(f"{count} objectif(s) copié(s) de {year - 1} sur {year}.")
+        copied = count_fr(count, "objectif copié", "objectifs copiés")
+        session.flash(f"{copied} de {year - 1} sur {year}.")
         st.rerun()
 
 with tempfile.TemporaryDirectory() as folder:
@@ -122,7 +124,9 @@ with st.expander("Importer un fichier d'objectifs (colonnes Commercial, Mois, Ob
             st.error(plain(str(exc)), icon=":material/error:")
         else:
             st.session_state.pop(grid_key, None)
-            session.flash(f"{len(changes)} ligne(s) importée(s), {count} objectif(s) modifié(s).")
+            lines = count_fr(len(changes), "ligne importée", "lignes importées")
+            changed = count_fr(count, "objectif modifié", "objectifs modifiés")
+            session.flash(f"{lines}, {changed}.")
             st.rerun()
 
 with st.expander(f"Historique des modifications {year}"):

@@ -30,8 +30,12 @@ def fold(text: str) -> str:
 def count_fr(count: int, one: str, many: str | None = None) -> str:
     """A count and its noun in French: « 1 ligne », « 0 ligne », « 8 800 lignes » (singular
     below two, thousands spaced by a narrow no-break space); many defaults to one + s."""
-    shown = f"{count:,}".replace(",", "\u202f")
-    return f"{shown} {one if count < 2 else (many or one + 's')}"
+    return f"{whole_fr(count)} {one if count < 2 else (many or one + 's')}"
+
+
+def whole_fr(count: int) -> str:
+    """A whole number in French: thousands spaced by a narrow no-break space (« 8 800 »)."""
+    return f"{count:,}".replace(",", "\u202f")
 
 
 def date_fr(value: dt.date | None) -> str:

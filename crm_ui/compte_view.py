@@ -61,7 +61,7 @@ def _add_contact(con: Connection, actor: Actor, compte_id: int, values: dict[str
 
 def _contacts(con: Connection, actor: Actor, compte_id: int) -> None:
     frame = contacts.contacts_of_compte(con, compte_id)
-    st.subheader(f"Contacts ({len(frame)})")
+    st.subheader(f"Contacts ({formatting.number(len(frame))})")
     if frame.empty:
         st.caption("Aucun contact pour ce compte.")
     else:

@@ -40,5 +40,5 @@ def test_check_lists_a_problem_in_french_and_exits_1(
     con.close()
     assert main(["--db", str(base), "check"]) == 1
     err = capsys.readouterr().err
-    assert "1 problème(s) trouvé(s)" in err
+    assert "1 problème trouvé" in err
     assert "dernière version" in err

@@ -99,7 +99,7 @@ def test_typed_french_amounts_are_saved_and_kept_in_the_history(
 ) -> None:
     at = _type(_as(team["marc"], "app_pages/objectifs.py"), 1, {_month(3): "12 500,50 €"})
     assert not at.exception and not at.error
-    assert [t.value for t in at.toast] == ["1 objectif(s) enregistré(s)."]
+    assert [t.value for t in at.toast] == ["1 objectif enregistré."]
     assert _saved(_isolated_base)[("Bob Durand", _month(3))] == 12500.5
     con = db.open_shared(_isolated_base)
     assert con is not None

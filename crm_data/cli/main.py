@@ -20,7 +20,7 @@ from crm_data.model import CrmError, Role, ValidationError
 from crm_data.store.db import Connection, default_db_path, open_base, read, shown, target
 from crm_data.store.engine import DUCKDB, dialect
 from crm_data.store.schema import current_version
-from crm_data.text import count_fr
+from crm_data.text import count_fr, whole_fr
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -159,8 +159,8 @@ def cmd_import(con: Connection, args: argparse.Namespace) -> int:
 
 def _some(names: list[str], shown: int = 10) -> str:
     """The first names and how many more: an import may create thousands of comptes."""
-    more = f" … et {len(names) - shown} autres" if len(names) > shown else ""
-    return f"{len(names)} — " + ", ".join(names[:shown]) + more
+    more = f" … et {count_fr(len(names) - shown, 'autre')}" if len(names) > shown else ""
+    return f"{whole_fr(len(names))} — " + ", ".join(names[:shown]) + more
 
 
 def _import_mapped(con: Connection, args: argparse.Namespace) -> int:
@@ -191,7 +191,7 @@ def cmd_export(con: Connection, args: argparse.Namespace) -> int:
     from crm_data.users import local_admin
 
     count = export_affaires(con, local_admin(con), args.file, progress=_progress)
-    print(f"{count} affaires exportées dans {args.file}.")
+    print(f"{count_fr(count, 'affaire exportée', 'affaires exportées')} dans {args.file}.")
     return EXIT_OK
 
 
@@ -211,7 +211,8 @@ def cmd_check(con: Connection, args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print(f"Base {shown(args.db)} : {len(problems)} problème(s) trouvé(s).", file=sys.stderr)
+        found = count_fr(len(problems), "problème trouvé", "problèmes trouvés")
+        print(f"Base {shown(args.db)} : {found}.", file=sys.stderr)
         return EXIT_REJECTED
     print(f"Base {shown(args.db)} : aucun problème trouvé.")
     return EXIT_OK

@@ -11,6 +11,7 @@ from typing import Any
 from crm_data.files.objectifs_file import export_objectifs, import_objectifs
 from crm_data.model import CrmError
 from crm_data.store.db import Connection
+from crm_data.text import count_fr
 from crm_data.users import local_admin
 
 
@@ -32,7 +33,9 @@ def handle(con: Connection, args: argparse.Namespace) -> int:
     when the file is refused: nothing is then written."""
     if args.objectifs_command == "import":
         count = import_objectifs(con, local_admin(con), args.file)
-        print(f"{count} objectifs enregistrés depuis {args.file}.")
+        print(
+            f"{count_fr(count, 'objectif enregistré', 'objectifs enregistrés')} depuis {args.file}."
+        )
         return 0
     if args.file.suffix.lower() not in (".csv", ".xlsx"):
         raise CrmError("Le fichier d'export doit finir par .csv ou .xlsx.")
@@ -41,5 +44,5 @@ def handle(con: Connection, args: argparse.Namespace) -> int:
     else:
         du, au = dt.date(1900, 1, 1), dt.date(9999, 12, 31)
     count = export_objectifs(con, local_admin(con), args.file, du, au)
-    print(f"{count} objectifs exportés dans {args.file}.")
+    print(f"{count_fr(count, 'objectif exporté', 'objectifs exportés')} dans {args.file}.")
     return 0

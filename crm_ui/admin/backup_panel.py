@@ -16,7 +16,7 @@ import streamlit as st
 from crm_data.model import Actor, CrmError
 from crm_data.store import backup, integrity
 from crm_data.store.db import Connection
-from crm_data.text import datetime_fr
+from crm_data.text import count_fr, datetime_fr
 from crm_ui import formatting, session
 from crm_ui.chrome import upload_note
 from crm_ui.fields import plain
@@ -142,6 +142,6 @@ def _render_check(con: Connection) -> None:
     if not problems:
         st.success("Aucun problème trouvé dans la base.")
         return
-    st.error(f"{len(problems)} problème(s) trouvé(s) :")
+    st.error(f"{count_fr(len(problems), 'problème trouvé', 'problèmes trouvés')} :")
     for problem in problems:
         st.markdown(f"- {plain(problem)}")

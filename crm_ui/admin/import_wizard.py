@@ -30,7 +30,7 @@ from crm_data.mapping.store import list_mappings, load_mapping
 from crm_data.mapping.suggest import suggest_mapping
 from crm_data.model import Statut, TypeAffaire
 from crm_data.store.db import Connection
-from crm_data.text import fold
+from crm_data.text import count_fr, fold
 from crm_ui.fields import plain
 
 PREVIEW_ROWS = 10
@@ -257,7 +257,7 @@ def show_report(report: MappedImportReport) -> None:
     if not report.errors:
         return
     frame = rejected_frame(report)
-    st.error(f"{len(report.invalid_lines)} lignes rejetées :")
+    st.error(f"{count_fr(len(report.invalid_lines), 'ligne rejetée', 'lignes rejetées')} :")
     st.dataframe(frame, hide_index=True, key="import_rejected", placeholder="")
     st.download_button(
         "Télécharger les lignes rejetées (CSV)",

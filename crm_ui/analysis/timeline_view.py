@@ -18,6 +18,7 @@ from crm_data.analyses import drill
 from crm_data.analyses import registry as analyses
 from crm_data.filters import Filters
 from crm_data.model import Actor
+from crm_data.text import count_fr
 from crm_ui import formatting, session
 from crm_ui.analysis import charts
 from crm_ui.analysis.period import Period
@@ -161,7 +162,8 @@ def waterfall_chart(frame: pd.DataFrame, title: str) -> go.Figure | None:
             text=amounts,
             name="Mouvements",
             hovertext=[
-                f"{n} affaire(s) : {a}" for n, a in zip(frame["nombre"], amounts, strict=True)
+                f"{count_fr(int(n), 'affaire')} : {a}"
+                for n, a in zip(frame["nombre"], amounts, strict=True)
             ],
             hoverinfo="x+text",
             hovertemplate="%{x}<br>%{hovertext}<extra></extra>",

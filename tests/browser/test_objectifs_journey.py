@@ -57,7 +57,7 @@ def test_a_target_typed_in_the_grid_gives_the_realisation_on_ventes(
     page.wait_for_timeout(500)
     page.get_by_role("button", name="Enregistrer les objectifs").click()
     wait_for_app(page)
-    expect(page.get_by_text("1 objectif(s) enregistré(s).")).to_be_visible()
+    expect(page.get_by_text("1 objectif enregistré.")).to_be_visible()
 
     page.goto(f"{server.url}/ventes")
     wait_for_app(page)
