@@ -128,7 +128,10 @@ STATEMENTS: list[str] = [
             for name, table, expression in _TRIGRAM_INDEXES
         )
     ),
-    "CREATE INDEX IF NOT EXISTS affaire_contact_idx ON affaire (contact_id)",
+    # The affaires of the comptes and contacts found, their ids read from the index alone.
+    "DROP INDEX affaire_compte_idx",
+    "CREATE INDEX affaire_compte_idx ON affaire (compte_id, id)",
+    "CREATE INDEX affaire_contact_idx ON affaire (contact_id, id)",
     "ALTER TABLE affaire ADD COLUMN reports INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE affaire ADD COLUMN derniere_action_faite DATE",
     _REPORTS_OF.format(touched="SELECT affaire_id FROM affaire_version"),
