@@ -7,6 +7,8 @@ condition is bound, and sort columns go through an allow-list.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,7 +17,9 @@ import pandas as pd
 
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters, conditions
 from crm_data.model import Actor
-from crm_data.store.db import Connection, read, read_as
+from crm_data.store.db import Connection, change_stamp, read, read_as
+from crm_data.store.engine import DUCKDB, POSTGRESQL, dialect
+from crm_data.store.pg_list import REPORTS_SORT
 from crm_data.store.sql import (
     DORMANT,
     LAST_ACTIVITY,
@@ -69,12 +73,15 @@ _FROM = """
 """
 
 
-def where_clause(filters: Filters, actor: Actor) -> tuple[str, dict[str, Any]]:
-    """The WHERE clause (over the affaire's alias a only) and its bound parameters.
+def where_clause(
+    filters: Filters, actor: Actor, engine: str = DUCKDB
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (over the affaire's alias a only) and its bound parameters, in the
+    engine's form (filters.conditions).
 
     Rights come first: a commercial only ever sees their own affaires (filters.conditions).
     """
-    where, params = conditions(filters, actor)
+    where, params = conditions(filters, actor, engine)
     return "WHERE " + "\n  AND ".join(where), params
 
 
@@ -100,8 +107,11 @@ def list_affaires(
     update. Reports are read from the versions only when asked: for the page's rows, or for
     every affaire when the list is sorted by them.
     """
-    where, params = where_clause(filters, actor)
+    engine = dialect(con)
+    where, params = where_clause(filters, actor, engine)
     order = SORTABLE.get(sort, SORTABLE["updated_at"])
+    if sort == "reports" and engine == POSTGRESQL:
+        order = REPORTS_SORT
     direction = "DESC" if descending else "ASC"
     params.update(limit=max(1, min(limit, 1000)), offset=max(0, offset))
     # The page is cut from the affaire table alone, then only its rows get their names: joining
@@ -244,10 +254,25 @@ class ListTotals:
     ca_pondere: Decimal
 
 
+_TOTALS: OrderedDict[tuple[object, ...], ListTotals] = OrderedDict()
+_TOTALS_LOCK = threading.Lock()
+_TOTALS_KEPT = 256
+"""The latest list totals computed on PostgreSQL, by base, change stamp, day, conditions and
+actor: a count over a million affaires there is a few hundred milliseconds, which every rerun of
+the list (a sort, the next page) would otherwise pay again for the same figures."""
+
+
+def kept_totals() -> int:
+    """How many list totals are kept (at most 256)."""
+    with _TOTALS_LOCK:
+        return len(_TOTALS)
+
+
 def list_totals(con: Connection, actor: Actor, filters: Filters) -> ListTotals:
     """The count, Σ ca_potentiel and Σ ca_pondere of every affaire matching filters, the sums
     exact and rounded half-up to the cent once."""
-    where, params = where_clause(filters, actor)
+    engine = dialect(con)
+    where, params = where_clause(filters, actor, engine)
     # Summed by réussite first: Σ ca_pondere is then the same rule over at most 101 groups (a
     # group's Σ ca_potentiel times its réussite, exactly), not two DECIMAL products per affaire,
     # which were half of the count's time on PostgreSQL at a million affaires.
@@ -262,15 +287,34 @@ def list_totals(con: Connection, actor: Actor, filters: Filters) -> ListTotals:
             GROUP BY a.reussite
         ) AS a
     """
+    key: tuple[object, ...] | None = None
+    if engine == POSTGRESQL:
+        # The stamp is read before the totals' own snapshot: a write committed in between
+        # bumps it after its commit, so figures are never kept under a stamp newer than them.
+        with read(con) as cur:
+            stamp = change_stamp(cur)
+        bound = tuple(sorted((k, repr(v)) for k, v in params.items()))
+        base = getattr(con, "url", id(con))
+        key = (base, stamp, dt.date.today(), where, bound, actor)
+        with _TOTALS_LOCK:
+            if key in _TOTALS:
+                _TOTALS.move_to_end(key)
+                return _TOTALS[key]
     with read_as(con, actor) as cur:
         row = cur.execute(sql, params).fetchone()
     assert row is not None
-    return ListTotals(int(row[0]), Decimal(row[1]), Decimal(row[2]))
+    totals = ListTotals(int(row[0]), Decimal(row[1]), Decimal(row[2]))
+    if key is not None:
+        with _TOTALS_LOCK:
+            _TOTALS[key] = totals
+            while len(_TOTALS) > _TOTALS_KEPT:
+                _TOTALS.popitem(last=False)
+    return totals
 
 
 def affaire_ids(con: Connection, actor: Actor, filters: Filters) -> list[int]:
     """The ids of every affaire matching filters, for exports of the filtered list."""
-    where, params = where_clause(filters, actor)
+    where, params = where_clause(filters, actor, dialect(con))
     with read_as(con, actor) as cur:
         rows = cur.execute(
             f"""

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crm_data.model import Actor
+from crm_data.store.engine import DUCKDB, POSTGRESQL
+from crm_data.store.pg_list import DORMANT_KEPT
 from crm_data.store.sql import (
     CLOSING_DATE,
     DORMANT,
     VISIBLE,
-    contains_text,
+    contains_like,
     in_ids,
     in_texts,
+    like_pattern,
     visibility,
 )
 from crm_data.text import storable
@@ -168,12 +171,16 @@ LABELS = {
 it (the analyses' du, au and today are not such filters)."""
 
 
-def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any]]:
+def conditions(
+    filters: Filters, actor: Actor, dialect: str = DUCKDB
+) -> tuple[list[str], dict[str, Any]]:
     """The conditions (over the affaire's alias a only, ANDed) selecting the affaires the actor
     may see that match filters, the analyses' period aside, and their bound parameters.
 
     Rights come first: a commercial only ever sees their own affaires. The search matches the
-    affaire's name, its compte's name or its contact's full name, ignoring case.
+    affaire's name, its compte's name or its contact's full name, ignoring case. On PostgreSQL
+    (dialect), the dormant affaires are read from the column kept for them
+    (crm_data.store.pg_list), the same rule.
     """
     where = [VISIBLE]
     params = visibility(actor)
@@ -181,15 +188,18 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
     if search:
         # Matching compte and contact names in their own (small) tables keeps every condition
         # on the affaire alone: the count and the page then need no join over a million rows.
+        # One id list of three parts, each a LIKE that PostgreSQL reads from a trigram index
+        # (an OR of them is a scan of every affaire there).
         full_name = "lower(coalesce(prenom, '') || ' ' || nom)"
         where.append(
-            f"({contains_text('lower(a.nom)', 'search')}"
-            " OR a.compte_id IN (SELECT id FROM compte"
-            f" WHERE {contains_text('lower(nom)', 'search')})"
-            " OR a.contact_id IN (SELECT id FROM contact"
-            f" WHERE {contains_text(full_name, 'search')}))"
+            "a.id IN ("
+            f"SELECT s.id FROM affaire AS s WHERE {contains_like('lower(s.nom)', 'search')}"
+            " UNION ALL SELECT s.id FROM affaire AS s WHERE s.compte_id IN"
+            f" (SELECT id FROM compte WHERE {contains_like('lower(nom)', 'search')})"
+            " UNION ALL SELECT s.id FROM affaire AS s WHERE s.contact_id IN"
+            f" (SELECT id FROM contact WHERE {contains_like(full_name, 'search')}))"
         )
-        params["search"] = storable(search)
+        params["search"] = like_pattern(storable(search))
     lists = (
         ("statuts", "a.statut"),
         ("etapes", "a.etape"),
@@ -239,7 +249,7 @@ def conditions(filters: Filters, actor: Actor) -> tuple[list[str], dict[str, Any
         )
         params["jours"] = filters.sans_action_depuis_jours
     if filters.dormantes:
-        where.append(DORMANT)
+        where.append(DORMANT_KEPT if dialect == POSTGRESQL else DORMANT)
         params["today"] = filters.day()
     if filters.affaire_ids:
         where.append(in_ids("a.id", "affaire_ids"))

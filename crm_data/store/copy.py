@@ -70,7 +70,8 @@ def copy_base(
         # The copy is committed and whole: a base left uncompacted (a role that may not VACUUM
         # FULL) only reads its history slower.
         with suppress(*ENGINE_ERRORS):
-            destination.execute(pg_versions.COMPACT)
+            for statement in pg_versions.COMPACT:
+                destination.execute(statement)
     destination.close()
     report(1.0, "Copie terminée")
     return counts

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from crm_data.model import AFFAIRE_FIELDS
-from crm_data.store import pg_versions
+from crm_data.store import pg_list, pg_versions
 from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.purge import purge_marked
 
@@ -604,6 +604,11 @@ MIGRATION_8: list[str] = [
     PostgresOnly("CREATE INDEX contact_nom_idx ON contact (nom, prenom, id)"),
 ]
 
+# The affaires list at a million affaires on PostgreSQL (store.pg_list): trigram indexes for its
+# search (when pg_trgm can be created), and the reports and last action done of each affaire
+# kept on it by triggers, for its sort by reports and its dormant filter.
+MIGRATION_9: list[str] = [PostgresOnly(statement) for statement in pg_list.STATEMENTS]
+
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
     MIGRATION_2,
@@ -613,6 +618,7 @@ MIGRATIONS: list[list[str]] = [
     MIGRATION_6,
     MIGRATION_7,
     MIGRATION_8,
+    MIGRATION_9,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -128,6 +128,18 @@ def contains_text(text: str, param: str) -> str:
     return f"strpos({text}, ${param}) > 0"
 
 
+def contains_like(text: str, param: str) -> str:
+    """contains_text as a LIKE, with the bound `$param` made by like_pattern: the form a trigram
+    index serves on PostgreSQL (crm_data.store.pg_list), which strpos() is not."""
+    return f"{text} LIKE ${param} ESCAPE '\\'"
+
+
+def like_pattern(text: str) -> str:
+    """The LIKE pattern of contains_like matching text anywhere, its % _ and \\ as they are."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def days_between(start: str, end: str) -> str:
     """Whole days from start to end (DATE expressions), as a BIGINT (date_diff's type on DuckDB:
     a DATE difference is an INTEGER on PostgreSQL, a BIGINT on DuckDB)."""
