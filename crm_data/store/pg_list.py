@@ -120,8 +120,37 @@ def _kept(column: str, table: str, update: str) -> list[str]:
     return statements
 
 
+_FILL = """
+    UPDATE affaire AS a
+    SET reports = coalesce(r.reports, 0),
+        derniere_action_faite = d.derniere
+    FROM affaire AS x
+    LEFT JOIN (
+        SELECT affaire_id, count(*) AS reports
+        FROM affaire_version
+        WHERE date_fin > date_fin_avant
+        GROUP BY affaire_id
+    ) AS r ON r.affaire_id = x.id
+    LEFT JOIN (
+        SELECT affaire_id, max(coalesce(fait_le, date_action)) AS derniere
+        FROM action
+        WHERE fait
+        GROUP BY affaire_id
+    ) AS d ON d.affaire_id = x.id
+    WHERE a.id = x.id
+      AND (r.reports IS NOT NULL OR d.derniere IS NOT NULL)
+"""
+"""Both kept columns of every affaire at once, each count and date grouped in one pass (the
+triggers' forms look up the affaires a statement touched, one by one)."""
+
 STATEMENTS: list[str] = [
     _TRY_TRIGRAM,
+    "ALTER TABLE affaire ADD COLUMN reports INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE affaire ADD COLUMN derniere_action_faite DATE",
+    # Filled before the indexes below are built: every row rewritten once, no index to update.
+    _FILL,
+    *_kept("reports", "affaire_version", _REPORTS_OF),
+    *_kept("derniere_action_faite", "action", _LAST_DONE_OF),
     _IF_TRIGRAM.format(
         statements="\n        ".join(
             f"CREATE INDEX {name} ON {table} USING gin (({expression}) gin_trgm_ops);"
@@ -132,12 +161,6 @@ STATEMENTS: list[str] = [
     "DROP INDEX affaire_compte_idx",
     "CREATE INDEX affaire_compte_idx ON affaire (compte_id, id)",
     "CREATE INDEX affaire_contact_idx ON affaire (contact_id, id)",
-    "ALTER TABLE affaire ADD COLUMN reports INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE affaire ADD COLUMN derniere_action_faite DATE",
-    _REPORTS_OF.format(touched="SELECT affaire_id FROM affaire_version"),
-    _LAST_DONE_OF.format(touched="SELECT affaire_id FROM action WHERE fait"),
-    *_kept("reports", "affaire_version", _REPORTS_OF),
-    *_kept("derniere_action_faite", "action", _LAST_DONE_OF),
     # The list sorted by reports (most first, as its ORDER BY names it).
     "CREATE INDEX affaire_reports_idx ON affaire (reports DESC NULLS LAST, id DESC)",
     # The dormant affaires of each étape: open ones whose last activity (DORMANT_KEPT) is old.
