@@ -269,12 +269,15 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
     return frame[columns]
 
 
-def velocity(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+def velocity(
+    con: Connection, actor: Actor, filters: Filters, summary: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """SPEC §3 Vélocité over the period, one row: affaires_ouvertes (open at the end of the
     period's last day, from the versions), taux_reussite, panier_moyen, cycle_moyen_jours (the
     headline's figures) and velocite = affaires_ouvertes × taux_reussite × panier_moyen ÷
     cycle_moyen_jours in € per day, rounded to the cent; empty when a factor is empty (or the
-    cycle is 0)."""
+    cycle is 0). summary: sales_summary's frame for the same actor and filters, when the caller
+    already has it (the Ventes headline), which spares its query."""
     _, au = filters.period()
     sql = f"""
         SELECT count(*) AS affaires_ouvertes
@@ -283,7 +286,8 @@ def velocity(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
           AND {scope(actor, filters)}
     """
     opened = query(con, actor, sql, params(actor, filters, ouvertes_fin=end_of_day(au)))
-    summary = sales_summary(con, actor, filters)
+    if summary is None:
+        summary = sales_summary(con, actor, filters)
     frame = pd.DataFrame(
         {
             "affaires_ouvertes": opened["affaires_ouvertes"].astype("int64"),

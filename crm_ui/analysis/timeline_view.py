@@ -80,7 +80,7 @@ def _cached(name: str, state: str, actor: Actor, filters: Filters, extra: Any) -
     if name == "mouvements-affaires":
         return analyses.movement_affaires(con, actor, filters, *extra)
     if name == "velocite":
-        return analyses.velocity(con, actor, filters)
+        return analyses.velocity(con, actor, filters, summary=extra)
     if name == "fiabilite":
         return analyses.forecast_reliability(con, actor, filters, by=extra)
     return analyses.slipping(con, actor, filters, limit=extra)
@@ -353,12 +353,17 @@ def _per_day(value: float) -> str:
     return "—" if value != value else f"{formatting.euro(value, 0)} / jour"
 
 
-def velocity_headline(actor: Actor, filters: Filters, period: Period) -> None:
+def velocity_headline(
+    actor: Actor, filters: Filters, period: Period, summaries: list[pd.DataFrame]
+) -> None:
     """Vélocité (SPEC §3) over the period beside the previous period and a year earlier, with
-    its four levers: affaires ouvertes × taux de réussite × panier moyen ÷ cycle moyen."""
+    its four levers: affaires ouvertes × taux de réussite × panier moyen ÷ cycle moyen.
+    summaries: the headline's sales summaries of those three periods, in that order (their
+    figures are the velocity's levers: not read twice)."""
+    periods = ((period.du, period.au), period.previous, period.year_before)
     rows = [
-        _run("velocite", actor, replace(filters, du=du, au=au)).iloc[0]
-        for du, au in ((period.du, period.au), period.previous, period.year_before)
+        _run("velocite", actor, replace(filters, du=du, au=au), summary).iloc[0]
+        for (du, au), summary in zip(periods, summaries, strict=True)
     ]
     now, before, year = rows
     value, previous = float(now["velocite"]), float(before["velocite"])
