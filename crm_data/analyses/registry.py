@@ -40,6 +40,7 @@ from crm_data.analyses.ventes import (
     monthly_revenue,
     objective,
     results_by_type,
+    sales_summaries,
     sales_summary,
     velocity,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "open_ids_at",
     "pipe_by_etape",
     "results_by_type",
+    "sales_summaries",
     "sales_summary",
     "shift_months",
     "shift_period",

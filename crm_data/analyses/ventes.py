@@ -6,6 +6,9 @@ Grouping and summing run in DuckDB; pandas only orders the small results and com
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import pandas as pd
 
 from crm_data.analyses.common import (
@@ -22,7 +25,7 @@ from crm_data.analyses.common import (
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 from crm_data.store.db import Connection, dialect
-from crm_data.store.sql import USER_LABELS, days_between, month_text
+from crm_data.store.sql import CLOSING_DATE, USER_LABELS, days_between, month_text
 
 BREAKDOWNS = ("famille_article", "gestion_par", "type")
 """The fields A5 may be broken down by."""
@@ -242,22 +245,42 @@ def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
 def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """The headline figures of the Ventes screen over the period, one row: ca_signe, gagnees,
     perdues, taux_reussite, panier_moyen, cycle_moyen_jours (A3's figures over every type)."""
-    sql = f"""
-        SELECT round(coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée'), 0), 2)
-                   AS ca_signe,
-               count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
-               count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
+    return sales_summaries(con, actor, filters, [filters.period()])[0]
+
+
+def sales_summaries(
+    con: Connection, actor: Actor, filters: Filters, periods: Sequence[tuple[dt.date, dt.date]]
+) -> list[pd.DataFrame]:
+    """sales_summary of each period (du, au) of periods, for filters otherwise, in their order:
+    one pass over the affaires for them all (the Ventes headline compares three periods, each
+    a scan of the affaires at a million on PostgreSQL)."""
+    closing = f"({CLOSING_DATE})"
+    figures = []
+    for i in range(len(periods)):
+        within = f"{closing} BETWEEN $periode_du_{i} AND $periode_au_{i}"
+        figures.append(f"""
+               round(coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {within}),
+                              0), 2) AS ca_signe_{i},
+               count(*) FILTER (WHERE a.statut = 'Gagnée' AND {within}) AS gagnees_{i},
+               count(*) FILTER (WHERE a.statut = 'Perdue' AND {within}) AS perdues_{i},
                avg({days_between("a.date_debut", "a.date_signature")})
-                   FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
+                   FILTER (WHERE a.statut = 'Gagnée' AND {within}) AS cycle_moyen_jours_{i}""")
+    anywhere = " OR ".join(
+        f"{closing} BETWEEN $periode_du_{i} AND $periode_au_{i}" for i in range(len(periods))
+    )
+    sql = f"""
+        SELECT {",".join(figures)}
         FROM affaire AS a
         WHERE a.statut <> 'En cours'
-          AND {IN_PERIOD}
+          AND ({anywhere})
           AND {scope(actor, filters)}
     """
-    frame = query(con, actor, sql, params(actor, filters))
-    frame["gagnees"] = frame["gagnees"].astype("int64")
-    frame["perdues"] = frame["perdues"].astype("int64")
-    _add_win_figures(frame)
+    bounds = {
+        f"periode_{end}_{i}": day
+        for i, (du, au) in enumerate(periods)
+        for end, day in (("du", du), ("au", au))
+    }
+    row = query(con, actor, sql, params(actor, filters, **bounds))
     columns = [
         "ca_signe",
         "gagnees",
@@ -266,7 +289,19 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         "panier_moyen",
         "cycle_moyen_jours",
     ]
-    return frame[columns]
+    frames = []
+    for i in range(len(periods)):
+        frame = pd.DataFrame(
+            {
+                name: row[f"{name}_{i}"]
+                for name in ("ca_signe", "gagnees", "perdues", "cycle_moyen_jours")
+            }
+        )
+        frame["gagnees"] = frame["gagnees"].astype("int64")
+        frame["perdues"] = frame["perdues"].astype("int64")
+        _add_win_figures(frame)
+        frames.append(frame[columns])
+    return frames
 
 
 def velocity(
