@@ -24,6 +24,7 @@ from crm_data.analyses.registry import (
     pipe_by_etape,
     sales_summary,
     slipping,
+    velocities,
     velocity,
 )
 from crm_data.model import Actor, CrmError
@@ -339,6 +340,20 @@ def test_velocity_takes_the_headline_summary_of_its_period_instead_of_reading_it
     assert velocity(con, admin, april, summary=summary).equals(velocity(con, admin, april))
     doubled = summary.assign(panier_moyen=summary["panier_moyen"] * 2)
     assert rows(velocity(con, admin, april, summary=doubled)) == [(9, 0.5, 3800.0, 44.0, 388.64)]
+
+
+def test_velocities_give_each_period_its_own_velocity_in_one_pass(scenario: Scenario) -> None:
+    con, admin, _ = scenario
+    periods = [
+        (D("2026-04-01"), D("2026-04-30")),
+        (D("2026-03-01"), D("2026-03-31")),
+        (D("2025-04-01"), D("2025-04-30")),
+    ]
+    frames = velocities(con, admin, Filters(), periods)
+    assert [int(f.loc[0, "affaires_ouvertes"]) for f in frames] == [9, 10, 0]
+    assert rows(frames[0]) == [(9, 0.5, 1900.0, 44.0, 194.32)]
+    for (du, au), frame in zip(periods, frames, strict=True):
+        assert frame.equals(velocity(con, admin, Filters(du=du, au=au)))
 
 
 def test_velocity_is_empty_without_a_won_affaire(scenario: Scenario) -> None:

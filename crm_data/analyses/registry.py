@@ -42,6 +42,7 @@ from crm_data.analyses.ventes import (
     results_by_type,
     sales_summaries,
     sales_summary,
+    velocities,
     velocity,
 )
 from crm_data.filters import Filters
@@ -108,5 +109,6 @@ __all__ = [
     "slipping",
     "stuck_affaires",
     "user_labels",
+    "velocities",
     "velocity",
 ]

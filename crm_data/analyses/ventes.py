@@ -20,7 +20,7 @@ from crm_data.analyses.common import (
     ratio,
     scope,
     shift_period,
-    states_at,
+    states_at_each,
 )
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
@@ -313,24 +313,46 @@ def velocity(
     cycle_moyen_jours in € per day, rounded to the cent; empty when a factor is empty (or the
     cycle is 0). summary: sales_summary's frame for the same actor and filters, when the caller
     already has it (the Ventes headline), which spares its query."""
-    _, au = filters.period()
+    summaries = None if summary is None else [summary]
+    return velocities(con, actor, filters, [filters.period()], summaries)[0]
+
+
+def velocities(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    periods: Sequence[tuple[dt.date, dt.date]],
+    summaries: Sequence[pd.DataFrame] | None = None,
+) -> list[pd.DataFrame]:
+    """velocity of each period (du, au) of periods, for filters otherwise, in their order: the
+    affaires open at each period's end counted in one pass over the versions. summaries: the
+    periods' sales_summaries when the caller already has them (else read, in one pass too)."""
+    instants = [f"ouvertes_fin_{i}" for i in range(len(periods))]
+    counts = ",\n               ".join(
+        f"count(*) FILTER (WHERE a.en_vigueur_{i}) AS affaires_ouvertes_{i}"
+        for i in range(len(periods))
+    )
     sql = f"""
-        SELECT count(*) AS affaires_ouvertes
-        FROM {states_at("ouvertes_fin", dialect(con))} AS a
+        SELECT {counts}
+        FROM {states_at_each(instants, dialect(con))} AS a
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """
-    opened = query(con, actor, sql, params(actor, filters, ouvertes_fin=end_of_day(au)))
-    if summary is None:
-        summary = sales_summary(con, actor, filters)
-    frame = pd.DataFrame(
-        {
-            "affaires_ouvertes": opened["affaires_ouvertes"].astype("int64"),
-            "taux_reussite": summary["taux_reussite"],
-            "panier_moyen": summary["panier_moyen"],
-            "cycle_moyen_jours": summary["cycle_moyen_jours"],
-        }
-    )
-    product = frame["affaires_ouvertes"] * frame["taux_reussite"] * frame["panier_moyen"]
-    frame["velocite"] = ratio(product, frame["cycle_moyen_jours"]).round(2)
-    return frame
+    ends = {f"ouvertes_fin_{i}": end_of_day(au) for i, (_, au) in enumerate(periods)}
+    opened = query(con, actor, sql, params(actor, filters, **ends))
+    if summaries is None:
+        summaries = sales_summaries(con, actor, filters, periods)
+    frames = []
+    for i, summary in enumerate(summaries):
+        frame = pd.DataFrame(
+            {
+                "affaires_ouvertes": opened[f"affaires_ouvertes_{i}"].astype("int64"),
+                "taux_reussite": summary["taux_reussite"].to_numpy(),
+                "panier_moyen": summary["panier_moyen"].to_numpy(),
+                "cycle_moyen_jours": summary["cycle_moyen_jours"].to_numpy(),
+            }
+        )
+        product = frame["affaires_ouvertes"] * frame["taux_reussite"] * frame["panier_moyen"]
+        frame["velocite"] = ratio(product, frame["cycle_moyen_jours"]).round(2)
+        frames.append(frame)
+    return frames

@@ -79,8 +79,8 @@ def _cached(name: str, state: str, actor: Actor, filters: Filters, extra: Any) -
         return analyses.movements(con, actor, filters, *extra)
     if name == "mouvements-affaires":
         return analyses.movement_affaires(con, actor, filters, *extra)
-    if name == "velocite":
-        return analyses.velocity(con, actor, filters, summary=extra)
+    if name == "velocites":
+        return pd.concat(analyses.velocities(con, actor, filters, *extra), ignore_index=True)
     if name == "fiabilite":
         return analyses.forecast_reliability(con, actor, filters, by=extra)
     return analyses.slipping(con, actor, filters, limit=extra)
@@ -361,10 +361,8 @@ def velocity_headline(
     summaries: the headline's sales summaries of those three periods, in that order (their
     figures are the velocity's levers: not read twice)."""
     periods = ((period.du, period.au), period.previous, period.year_before)
-    rows = [
-        _run("velocite", actor, replace(filters, du=du, au=au), summary).iloc[0]
-        for (du, au), summary in zip(periods, summaries, strict=True)
-    ]
+    frame = _run("velocites", actor, filters, (periods, summaries))
+    rows = [frame.iloc[i] for i in range(len(periods))]
     now, before, year = rows
     value, previous = float(now["velocite"]), float(before["velocite"])
     delta = None
