@@ -10,7 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from crm_data.model import AFFAIRE_FIELDS
-from crm_data.store import pg_versions
+from crm_data.store import pg_analyses, pg_versions
 from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.purge import purge_marked
 
@@ -604,6 +604,10 @@ MIGRATION_8: list[str] = [
     PostgresOnly("CREATE INDEX contact_nom_idx ON contact (nom, prenom, id)"),
 ]
 
+# The analyses' screens on PostgreSQL (issue 16): their indexes (store.pg_analyses). Named
+# MIGRATION_10 beside the list indexes' MIGRATION_9 of a parallel change; renumbered at merge.
+MIGRATION_10: list[str] = [PostgresOnly(statement) for statement in pg_analyses.STATEMENTS]
+
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
     MIGRATION_2,
@@ -613,6 +617,7 @@ MIGRATIONS: list[list[str]] = [
     MIGRATION_6,
     MIGRATION_7,
     MIGRATION_8,
+    MIGRATION_10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
