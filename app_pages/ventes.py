@@ -39,8 +39,8 @@ state = cached.state()
 when = period.label()
 st.caption(f"Affaires clôturées {when}.")
 
-headline(state, actor, filters, period)
-timeline_view.velocity_headline(actor, filters, period)
+summaries = headline(state, actor, filters, period)
+timeline_view.velocity_headline(actor, filters, period, list(summaries.values()))
 TABS = ["Résultats par type", "Pertes", "CA signé", "Conversion", "Qualité des données"]
 # Only the open tab's analyses run: A8 reads the whole history and is the slowest of all.
 tab_results, tab_losses, tab_monthly, tab_conversion, tab_quality = st.tabs(

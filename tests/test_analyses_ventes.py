@@ -14,6 +14,7 @@ from crm_data.analyses.registry import (
     monthly_revenue,
     objective,
     results_by_type,
+    sales_summaries,
     sales_summary,
 )
 from tests.analyses_factory import D, new_affaire, new_base, new_named_user, rows
@@ -81,6 +82,42 @@ def test_sales_summary_adds_up_every_type() -> None:
     new_affaire(con, type="Mise à jour", statut="Perdue", code_cloture="Prix")
     new_affaire(con, statut="Abandonnée")
     assert rows(sales_summary(con, admin, Q1_2026)) == [(400.0, 2, 1, round(2 / 3, 6), 200.0, 15.0)]
+
+
+def test_sales_summaries_give_each_period_its_own_summary_in_one_pass() -> None:
+    con, admin = new_base()
+    new_affaire(
+        con,
+        statut="Gagnée",
+        date_debut=D("2025-01-01"),
+        date_signature=D("2025-02-10"),
+        total_ht=50,
+    )
+    new_affaire(
+        con,
+        statut="Gagnée",
+        date_debut=D("2026-01-01"),
+        date_signature=D("2026-01-11"),
+        total_ht=100,
+    )
+    new_affaire(con, statut="Perdue", code_cloture="Prix", date_cloture=D("2026-03-31"))
+    new_affaire(con, statut="Perdue", code_cloture="Prix", date_cloture=D("2026-04-01"))
+    periods = [
+        (D("2026-01-01"), D("2026-03-31")),
+        (D("2025-01-01"), D("2025-03-31")),
+        (D("2026-04-01"), D("2026-04-30")),
+        (D("2024-01-01"), D("2024-12-31")),
+    ]
+    summaries = sales_summaries(con, admin, Q1_2026, periods)
+    assert [rows(s) for s in summaries] == [
+        [(100.0, 1, 1, 0.5, 100.0, 10.0)],
+        [(50.0, 1, 0, 1.0, 50.0, 40.0)],
+        [(0.0, 0, 1, 0.0, None, None)],
+        [(0.0, 0, 0, None, None, None)],
+    ]
+    for (du, au), summary in zip(periods, summaries, strict=True):
+        expected = sales_summary(con, admin, Filters(du=du, au=au))
+        assert summary.equals(expected)
 
 
 def _losses() -> tuple[object, ...]:

@@ -22,7 +22,9 @@ from crm_data.analyses.registry import (
     movement_affaires,
     movements,
     pipe_by_etape,
+    sales_summary,
     slipping,
+    velocities,
     velocity,
 )
 from crm_data.model import Actor, CrmError
@@ -327,6 +329,31 @@ def test_velocity_multiplies_its_four_levers(scenario: Scenario) -> None:
     frame = velocity(con, admin, Filters(du=D("2026-04-01"), au=D("2026-04-30")))
     # 9 open on 30/04 × 1 won of 2 closed × 1 900 € ÷ 44 days (02/03 → 15/04).
     assert rows(frame) == [(9, 0.5, 1900.0, 44.0, 194.32)]
+
+
+def test_velocity_takes_the_headline_summary_of_its_period_instead_of_reading_it(
+    scenario: Scenario,
+) -> None:
+    con, admin, _ = scenario
+    april = Filters(du=D("2026-04-01"), au=D("2026-04-30"))
+    summary = sales_summary(con, admin, april)
+    assert velocity(con, admin, april, summary=summary).equals(velocity(con, admin, april))
+    doubled = summary.assign(panier_moyen=summary["panier_moyen"] * 2)
+    assert rows(velocity(con, admin, april, summary=doubled)) == [(9, 0.5, 3800.0, 44.0, 388.64)]
+
+
+def test_velocities_give_each_period_its_own_velocity_in_one_pass(scenario: Scenario) -> None:
+    con, admin, _ = scenario
+    periods = [
+        (D("2026-04-01"), D("2026-04-30")),
+        (D("2026-03-01"), D("2026-03-31")),
+        (D("2025-04-01"), D("2025-04-30")),
+    ]
+    frames = velocities(con, admin, Filters(), periods)
+    assert [int(f.loc[0, "affaires_ouvertes"]) for f in frames] == [9, 10, 0]
+    assert rows(frames[0]) == [(9, 0.5, 1900.0, 44.0, 194.32)]
+    for (du, au), frame in zip(periods, frames, strict=True):
+        assert frame.equals(velocity(con, admin, Filters(du=du, au=au)))
 
 
 def test_velocity_is_empty_without_a_won_affaire(scenario: Scenario) -> None:

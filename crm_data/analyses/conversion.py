@@ -24,6 +24,9 @@ STUCK_DAYS = 60
 VERSION_ORDER = "PARTITION BY v.affaire_id ORDER BY v.valid_from, v.version"
 """An affaire's versions in the order they were written."""
 
+REVERSE_VERSION_ORDER = "PARTITION BY v.affaire_id ORDER BY v.valid_from DESC, v.version DESC"
+"""An affaire's versions, latest first: what follows a version is what precedes it here."""
+
 
 def _versions(actor: Actor, filters: Filters, join: str) -> str:
     """The versions of the affaires in scope (alias `v`, with join added; selecting from FROM
@@ -53,7 +56,11 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     # Pass one marks entries (an étape change, or the first version). Pass two runs over the
     # marks only, entries and closed versions from du on: the mark after an entry is where the
     # stay ended, and later étapes are the later marks' (a closed version keeps the étape of
-    # the entry before it). Versions before du never follow an entry made from du on. The
+    # the entry before it). Versions before du never follow an entry made from du on. Pass
+    # two reads its marks latest first, so that the next mark (lag), a later étape (the
+    # running max of ordre, the mark's own ordre included: it is never above itself) and a
+    # Gagnée from the mark on are one running frame, one window pass: the three frames over
+    # the following rows took three passes on PostgreSQL (4.8 s -> 3.1 s at a million). The
     # windows carry étapes by their (unique) ordre and statuts as flags: sorting integers and
     # booleans rather than text cut the first pass by about 40 % at a million affaires.
     affaires = replace(filters, etapes=[])
@@ -84,15 +91,16 @@ def conversion(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
                    v.affaire_id,
                    v.entree,
                    CAST(v.valid_from AS DATE) AS entree_le,
-                   CASE WHEN v.fermee THEN v.valid_from ELSE lead(v.valid_from) OVER suite END
+                   CASE WHEN v.fermee THEN v.valid_from ELSE lag(v.valid_from) OVER suite END
                        AS sortie_le,
-                   coalesce(max(v.ordre) OVER apres > v.ordre, FALSE)
-                       OR coalesce(max(CAST(v.gagnee AS INTEGER)) OVER depuis = 1, FALSE)
+                   coalesce(max(v.ordre) OVER suite > v.ordre, FALSE)
+                       OR coalesce(max(CAST(v.gagnee AS INTEGER)) OVER suite = 1, FALSE)
                        AS passee
             FROM marques AS v
-            WINDOW suite AS ({VERSION_ORDER}),
-                   apres AS (suite ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-                   depuis AS (suite ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+            WINDOW suite AS (
+                {REVERSE_VERSION_ORDER}
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            )
         ),
         par_etape AS (
             SELECT ordre,

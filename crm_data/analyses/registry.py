@@ -40,7 +40,9 @@ from crm_data.analyses.ventes import (
     monthly_revenue,
     objective,
     results_by_type,
+    sales_summaries,
     sales_summary,
+    velocities,
     velocity,
 )
 from crm_data.filters import Filters
@@ -100,11 +102,13 @@ __all__ = [
     "open_ids_at",
     "pipe_by_etape",
     "results_by_type",
+    "sales_summaries",
     "sales_summary",
     "shift_months",
     "shift_period",
     "slipping",
     "stuck_affaires",
     "user_labels",
+    "velocities",
     "velocity",
 ]

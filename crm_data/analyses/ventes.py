@@ -6,6 +6,9 @@ Grouping and summing run in DuckDB; pandas only orders the small results and com
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import pandas as pd
 
 from crm_data.analyses.common import (
@@ -17,12 +20,12 @@ from crm_data.analyses.common import (
     ratio,
     scope,
     shift_period,
-    states_at,
+    states_at_each,
 )
 from crm_data.filters import Filters
 from crm_data.model import Actor, TypeAffaire
 from crm_data.store.db import Connection, dialect
-from crm_data.store.sql import USER_LABELS, days_between, month_text
+from crm_data.store.sql import CLOSING_DATE, USER_LABELS, days_between, month_text
 
 BREAKDOWNS = ("famille_article", "gestion_par", "type")
 """The fields A5 may be broken down by."""
@@ -242,22 +245,42 @@ def objective(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
 def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """The headline figures of the Ventes screen over the period, one row: ca_signe, gagnees,
     perdues, taux_reussite, panier_moyen, cycle_moyen_jours (A3's figures over every type)."""
-    sql = f"""
-        SELECT round(coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée'), 0), 2)
-                   AS ca_signe,
-               count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
-               count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
+    return sales_summaries(con, actor, filters, [filters.period()])[0]
+
+
+def sales_summaries(
+    con: Connection, actor: Actor, filters: Filters, periods: Sequence[tuple[dt.date, dt.date]]
+) -> list[pd.DataFrame]:
+    """sales_summary of each period (du, au) of periods, for filters otherwise, in their order:
+    one pass over the affaires for them all (the Ventes headline compares three periods, each
+    a scan of the affaires at a million on PostgreSQL)."""
+    closing = f"({CLOSING_DATE})"
+    figures = []
+    for i in range(len(periods)):
+        within = f"{closing} BETWEEN $periode_du_{i} AND $periode_au_{i}"
+        figures.append(f"""
+               round(coalesce(sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {within}),
+                              0), 2) AS ca_signe_{i},
+               count(*) FILTER (WHERE a.statut = 'Gagnée' AND {within}) AS gagnees_{i},
+               count(*) FILTER (WHERE a.statut = 'Perdue' AND {within}) AS perdues_{i},
                avg({days_between("a.date_debut", "a.date_signature")})
-                   FILTER (WHERE a.statut = 'Gagnée') AS cycle_moyen_jours
+                   FILTER (WHERE a.statut = 'Gagnée' AND {within}) AS cycle_moyen_jours_{i}""")
+    anywhere = " OR ".join(
+        f"{closing} BETWEEN $periode_du_{i} AND $periode_au_{i}" for i in range(len(periods))
+    )
+    sql = f"""
+        SELECT {",".join(figures)}
         FROM affaire AS a
         WHERE a.statut <> 'En cours'
-          AND {IN_PERIOD}
+          AND ({anywhere})
           AND {scope(actor, filters)}
     """
-    frame = query(con, actor, sql, params(actor, filters))
-    frame["gagnees"] = frame["gagnees"].astype("int64")
-    frame["perdues"] = frame["perdues"].astype("int64")
-    _add_win_figures(frame)
+    bounds = {
+        f"periode_{end}_{i}": day
+        for i, (du, au) in enumerate(periods)
+        for end, day in (("du", du), ("au", au))
+    }
+    row = query(con, actor, sql, params(actor, filters, **bounds))
     columns = [
         "ca_signe",
         "gagnees",
@@ -266,32 +289,70 @@ def sales_summary(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
         "panier_moyen",
         "cycle_moyen_jours",
     ]
-    return frame[columns]
+    frames = []
+    for i in range(len(periods)):
+        frame = pd.DataFrame(
+            {
+                name: row[f"{name}_{i}"]
+                for name in ("ca_signe", "gagnees", "perdues", "cycle_moyen_jours")
+            }
+        )
+        frame["gagnees"] = frame["gagnees"].astype("int64")
+        frame["perdues"] = frame["perdues"].astype("int64")
+        _add_win_figures(frame)
+        frames.append(frame[columns])
+    return frames
 
 
-def velocity(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
+def velocity(
+    con: Connection, actor: Actor, filters: Filters, summary: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """SPEC §3 Vélocité over the period, one row: affaires_ouvertes (open at the end of the
     period's last day, from the versions), taux_reussite, panier_moyen, cycle_moyen_jours (the
     headline's figures) and velocite = affaires_ouvertes × taux_reussite × panier_moyen ÷
     cycle_moyen_jours in € per day, rounded to the cent; empty when a factor is empty (or the
-    cycle is 0)."""
-    _, au = filters.period()
+    cycle is 0). summary: sales_summary's frame for the same actor and filters, when the caller
+    already has it (the Ventes headline), which spares its query."""
+    summaries = None if summary is None else [summary]
+    return velocities(con, actor, filters, [filters.period()], summaries)[0]
+
+
+def velocities(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    periods: Sequence[tuple[dt.date, dt.date]],
+    summaries: Sequence[pd.DataFrame] | None = None,
+) -> list[pd.DataFrame]:
+    """velocity of each period (du, au) of periods, for filters otherwise, in their order: the
+    affaires open at each period's end counted in one pass over the versions. summaries: the
+    periods' sales_summaries when the caller already has them (else read, in one pass too)."""
+    instants = [f"ouvertes_fin_{i}" for i in range(len(periods))]
+    counts = ",\n               ".join(
+        f"count(*) FILTER (WHERE a.en_vigueur_{i}) AS affaires_ouvertes_{i}"
+        for i in range(len(periods))
+    )
     sql = f"""
-        SELECT count(*) AS affaires_ouvertes
-        FROM {states_at("ouvertes_fin", dialect(con))} AS a
+        SELECT {counts}
+        FROM {states_at_each(instants, dialect(con))} AS a
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """
-    opened = query(con, actor, sql, params(actor, filters, ouvertes_fin=end_of_day(au)))
-    summary = sales_summary(con, actor, filters)
-    frame = pd.DataFrame(
-        {
-            "affaires_ouvertes": opened["affaires_ouvertes"].astype("int64"),
-            "taux_reussite": summary["taux_reussite"],
-            "panier_moyen": summary["panier_moyen"],
-            "cycle_moyen_jours": summary["cycle_moyen_jours"],
-        }
-    )
-    product = frame["affaires_ouvertes"] * frame["taux_reussite"] * frame["panier_moyen"]
-    frame["velocite"] = ratio(product, frame["cycle_moyen_jours"]).round(2)
-    return frame
+    ends = {f"ouvertes_fin_{i}": end_of_day(au) for i, (_, au) in enumerate(periods)}
+    opened = query(con, actor, sql, params(actor, filters, **ends))
+    if summaries is None:
+        summaries = sales_summaries(con, actor, filters, periods)
+    frames = []
+    for i, summary in enumerate(summaries):
+        frame = pd.DataFrame(
+            {
+                "affaires_ouvertes": opened[f"affaires_ouvertes_{i}"].astype("int64"),
+                "taux_reussite": summary["taux_reussite"].to_numpy(),
+                "panier_moyen": summary["panier_moyen"].to_numpy(),
+                "cycle_moyen_jours": summary["cycle_moyen_jours"].to_numpy(),
+            }
+        )
+        product = frame["affaires_ouvertes"] * frame["taux_reussite"] * frame["panier_moyen"]
+        frame["velocite"] = ratio(product, frame["cycle_moyen_jours"]).round(2)
+        frames.append(frame)
+    return frames

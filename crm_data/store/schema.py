@@ -10,7 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from crm_data.model import AFFAIRE_FIELDS
-from crm_data.store import pg_list, pg_versions
+from crm_data.store import pg_analyses, pg_list, pg_versions
 from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.purge import purge_marked
 
@@ -609,6 +609,9 @@ MIGRATION_8: list[str] = [
 # kept on it by triggers, for its sort by reports and its dormant filter.
 MIGRATION_9: list[str] = [PostgresOnly(statement) for statement in pg_list.STATEMENTS]
 
+# The analyses' screens on PostgreSQL (issue 16): their indexes (store.pg_analyses).
+MIGRATION_10: list[str] = [PostgresOnly(statement) for statement in pg_analyses.STATEMENTS]
+
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
     MIGRATION_2,
@@ -619,6 +622,7 @@ MIGRATIONS: list[list[str]] = [
     MIGRATION_7,
     MIGRATION_8,
     MIGRATION_9,
+    MIGRATION_10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -16,8 +16,10 @@ from crm_ui.analysis.period import Period
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _summary(base_state: str, actor: Actor, filters: Filters) -> pd.DataFrame:
-    return analyses.sales_summary(session.connection(), actor, filters)
+def _summaries(
+    base_state: str, actor: Actor, filters: Filters, periods: tuple[tuple[dt.date, dt.date], ...]
+) -> list[pd.DataFrame]:
+    return analyses.sales_summaries(session.connection(), actor, filters, periods)
 
 
 def _change(now: float | None, before: float | None, kind: str) -> float | None:
@@ -86,15 +88,9 @@ def headline(
     un an plus tôt) for the export. The arrow compares with the previous period (grey and
     without arrow when nothing changed); the « Précédente » line is left out when the previous
     period is the year before (« Cette année »)."""
-    summaries = {
-        "Période": _summary(base_state, actor, filters),
-        "Période précédente": _summary(
-            base_state, actor, replace(filters, du=period.previous[0], au=period.previous[1])
-        ),
-        "Un an plus tôt": _summary(
-            base_state, actor, replace(filters, du=period.year_before[0], au=period.year_before[1])
-        ),
-    }
+    periods = ((period.du, period.au), period.previous, period.year_before)
+    labels = ("Période", "Période précédente", "Un an plus tôt")
+    summaries = dict(zip(labels, _summaries(base_state, actor, filters, periods), strict=True))
     now, before, year = (s.iloc[0] for s in summaries.values())
     same = period.previous == period.year_before
     versus = "un an plus tôt" if same else "la période précédente"

@@ -80,8 +80,8 @@ def _cached(name: str, state: str, actor: Actor, filters: Filters, extra: Any) -
         return analyses.movements(con, actor, filters, *extra)
     if name == "mouvements-affaires":
         return analyses.movement_affaires(con, actor, filters, *extra)
-    if name == "velocite":
-        return analyses.velocity(con, actor, filters)
+    if name == "velocites":
+        return pd.concat(analyses.velocities(con, actor, filters, *extra), ignore_index=True)
     if name == "fiabilite":
         return analyses.forecast_reliability(con, actor, filters, by=extra)
     return analyses.slipping(con, actor, filters, limit=extra)
@@ -355,13 +355,16 @@ def _per_day(value: float) -> str:
     return "—" if value != value else f"{formatting.euro(value, 0)} / jour"
 
 
-def velocity_headline(actor: Actor, filters: Filters, period: Period) -> None:
+def velocity_headline(
+    actor: Actor, filters: Filters, period: Period, summaries: list[pd.DataFrame]
+) -> None:
     """Vélocité (SPEC §3) over the period beside the previous period and a year earlier, with
-    its four levers: affaires ouvertes × taux de réussite × panier moyen ÷ cycle moyen."""
-    rows = [
-        _run("velocite", actor, replace(filters, du=du, au=au)).iloc[0]
-        for du, au in ((period.du, period.au), period.previous, period.year_before)
-    ]
+    its four levers: affaires ouvertes × taux de réussite × panier moyen ÷ cycle moyen.
+    summaries: the headline's sales summaries of those three periods, in that order (their
+    figures are the velocity's levers: not read twice)."""
+    periods = ((period.du, period.au), period.previous, period.year_before)
+    frame = _run("velocites", actor, filters, (periods, summaries))
+    rows = [frame.iloc[i] for i in range(len(periods))]
     now, before, year = rows
     value, previous = float(now["velocite"]), float(before["velocite"])
     delta = None
