@@ -13,8 +13,8 @@ import pandas as pd
 from crm_data import children
 from crm_data.model import Actor, TypeAction, ValidationError
 from crm_data.records import as_date, as_int, as_text
-from crm_data.store.db import Connection, read
-from crm_data.store.sql import DORMANT, VISIBLE, visibility
+from crm_data.store.db import Connection, dialect, read
+from crm_data.store.sql import VISIBLE, dormant, visibility
 
 ACTION_COLUMNS = (
     "type",
@@ -103,7 +103,7 @@ def dormant_affaires(
             JOIN compte AS c ON c.id = a.compte_id
             WHERE (a.gestion_par = $me OR CAST($everyone AS BOOLEAN))
               AND {VISIBLE}
-              AND {DORMANT}
+              AND {dormant(dialect(con))}
               AND NOT EXISTS (
                   SELECT 1
                   FROM action AS x

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crm_data.model import Actor
-from crm_data.store.engine import DUCKDB, POSTGRESQL
-from crm_data.store.pg_list import DORMANT_KEPT
+from crm_data.store.engine import DUCKDB
 from crm_data.store.sql import (
     CLOSING_DATE,
-    DORMANT,
     VISIBLE,
     contains_like,
+    dormant,
     in_ids,
     in_texts,
     like_pattern,
@@ -249,7 +248,7 @@ def conditions(
         )
         params["jours"] = filters.sans_action_depuis_jours
     if filters.dormantes:
-        where.append(DORMANT_KEPT if dialect == POSTGRESQL else DORMANT)
+        where.append(dormant(dialect))
         params["today"] = filters.day()
     if filters.affaire_ids:
         where.append(in_ids("a.id", "affaire_ids"))

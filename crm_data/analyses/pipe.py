@@ -19,9 +19,10 @@ from crm_data.analyses.common import (
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection, dialect
+from crm_data.store.engine import POSTGRESQL
 from crm_data.store.sql import (
-    DORMANT,
     USER_LABELS,
+    dormant,
     in_texts,
     month_text,
     no_texts,
@@ -194,11 +195,18 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
     "Date fin repoussée 3 fois": A13's reports ≥ 3. Neither the period nor a « Pipe au » day
     applies: these are today's problems, on the affaires as they are.
     """
+    engine = dialect(con)
+    # PostgreSQL keeps each affaire's reports (crm_data.store.pg_list); DuckDB counts them.
+    reports, reports_join = (
+        ("a.reports", "")
+        if engine == POSTGRESQL
+        else ("r.reports", f"LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id")
+    )
     sql = f"""
         SELECT
             count(*) FILTER (WHERE a.date_fin < $today) AS date_fin_depassee,
             count(*) FILTER (WHERE a.contact_id IS NULL) AS sans_contact,
-            count(*) FILTER (WHERE {DORMANT}) AS dormantes,
+            count(*) FILTER (WHERE {dormant(engine)}) AS dormantes,
             count(*) FILTER (WHERE a.ca_potentiel IS NULL) AS sans_ca_potentiel,
             (
                 SELECT count(*)
@@ -207,9 +215,9 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
                   AND a.code_cloture IS NULL
                   AND {scope(actor, filters)}
             ) AS perdue_sans_code,
-            count(*) FILTER (WHERE r.reports >= $reports_min) AS date_fin_repoussee_3_fois
+            count(*) FILTER (WHERE {reports} >= $reports_min) AS date_fin_repoussee_3_fois
         FROM affaire AS a
-        LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id
+        {reports_join}
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """

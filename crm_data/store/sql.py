@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from crm_data.model import Actor
+from crm_data.store.engine import POSTGRESQL
+from crm_data.store.pg_list import DORMANT_KEPT
 
 VISIBLE = (
     "(a.deleted_at IS NULL AND (CAST($sees_everything AS BOOLEAN) OR a.gestion_par = $actor_id))"
@@ -86,6 +88,12 @@ makes it dormant): its last save and every action it has marked done are older t
 QUIET_SINCE. Written as NOT EXISTS rather than with LAST_ACTIVITY's correlated max, which
 PostgreSQL runs once per affaire; both engines turn NOT EXISTS into an anti-join (on
 PostgreSQL only when no subquery sits inside it: hence the étape joined there)."""
+
+
+def dormant(dialect: str) -> str:
+    """DORMANT in the engine's fastest form: on PostgreSQL, read from the last action done that
+    it keeps on each affaire (crm_data.store.pg_list.DORMANT_KEPT, the same rule)."""
+    return DORMANT_KEPT if dialect == POSTGRESQL else DORMANT
 
 
 def among(fragment: str, ids: str) -> str:
