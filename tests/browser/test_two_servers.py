@@ -199,6 +199,10 @@ def test_users_on_two_servers_save_the_same_affaire_and_the_second_gets_the_conf
     try:
         one = open_page(first, f"{deployment.url}/?affaire={affaire_id}")
         two = open_page(second, f"{deployment.url}/?affaire={affaire_id}")
+        # Both have read the affaire before either saves: under load the first run of a page
+        # can still be reading it when its first element shows.
+        for page in (one, two):
+            expect(page.get_by_text("(version 1)")).to_be_visible(timeout=STEP)
         one.get_by_label("Nom *").fill("Version du serveur 1")
         save(one)
         expect(one.get_by_text("(version 2)")).to_be_visible(timeout=STEP)
