@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 from crm_data import comptes
+from crm_data.text import count_fr
 from crm_ui import formatting, session
 from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.compte_view import COMPTE_FIELDS, compte_fields
@@ -28,7 +29,7 @@ if st.session_state.get("comptes_last_search") != search:
     st.session_state["comptes_page"] = 0
 page = int(st.session_state.get("comptes_page", 0))
 frame, total = comptes.list_comptes(con, actor, search, PAGE_SIZE, page * PAGE_SIZE)
-st.caption(f"{formatting.number(total)} compte(s)")
+st.caption(count_fr(total, "compte"))
 if not frame.empty:
     event = st.dataframe(
         formatting.blank_missing(frame.drop(columns=["id"])),

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from crm_data import contacts
+from crm_data.text import count_fr
 from crm_ui import formatting, session
 from crm_ui.affaires_table import CLICK, clicked_id
 from crm_ui.compte_view import CONTACT_FIELDS, contact_fields
@@ -35,7 +36,7 @@ if st.session_state.get("contacts_last_search") != search:
     st.session_state["contacts_page"] = 0
 page = int(st.session_state.get("contacts_page", 0))
 frame, total = contacts.list_contacts(con, search, PAGE_SIZE, page * PAGE_SIZE)
-st.caption(f"{formatting.number(total)} contact(s)")
+st.caption(count_fr(total, "contact"))
 if not frame.empty:
     event = st.dataframe(
         formatting.blank_missing(frame.drop(columns=["id", "compte_id"])),

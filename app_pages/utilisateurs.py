@@ -8,6 +8,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from crm_data import affaires, users
 from crm_data.model import CrmError, Role, ValidationError
+from crm_data.text import count_fr
 from crm_ui import formatting, session
 from crm_ui.access import ROLE_LABELS, Area, require
 from crm_ui.fields import plain
@@ -166,7 +167,7 @@ with reassign_tab:
                     st.error(plain(str(exc)))
                 else:
                     session.flash(
-                        f"{formatting.number(moved)} affaire(s) de {plain(names[int(source)])} "
-                        f"confiée(s) à {plain(names[int(target)])}."
+                        f"{count_fr(moved, 'affaire')} de {plain(names[int(source)])} "
+                        f"{'confiée' if moved < 2 else 'confiées'} à {plain(names[int(target)])}."
                     )
                     st.rerun()

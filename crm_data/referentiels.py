@@ -19,6 +19,7 @@ from crm_data.model import (
 from crm_data.records import refuse_duplicate
 from crm_data.rights import check_actor
 from crm_data.store.db import Connection, read, transaction
+from crm_data.text import count_fr
 
 REFERENTIELS = ("etape", "code_cloture", "famille_article")
 """Each is a table named like the affaire column that holds its values."""
@@ -382,7 +383,7 @@ def delete_value(con: Connection, actor: Actor, referentiel: str, nom: str) -> N
                 [
                     (
                         "nom",
-                        f"« {nom} » est utilisé par {used[0]} affaire(s) : "
+                        f"« {nom} » est utilisé par {count_fr(int(used[0]), 'affaire')} : "
                         "désactivez-le plutôt que de le supprimer.",
                     )
                 ]

@@ -49,11 +49,11 @@ def test_overdue_action_stands_out_and_can_be_marked_done(_isolated_base: Path) 
         con, admin(con), aid, {"type": "Relance", "objet": "Relancer", "echeance": yesterday}
     )
     at = open_tab(run_app(affaire=str(aid)), aid, "Action")
-    assert "1 action(s) en retard." in texts(at, "warning")
+    assert "1 action en retard." in texts(at, "warning")
     at = select_row(at, f"action.{aid}.table", 0)
     widget(at, f"action.{aid}.{action_id}.done").click().run()
     assert bool(actions.get_action(con, admin(con), action_id)["fait"])
-    assert "1 action(s) en retard." not in texts(at, "warning")
+    assert "1 action en retard." not in texts(at, "warning")
 
 
 def test_adding_a_devis_updates_the_sums(_isolated_base: Path) -> None:

@@ -116,7 +116,7 @@ def test_admin_reassigns_a_departed_users_affaires(con: db.Connection) -> None:
     at.selectbox(key="users_reassign_to").set_value(heir.id)
     submit(at, "Réattribuer")
     assert all(affaires.get_affaire(con, heir, i).gestion_par == heir.id for i in ids)
-    assert any("3 affaire(s) de Alice Martin" in t.value for t in at.toast)
+    assert any("3 affaires de Alice Martin confiées" in t.value for t in at.toast)
 
 
 def test_two_users_cannot_share_an_e_mail_whatever_its_case() -> None:

@@ -19,6 +19,7 @@ from crm_data.analyses.objectifs import (
 from crm_data.filters import Filters
 from crm_data.model import Actor
 from crm_data.objectifs import month_label
+from crm_data.text import count_fr
 from crm_ui import formatting, session
 from crm_ui.analysis.charts import BLUE, ORANGE, escape_label
 from crm_ui.analysis.widgets import CHART_CONFIG
@@ -215,8 +216,9 @@ def coverage_block(state: str, actor: Actor, filters: Filters) -> None:
     shown.loc[reached, COVERAGE_HEADERS["couverture"]] = "Objectif atteint"
     shown["_basse"] = low.to_numpy()
     if low.any():
+        below = count_fr(int(low.sum()), "couverture")
         st.warning(
-            f"{int(low.sum())} couverture(s) sous {formatting.number(COVERAGE_ALERT)} × : le pipe "
+            f"{below} sous {formatting.number(COVERAGE_ALERT)} × : le pipe "
             "pondéré attendu ne suffit pas à atteindre l'objectif.",
             icon=":material/warning:",
         )

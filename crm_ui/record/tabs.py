@@ -16,6 +16,7 @@ import streamlit as st
 from crm_data import actions, history, projets, users
 from crm_data.model import SCREEN_LABELS, Actor, StatutProjet, TypeAction
 from crm_data.store.db import Connection
+from crm_data.text import count_fr
 from crm_ui import formatting
 from crm_ui.fields import field_errors, other_errors
 from crm_ui.record.child_forms import (
@@ -176,7 +177,7 @@ def actions_tab(con: Connection, actor: Actor, affaire_id: int) -> None:
     else:
         late = int(frame["en_retard"].sum())
         if late:
-            st.warning(f"{late} action(s) en retard.", icon=":material/alarm:")
+            st.warning(f"{count_fr(late, 'action')} en retard.", icon=":material/alarm:")
         shown = frame.assign(pour=frame["utilisateur_id"].map(names))[
             ["type", "date_action", "objet", "echeance", "fait", "pour", "en_retard"]
         ]
