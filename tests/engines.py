@@ -129,6 +129,9 @@ def use(engine: str) -> Iterator[None]:
 
 
 def stop() -> None:
-    """Stop the server this worker started, if any."""
+    """Drop this worker's template base, then stop the server this worker started, if any (a
+    shared server, CRM_TEST_PG_URL's, keeps no base of a finished run)."""
+    while _template:
+        drop_pg_url(_database_url(_template.pop()))
     while _server:
         _server.pop().stop()

@@ -3,26 +3,13 @@ figures they serve are those DuckDB gives (tests.test_engines_identical)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from crm_data.analyses.registry import QUALITY_CHECKS, Filters, data_quality
 from crm_data.store import db
-from tests import engines
-from tests.factories import admin, make_affaire, new_base
+from tests.factories import admin, make_affaire
 
 
-@pytest.fixture
-def con() -> Iterator[db.Connection]:
-    for _ in engines.use(engines.POSTGRESQL):
-        base = new_base()
-        yield base
-        base.close()
-
-
-def test_a_base_has_the_index_of_the_affaires_perdues_without_a_code(con: db.Connection) -> None:
-    row = con.execute(
+def test_a_base_has_the_index_of_the_affaires_perdues_without_a_code(pg_con: db.Connection) -> None:
+    row = pg_con.execute(
         """
         SELECT indexdef
         FROM pg_indexes
@@ -31,6 +18,6 @@ def test_a_base_has_the_index_of_the_affaires_perdues_without_a_code(con: db.Con
     ).fetchone()
     assert row is not None
     assert "WHERE" in str(row[0]) and "code_cloture IS NULL" in str(row[0])
-    make_affaire(con)
-    counts = data_quality(con, admin(con), Filters())
+    make_affaire(pg_con)
+    counts = data_quality(pg_con, admin(pg_con), Filters())
     assert dict(zip(QUALITY_CHECKS, counts["nombre"], strict=True))["perdue_sans_code"] == 0

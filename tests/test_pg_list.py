@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -18,21 +17,13 @@ from crm_data.filters import Filters
 from crm_data.model import Role
 from crm_data.store import db, pg_versions, schema
 from tests import engines
-from tests.factories import admin, make_affaire, make_user, new_base
+from tests.factories import admin, make_affaire, make_user
 
 
-@pytest.fixture
-def con() -> Iterator[db.Connection]:
-    for _ in engines.use(engines.POSTGRESQL):
-        base = new_base()
-        yield base
-        base.close()
-
-
-def wrong_kept(con: db.Connection) -> int:
+def wrong_kept(pg_con: db.Connection) -> int:
     """How many affaires keep a reports or a derniere_action_faite other than SPEC §3's,
     recomputed here from the versions (lag, not their kept date_fin_avant) and the actions."""
-    row = con.execute(
+    row = pg_con.execute(
         """
         SELECT count(*)
         FROM affaire AS a
@@ -60,24 +51,24 @@ def wrong_kept(con: db.Connection) -> int:
     return int(row[0])
 
 
-def edit(con: db.Connection, actor: object, affaire_id: int, **values: object) -> None:
-    current = affaires.get_affaire(con, actor, affaire_id)  # type: ignore[arg-type]
-    affaires.update_affaire(con, actor, affaire_id, values, current.version)  # type: ignore[arg-type]
+def edit(pg_con: db.Connection, actor: object, affaire_id: int, **values: object) -> None:
+    current = affaires.get_affaire(pg_con, actor, affaire_id)  # type: ignore[arg-type]
+    affaires.update_affaire(pg_con, actor, affaire_id, values, current.version)  # type: ignore[arg-type]
 
 
-def action(con: db.Connection, actor: object, affaire_id: int, day: dt.date) -> int:
+def action(pg_con: db.Connection, actor: object, affaire_id: int, day: dt.date) -> int:
     values = {"type": "Mail", "date_action": day, "objet": "Point"}
-    return actions.create_action(con, actor, affaire_id, values)  # type: ignore[arg-type]
+    return actions.create_action(pg_con, actor, affaire_id, values)  # type: ignore[arg-type]
 
 
-def scramble(con: db.Connection, seed: int) -> None:
+def scramble(pg_con: db.Connection, seed: int) -> None:
     """Random plain-SQL writes of versions and actions, as an import or a purge makes them."""
     pick = random.Random(seed)
     day = dt.date(2025, 1, 1)
     for _ in range(25):
         kind = pick.randrange(6)
         if kind == 0:
-            con.execute(
+            pg_con.execute(
                 "UPDATE affaire_version SET date_fin = ? WHERE affaire_id = ? AND version = ?",
                 [
                     day + dt.timedelta(days=pick.randrange(90)),
@@ -86,103 +77,105 @@ def scramble(con: db.Connection, seed: int) -> None:
                 ],
             )
         elif kind == 1:
-            con.execute(
+            pg_con.execute(
                 "DELETE FROM affaire_version WHERE affaire_id = ? AND version = ?",
                 [pick.randint(1, 4), pick.randint(2, 5)],
             )
         elif kind == 2:
-            con.execute(
+            pg_con.execute(
                 "UPDATE action SET fait = NOT fait, fait_le = ? WHERE id = ?",
                 [day + dt.timedelta(days=pick.randrange(90)), pick.randint(1, 12)],
             )
         elif kind == 3:
-            con.execute(
+            pg_con.execute(
                 "UPDATE action SET date_action = ?, fait_le = NULL WHERE id = ?",
                 [day + dt.timedelta(days=pick.randrange(90)), pick.randint(1, 12)],
             )
         elif kind == 4:
-            con.execute("DELETE FROM action WHERE id = ?", [pick.randint(1, 12)])
+            pg_con.execute("DELETE FROM action WHERE id = ?", [pick.randint(1, 12)])
         else:
-            con.execute(
+            pg_con.execute(
                 "UPDATE action SET affaire_id = ? WHERE id = ?",
                 [pick.randint(1, 4), pick.randint(1, 12)],
             )
-        assert wrong_kept(con) == 0
+        assert wrong_kept(pg_con) == 0
 
 
-def build(con: db.Connection) -> list[int]:
+def build(pg_con: db.Connection) -> list[int]:
     """Four affaires, their date fin pushed later and earlier, with actions done and not."""
-    manager = admin(con)
-    commercial = make_user(con, Role.COMMERCIAL)
+    manager = admin(pg_con)
+    commercial = make_user(pg_con, Role.COMMERCIAL)
     ids = [
-        make_affaire(con, manager, nom="Une"),
-        make_affaire(con, commercial, nom="La sienne", gestion_par=commercial.id),
-        make_affaire(con, manager, nom="Trois"),
-        make_affaire(con, manager, nom="Quatre"),
+        make_affaire(pg_con, manager, nom="Une"),
+        make_affaire(pg_con, commercial, nom="La sienne", gestion_par=commercial.id),
+        make_affaire(pg_con, manager, nom="Trois"),
+        make_affaire(pg_con, manager, nom="Quatre"),
     ]
     for n, day in enumerate((10, 20, 5, 25)):
-        edit(con, manager, ids[n % 3], date_fin=dt.date(2027, 1, day))
-    edit(con, commercial, ids[1], date_fin=dt.date(2027, 3, 1))
+        edit(pg_con, manager, ids[n % 3], date_fin=dt.date(2027, 1, day))
+    edit(pg_con, commercial, ids[1], date_fin=dt.date(2027, 3, 1))
     for n in range(12):
-        action(con, manager, ids[n % 4], dt.date(2025, 2, 1 + n))
+        action(pg_con, manager, ids[n % 4], dt.date(2025, 2, 1 + n))
     for action_id in (1, 2, 5, 7):
-        current = actions.get_action(con, manager, action_id)
-        actions.mark_done(con, manager, action_id, current["version"])
+        current = actions.get_action(pg_con, manager, action_id)
+        actions.mark_done(pg_con, manager, action_id, current["version"])
     return ids
 
 
-def test_saves_actions_and_plain_writes_keep_both_columns(con: db.Connection) -> None:
-    ids = build(con)
-    got = con.execute("SELECT count(*) FROM affaire WHERE reports > 0").fetchone()
+def test_saves_actions_and_plain_writes_keep_both_columns(pg_con: db.Connection) -> None:
+    ids = build(pg_con)
+    got = pg_con.execute("SELECT count(*) FROM affaire WHERE reports > 0").fetchone()
     assert got is not None and got[0] > 0
-    got = con.execute("SELECT count(derniere_action_faite) FROM affaire").fetchone()
+    got = pg_con.execute("SELECT count(derniere_action_faite) FROM affaire").fetchone()
     assert got is not None and got[0] > 0
-    assert wrong_kept(con) == 0
-    done = actions.get_action(con, admin(con), 5)
-    actions.delete_action(con, admin(con), 5, done["version"])
-    assert wrong_kept(con) == 0
-    scramble(con, seed=16)
-    current = affaires.get_affaire(con, admin(con), ids[2])
-    affaires.delete_affaire(con, admin(con), ids[2], current.version)
-    assert wrong_kept(con) == 0
+    assert wrong_kept(pg_con) == 0
+    done = actions.get_action(pg_con, admin(pg_con), 5)
+    actions.delete_action(pg_con, admin(pg_con), 5, done["version"])
+    assert wrong_kept(pg_con) == 0
+    scramble(pg_con, seed=16)
+    current = affaires.get_affaire(pg_con, admin(pg_con), ids[2])
+    affaires.delete_affaire(pg_con, admin(pg_con), ids[2], current.version)
+    assert wrong_kept(pg_con) == 0
 
 
 @pytest.mark.parametrize("table", ["affaire_version", "action"])
-def test_without_the_triggers_a_write_leaves_a_wrong_column(con: db.Connection, table: str) -> None:
+def test_without_the_triggers_a_write_leaves_a_wrong_column(
+    pg_con: db.Connection, table: str
+) -> None:
     """The control: the check above sees a column the base did not keep."""
-    build(con)
-    con.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    build(pg_con)
+    pg_con.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     if table == "action":
-        con.execute("UPDATE action SET fait = TRUE, fait_le = DATE '2026-01-01'")
+        pg_con.execute("UPDATE action SET fait = TRUE, fait_le = DATE '2026-01-01'")
     else:
-        con.execute("DELETE FROM affaire_version WHERE version > 1")
-    assert wrong_kept(con) > 0
+        pg_con.execute("DELETE FROM affaire_version WHERE version > 1")
+    assert wrong_kept(pg_con) > 0
 
 
-def test_the_list_sorted_by_reports_reads_the_kept_count(con: db.Connection) -> None:
-    build(con)
-    page = affaires_list.list_affaires(con, admin(con), Filters(), sort="reports")
+def test_the_list_sorted_by_reports_reads_the_kept_count(pg_con: db.Connection) -> None:
+    build(pg_con)
+    page = affaires_list.list_affaires(pg_con, admin(pg_con), Filters(), sort="reports")
     assert list(page["reports"]) == sorted(page["reports"], reverse=True)
     assert page["reports"].iloc[0] > 0
 
 
-def test_the_migration_fills_both_columns_of_an_older_base(con: db.Connection) -> None:
-    build(con)
+def test_the_migration_fills_both_columns_of_an_older_base(pg_con: db.Connection) -> None:
+    build(pg_con)
     for name in ("reports", "derniere_action_faite"):
         for table in ("affaire_version", "action"):
             for event in ("insert", "update", "delete"):
-                con.execute(f"DROP TRIGGER IF EXISTS {table}_{name}_kept_{event} ON {table}")
-        con.execute(f"DROP FUNCTION affaire_{name}_kept()")
-        con.execute(f"DROP FUNCTION affaire_{name}_kept_moved()")
-    con.execute("DROP INDEX affaire_contact_idx")
+                pg_con.execute(f"DROP TRIGGER IF EXISTS {table}_{name}_kept_{event} ON {table}")
+        pg_con.execute(f"DROP FUNCTION affaire_{name}_kept()")
+        pg_con.execute(f"DROP FUNCTION affaire_{name}_kept_moved()")
+    pg_con.execute("DROP INDEX affaire_contact_idx")
     for index in ("affaire_nom_trgm_idx", "compte_nom_trgm_idx", "contact_nom_trgm_idx"):
-        con.execute(f"DROP INDEX {index}")
+        pg_con.execute(f"DROP INDEX {index}")
     for column in pg_versions.DERIVED["affaire"]:
-        con.execute(f"ALTER TABLE affaire DROP COLUMN {column}")
+        pg_con.execute(f"ALTER TABLE affaire DROP COLUMN {column}")
     ninth = schema.MIGRATIONS.index(schema.MIGRATION_9) + 1
-    con.execute("DELETE FROM schema_version WHERE version >= ?", [ninth])
-    assert schema.migrate(con, target=ninth) == ninth
-    assert wrong_kept(con) == 0
+    pg_con.execute("DELETE FROM schema_version WHERE version >= ?", [ninth])
+    assert schema.migrate(pg_con, target=ninth) == ninth
+    assert wrong_kept(pg_con) == 0
 
 
 def test_without_pg_trgm_the_migration_passes_and_the_search_is_right() -> None:
@@ -200,40 +193,40 @@ def test_without_pg_trgm_the_migration_passes_and_the_search_is_right() -> None:
                 "CREATE FUNCTION similarity(text, text) RETURNS real"
                 " LANGUAGE sql IMMUTABLE AS 'SELECT 0::real'"
             )
-        con = db.open_base(url)
+        pg_con = db.open_base(url)
         try:
-            assert schema.current_version(con) == schema.SCHEMA_VERSION
-            trigram = con.execute(
+            assert schema.current_version(pg_con) == schema.SCHEMA_VERSION
+            trigram = pg_con.execute(
                 "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"
             ).fetchone()
             assert trigram is not None and trigram[0] == 0
-            make_affaire(con, admin(con), nom="Chez Dupont_et fils")
-            make_affaire(con, admin(con), nom="Martin")
+            make_affaire(pg_con, admin(pg_con), nom="Chez Dupont_et fils")
+            make_affaire(pg_con, admin(pg_con), nom="Martin")
             for search, expected in (("dupont_", 1), ("DUPONT", 1), ("%", 0), ("n", 2)):
-                page = affaires_list.list_affaires(con, admin(con), Filters(search=search))
+                page = affaires_list.list_affaires(pg_con, admin(pg_con), Filters(search=search))
                 assert len(page) == expected, search
         finally:
-            con.close()
+            pg_con.close()
     finally:
         engines.drop_pg_url(url)
 
 
-def test_the_list_totals_kept_per_change_stamp_follow_every_write(con: db.Connection) -> None:
+def test_the_list_totals_kept_per_change_stamp_follow_every_write(pg_con: db.Connection) -> None:
     """The totals cached on PostgreSQL are those of the base as it is after each write."""
-    ids = build(con)
-    before = affaires_list.list_totals(con, admin(con), Filters())
-    assert affaires_list.list_totals(con, admin(con), Filters()) == before
-    make_affaire(con, admin(con), nom="Cinq", ca_potentiel=1000)
-    after = affaires_list.list_totals(con, admin(con), Filters())
+    ids = build(pg_con)
+    before = affaires_list.list_totals(pg_con, admin(pg_con), Filters())
+    assert affaires_list.list_totals(pg_con, admin(pg_con), Filters()) == before
+    make_affaire(pg_con, admin(pg_con), nom="Cinq", ca_potentiel=1000)
+    after = affaires_list.list_totals(pg_con, admin(pg_con), Filters())
     assert after.nombre == before.nombre + 1
     assert after.ca_potentiel == before.ca_potentiel + 1000
-    current = affaires.get_affaire(con, admin(con), ids[0])
-    affaires.delete_affaire(con, admin(con), ids[0], current.version)
-    assert affaires_list.list_totals(con, admin(con), Filters()).nombre == before.nombre
+    current = affaires.get_affaire(pg_con, admin(pg_con), ids[0])
+    affaires.delete_affaire(pg_con, admin(pg_con), ids[0], current.version)
+    assert affaires_list.list_totals(pg_con, admin(pg_con), Filters()).nombre == before.nombre
 
 
-def test_the_list_totals_keep_a_bounded_number_of_entries(con: db.Connection) -> None:
-    build(con)
+def test_the_list_totals_keep_a_bounded_number_of_entries(pg_con: db.Connection) -> None:
+    build(pg_con)
     for n in range(300):
-        affaires_list.list_totals(con, admin(con), Filters(search=f"x{n}"))
+        affaires_list.list_totals(pg_con, admin(pg_con), Filters(search=f"x{n}"))
     assert affaires_list.kept_totals() == 256

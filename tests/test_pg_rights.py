@@ -3,8 +3,6 @@ the rights, run inside a commercial's unit of work, still reaches only their own
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from crm_data import affaires, affaires_list, board, filters
@@ -14,23 +12,17 @@ from crm_data.model import Actor, Role
 from crm_data.rights import check_actor
 from crm_data.store import db, pg_rights
 from tests import engines
-from tests.factories import admin, make_affaire, make_user, new_base
-
-
-@pytest.fixture
-def con() -> Iterator[db.Connection]:
-    for _ in engines.use(engines.POSTGRESQL):
-        yield new_base()
+from tests.factories import admin, make_affaire, make_user
 
 
 def test_a_commercials_unit_of_work_sees_and_writes_only_their_affaires(
-    con: db.Connection,
+    pg_con: db.Connection,
 ) -> None:
-    alice = make_user(con, Role.COMMERCIAL, "Alice Martin")
-    bob = make_user(con, Role.COMMERCIAL, "Bob Petit")
-    own = make_affaire(con, alice)
-    others = make_affaire(con, bob)
-    with db.transaction(con) as cur:
+    alice = make_user(pg_con, Role.COMMERCIAL, "Alice Martin")
+    bob = make_user(pg_con, Role.COMMERCIAL, "Bob Petit")
+    own = make_affaire(pg_con, alice)
+    others = make_affaire(pg_con, bob)
+    with db.transaction(pg_con) as cur:
         check_actor(cur, alice)
         seen = [r[0] for r in cur.execute("SELECT id FROM affaire ORDER BY id").fetchall()]
         updated = cur.execute(
@@ -38,15 +30,15 @@ def test_a_commercials_unit_of_work_sees_and_writes_only_their_affaires(
         ).fetchone()
     assert seen == [own]
     assert updated == (1,)
-    assert affaires.get_affaire(con, admin(con), others).notes is None
+    assert affaires.get_affaire(pg_con, admin(pg_con), others).notes is None
 
 
-def test_a_commercial_cannot_insert_an_affaire_for_another(con: db.Connection) -> None:
-    alice = make_user(con, Role.COMMERCIAL)
-    bob = make_user(con, Role.COMMERCIAL)
-    make_affaire(con, alice)
-    before = con.execute("SELECT count(*) FROM affaire").fetchone()
-    with pytest.raises(Exception, match="row-level security"), db.transaction(con) as cur:
+def test_a_commercial_cannot_insert_an_affaire_for_another(pg_con: db.Connection) -> None:
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    bob = make_user(pg_con, Role.COMMERCIAL)
+    make_affaire(pg_con, alice)
+    before = pg_con.execute("SELECT count(*) FROM affaire").fetchone()
+    with pytest.raises(Exception, match="row-level security"), db.transaction(pg_con) as cur:
         check_actor(cur, alice)
         cur.execute(
             """
@@ -57,31 +49,31 @@ def test_a_commercial_cannot_insert_an_affaire_for_another(con: db.Connection) -
             """,
             [bob.id, alice.id, alice.id],
         )
-    assert con.execute("SELECT count(*) FROM affaire").fetchone() == before
+    assert pg_con.execute("SELECT count(*) FROM affaire").fetchone() == before
 
 
-def test_a_read_as_a_commercial_sees_only_their_affaires(con: db.Connection) -> None:
-    alice = make_user(con, Role.COMMERCIAL)
-    bob = make_user(con, Role.COMMERCIAL)
-    own = make_affaire(con, alice)
-    make_affaire(con, bob)
-    with db.read(con) as cur:
+def test_a_read_as_a_commercial_sees_only_their_affaires(pg_con: db.Connection) -> None:
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    bob = make_user(pg_con, Role.COMMERCIAL)
+    own = make_affaire(pg_con, alice)
+    make_affaire(pg_con, bob)
+    with db.read(pg_con) as cur:
         pg_rights.acting(cur, alice)
         assert cur.execute("SELECT id FROM affaire").fetchall() == [(own,)]
 
 
-def test_a_manager_and_work_without_an_actor_see_every_affaire(con: db.Connection) -> None:
-    alice = make_user(con, Role.COMMERCIAL)
-    manager = make_user(con, Role.MANAGER)
-    ids = sorted([make_affaire(con, alice), make_affaire(con, manager)])
-    with db.read(con) as cur:
+def test_a_manager_and_work_without_an_actor_see_every_affaire(pg_con: db.Connection) -> None:
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    manager = make_user(pg_con, Role.MANAGER)
+    ids = sorted([make_affaire(pg_con, alice), make_affaire(pg_con, manager)])
+    with db.read(pg_con) as cur:
         pg_rights.acting(cur, manager)
         assert [r[0] for r in cur.execute("SELECT id FROM affaire ORDER BY id").fetchall()] == ids
-    with db.read(con) as cur:
+    with db.read(pg_con) as cur:
         assert [r[0] for r in cur.execute("SELECT id FROM affaire ORDER BY id").fetchall()] == ids
 
 
-def test_opening_the_base_again_keeps_one_policy_per_role(con: db.Connection) -> None:
+def test_opening_the_base_again_keeps_one_policy_per_role(pg_con: db.Connection) -> None:
     url = engines.new_pg_url()
     for _ in range(2):
         db.open_base(url).close()
@@ -98,11 +90,11 @@ def test_opening_the_base_again_keeps_one_policy_per_role(con: db.Connection) ->
     ]
 
 
-def test_a_commercials_record_is_still_read_through_the_primary_key(con: db.Connection) -> None:
-    alice = make_user(con, Role.COMMERCIAL)
-    own = make_affaire(con, alice)
+def test_a_commercials_record_is_still_read_through_the_primary_key(pg_con: db.Connection) -> None:
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    own = make_affaire(pg_con, alice)
     # Enough rows for the planner to prefer an index to a scan.
-    con.execute(
+    pg_con.execute(
         """
         INSERT INTO affaire (nom, compte_id, date_debut, gestion_par, statut, etape, type,
                              created_by, updated_by)
@@ -111,8 +103,8 @@ def test_a_commercials_record_is_still_read_through_the_primary_key(con: db.Conn
         FROM affaire, generate_series(1, 20000) AS n
         """
     )
-    con.execute("ANALYZE affaire")
-    with db.read(con) as cur:
+    pg_con.execute("ANALYZE affaire")
+    with db.read(pg_con) as cur:
         pg_rights.acting(cur, alice)
         plan = "\n".join(
             str(r[0])
@@ -121,13 +113,13 @@ def test_a_commercials_record_is_still_read_through_the_primary_key(con: db.Conn
     assert "Index Scan using affaire_pkey" in plan, plan
 
 
-def _read_as(con: db.Connection, actor: Actor) -> tuple[list[int], int, int, int]:
+def _read_as(pg_con: db.Connection, actor: Actor) -> tuple[list[int], int, int, int]:
     """What a commercial's screens read: the list's ids and total, the board's and the pipe
     analysis's counts of open affaires."""
-    page = affaires_list.list_affaires(con, actor, Filters())
-    totals = affaires_list.list_totals(con, actor, Filters())
-    columns = board.board(con, actor, Filters())
-    pipe = pipe_by_etape(con, actor, Filters())
+    page = affaires_list.list_affaires(pg_con, actor, Filters())
+    totals = affaires_list.list_totals(pg_con, actor, Filters())
+    columns = board.board(pg_con, actor, Filters())
+    pipe = pipe_by_etape(pg_con, actor, Filters())
     return (
         sorted(int(i) for i in page["id"]),
         totals.nombre,
@@ -143,32 +135,32 @@ def _forget_rights_in_sql(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_commercials_list_board_and_analysis_keep_to_their_affaires_without_the_sql_check(
-    con: db.Connection, monkeypatch: pytest.MonkeyPatch
+    pg_con: db.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice = make_user(con, Role.COMMERCIAL)
-    bob = make_user(con, Role.COMMERCIAL)
-    own = make_affaire(con, alice)
-    make_affaire(con, bob)
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    bob = make_user(pg_con, Role.COMMERCIAL)
+    own = make_affaire(pg_con, alice)
+    make_affaire(pg_con, bob)
     _forget_rights_in_sql(monkeypatch)
-    assert _read_as(con, alice) == ([own], 1, 1, 1)
+    assert _read_as(pg_con, alice) == ([own], 1, 1, 1)
 
 
 def test_without_the_guard_the_forgotten_check_shows_every_affaire(
-    con: db.Connection, monkeypatch: pytest.MonkeyPatch
+    pg_con: db.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The control of the test above: its bypass does reach other affaires, so only the
     guard kept them out."""
-    alice = make_user(con, Role.COMMERCIAL)
-    bob = make_user(con, Role.COMMERCIAL)
-    ids = sorted([make_affaire(con, alice), make_affaire(con, bob)])
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    bob = make_user(pg_con, Role.COMMERCIAL)
+    ids = sorted([make_affaire(pg_con, alice), make_affaire(pg_con, bob)])
     _forget_rights_in_sql(monkeypatch)
     # The screens' reads act as the actor through db.read_as, which calls pg_rights.acting.
     monkeypatch.setattr(pg_rights, "acting", lambda cur, actor: None)
-    assert _read_as(con, alice) == (ids, 2, 2, 2)
+    assert _read_as(pg_con, alice) == (ids, 2, 2, 2)
 
 
-def test_a_managers_list_and_analysis_see_every_affaire(con: db.Connection) -> None:
-    alice = make_user(con, Role.COMMERCIAL)
-    manager = make_user(con, Role.MANAGER)
-    ids = sorted([make_affaire(con, alice), make_affaire(con, manager)])
-    assert _read_as(con, manager) == (ids, 2, 2, 2)
+def test_a_managers_list_and_analysis_see_every_affaire(pg_con: db.Connection) -> None:
+    alice = make_user(pg_con, Role.COMMERCIAL)
+    manager = make_user(pg_con, Role.MANAGER)
+    ids = sorted([make_affaire(pg_con, alice), make_affaire(pg_con, manager)])
+    assert _read_as(pg_con, manager) == (ids, 2, 2, 2)
