@@ -18,6 +18,7 @@ VENTES_INDEXES = {
     "affaire_ouverte_fin_idx": ("affaire", "(date_fin) INCLUDE ("),
     "affaire_version_ouverte_from_idx": ("affaire_version", "(valid_from) INCLUDE (affaire_id"),
     "affaire_version_ouverte_to_idx": ("affaire_version", "(valid_to) INCLUDE (affaire_id"),
+    "affaire_version_entree_idx": ("affaire_version", "(affaire_id, valid_from) WHERE"),
 }
 
 

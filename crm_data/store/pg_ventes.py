@@ -2,10 +2,11 @@
 Nothing here reads or writes rows; DuckDB's scans need none of them.
 
 Each is partial and covering: the analyses read the closed affaires of a period, the open
-affaires by date fin, the open versions begun or ended since a day, from the index alone
-(an index-only scan), where they read the whole table (270 MB of affaires, 1 GB of versions
-at a million affaires). The columns included are those the analyses and their filters read
-(crm_data.filters.conditions: gestion par, type, famille, étape, the affaire being deleted).
+affaires by date fin, the open versions begun or ended since a day, the versions entering an
+étape, from the index alone (an index-only scan), where they read the whole table (270 MB of
+affaires, 1 GB of versions at a million affaires). The columns included are those the
+analyses and their filters read (crm_data.filters.conditions: gestion par, type, famille,
+étape, the affaire being deleted).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ STATEMENTS: list[str] = [
     CREATE INDEX affaire_version_ouverte_to_idx ON affaire_version (valid_to)
     INCLUDE (affaire_id, gestion_par, type, famille_article, etape)
     WHERE statut = 'En cours'
+    """,
+    # Each affaire's entries into an étape, by affaire: an open affaire's latest (A8's
+    # affaires bloquées, crm_data.analyses.conversion), the last key of its range.
+    """
+    CREATE INDEX affaire_version_entree_idx ON affaire_version (affaire_id, valid_from)
+    WHERE etape IS DISTINCT FROM etape_avant
     """,
 ]
 """MIGRATION_12's statements, each run on PostgreSQL only."""
