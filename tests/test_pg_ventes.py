@@ -16,8 +16,10 @@ VENTES_INDEXES = {
     "affaire_gagnee_signature_idx": ("affaire", "(date_signature) INCLUDE ("),
     "affaire_fermee_cloture_idx": ("affaire", "(date_cloture) INCLUDE ("),
     "affaire_ouverte_fin_idx": ("affaire", "(date_fin) INCLUDE ("),
-    "affaire_version_ouverte_from_idx": ("affaire_version", "(valid_from) INCLUDE (affaire_id"),
-    "affaire_version_ouverte_to_idx": ("affaire_version", "(valid_to) INCLUDE (affaire_id"),
+    "affaire_version_ouverte_to_idx": (
+        "affaire_version",
+        "(valid_to) INCLUDE (valid_from, affaire_id",
+    ),
     "affaire_version_entree_idx": ("affaire_version", "(affaire_id, valid_from) WHERE"),
 }
 

@@ -2,7 +2,7 @@
 Nothing here reads or writes rows; DuckDB's scans need none of them.
 
 Each is partial and covering: the analyses read the closed affaires of a period, the open
-affaires by date fin, the open versions begun or ended since a day, the versions entering an
+affaires by date fin, the open versions in force or ended since a day, the versions entering an
 étape, from the index alone (an index-only scan), where they read the whole table (270 MB of
 affaires, 1 GB of versions at a million affaires). The columns included are those the
 analyses and their filters read (crm_data.filters.conditions: gestion par, type, famille,
@@ -33,16 +33,11 @@ STATEMENTS: list[str] = [
              deleted_at)
     WHERE statut = 'En cours'
     """,
-    # The open versions begun, and ended, since a day: the affaires open at a past day
-    # (the velocity's, crm_data.analyses.ventes).
-    """
-    CREATE INDEX affaire_version_ouverte_from_idx ON affaire_version (valid_from)
-    INCLUDE (affaire_id, gestion_par, type, famille_article, etape)
-    WHERE statut = 'En cours'
-    """,
+    # The open versions still in force, and those ended since a day: the affaires open at a
+    # past day (the velocity's, crm_data.analyses.ventes).
     """
     CREATE INDEX affaire_version_ouverte_to_idx ON affaire_version (valid_to)
-    INCLUDE (affaire_id, gestion_par, type, famille_article, etape)
+    INCLUDE (valid_from, affaire_id, gestion_par, type, famille_article, etape)
     WHERE statut = 'En cours'
     """,
     # Each affaire's entries into an étape, by affaire: an open affaire's latest (A8's
