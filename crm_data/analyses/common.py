@@ -133,6 +133,34 @@ def states_at_each(instants: Sequence[str], dialect: str) -> str:
     )"""
 
 
+CLOSED_COLUMNS = (
+    "id, deleted_at, nom, date_debut, date_fin, compte_id, contact_id, gestion_par, statut, etape,"
+    " type, famille_article, ca_potentiel, reussite, ca_attendu, code_cloture, date_signature,"
+    " total_ht, date_cloture"
+)
+"""The affaire's columns closed_between's table gives, beside its closing date."""
+
+
+def closed_between(du: str, au: str) -> str:
+    """The closed affaires whose closing date (CLOSING_DATE) lies in [$du, $au], both included,
+    as a table to alias `a` like the affaire (CLOSED_COLUMNS) with that date as `cloture`: the
+    gagnées by date_signature and the perdues and abandonnées by date_cloture, each a range of
+    its own index on PostgreSQL (crm_data.store.pg_ventes), read without the table, where the
+    CASE of CLOSING_DATE read every affaire."""
+    columns = ", ".join(f"a.{c.strip()}" for c in CLOSED_COLUMNS.split(","))
+    return f"""(
+        SELECT {columns}, a.date_signature AS cloture
+        FROM affaire AS a
+        WHERE a.statut = 'Gagnée'
+          AND a.date_signature BETWEEN ${du} AND ${au}
+        UNION ALL
+        SELECT {columns}, a.date_cloture AS cloture
+        FROM affaire AS a
+        WHERE a.statut IN ('Perdue', 'Abandonnée')
+          AND a.date_cloture BETWEEN ${du} AND ${au}
+    )"""
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
     """The instant a day's state is read at: the next day at 00:00 (written before it counts)."""
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())

@@ -147,19 +147,22 @@ def stuck_affaires(
     The étape was entered at the affaire's latest entry into an étape (A8's rule over the
     versions), else, for an affaire without versions, at its date_debut.
     """
-    # PostgreSQL keeps each version's previous étape (crm_data.store.pg_versions).
-    before = (
-        "v.etape_avant" if dialect(con) == POSTGRESQL else f"lag(v.etape) OVER ({VERSION_ORDER})"
-    )
-    sql = f"""
-        WITH ouvertes AS (
-            SELECT a.id, a.nom, a.etape, a.gestion_par, a.date_debut
-            FROM affaire AS a
-            WHERE a.statut = 'En cours'
-              AND {scope(actor, filters)}
-        ),
+    if dialect(con) == POSTGRESQL:
+        # Each version keeps its previous étape (crm_data.store.pg_versions) and the entries
+        # have their index (crm_data.store.pg_ventes): an open affaire's latest entry is the
+        # last key of its range there, where a pass over every version joined the affaires.
+        entries = ""
+        latest_entry = """LEFT JOIN LATERAL (
+                SELECT CAST(max(v.valid_from) AS DATE) AS entree
+                FROM affaire_version AS v
+                WHERE v.affaire_id = o.id
+                  AND v.etape IS DISTINCT FROM v.etape_avant
+            ) AS d ON TRUE"""
+    else:
+        entries = f"""
         versions AS (
-            SELECT v.affaire_id, v.valid_from, v.etape IS DISTINCT FROM {before} AS entree
+            SELECT v.affaire_id, v.valid_from,
+                   v.etape IS DISTINCT FROM lag(v.etape) OVER ({VERSION_ORDER}) AS entree
             FROM affaire_version AS v
             JOIN affaire AS a ON a.id = v.affaire_id
             WHERE a.statut = 'En cours'
@@ -170,13 +173,21 @@ def stuck_affaires(
             FROM versions
             WHERE entree
             GROUP BY affaire_id
-        ),
+        ),"""
+        latest_entry = "LEFT JOIN entrees AS d ON d.affaire_id = o.id"
+    sql = f"""
+        WITH ouvertes AS (
+            SELECT a.id, a.nom, a.etape, a.gestion_par, a.date_debut
+            FROM affaire AS a
+            WHERE a.statut = 'En cours'
+              AND {scope(actor, filters)}
+        ),{entries}
         bloquees AS (
             SELECT o.id, o.nom, o.etape, o.gestion_par,
                    coalesce(d.entree, o.date_debut) AS depuis,
                    {days_between("coalesce(d.entree, o.date_debut)", "$today")} AS jours
             FROM ouvertes AS o
-            LEFT JOIN entrees AS d ON d.affaire_id = o.id
+            {latest_entry}
         )
         SELECT b.id, b.nom, b.etape, u.nom AS gestion_par, b.depuis, b.jours,
                count(*) OVER () AS nombre_total
