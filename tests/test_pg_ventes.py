@@ -1,4 +1,4 @@
-"""PostgreSQL's indexes for the Ventes screen (crm_data.store.pg_ventes, MIGRATION_12): a base on
+"""PostgreSQL's indexes for the Ventes screen (crm_data.store.pg_ventes, MIGRATION_11): a base on
 PostgreSQL gets each of them, partial and covering, and DuckDB none."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from crm_data.store.db import dialect
 from crm_data.store.engine import POSTGRESQL
-from crm_data.store.schema import MIGRATION_12, PostgresOnly
+from crm_data.store.schema import MIGRATION_11, PostgresOnly
 from tests.factories import new_base
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -25,7 +25,7 @@ VENTES_INDEXES = {
 
 
 def test_the_ventes_indexes_are_partial_covering_and_postgresql_only() -> None:
-    assert all(isinstance(s, PostgresOnly) for s in MIGRATION_12)
+    assert all(isinstance(s, PostgresOnly) for s in MIGRATION_11)
     con = new_base()
     if dialect(con) != POSTGRESQL:
         found = {

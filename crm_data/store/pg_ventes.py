@@ -47,4 +47,4 @@ STATEMENTS: list[str] = [
     WHERE etape IS DISTINCT FROM etape_avant
     """,
 ]
-"""MIGRATION_12's statements, each run on PostgreSQL only."""
+"""MIGRATION_11's statements, each run on PostgreSQL only."""
