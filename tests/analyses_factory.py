@@ -74,6 +74,15 @@ def new_affaire(con: Connection, **fields: Any) -> int:
     return int(row[0])
 
 
+def new_won(
+    con: Connection, debut: dt.date, signee: dt.date, total_ht: float, **fields: Any
+) -> int:
+    """A Gagnée begun on debut and signed on signee for total_ht (new_affaire's defaults)."""
+    return new_affaire(
+        con, statut="Gagnée", date_debut=debut, date_signature=signee, total_ht=total_ht, **fields
+    )
+
+
 def new_action(
     con: Connection,
     affaire_id: int,

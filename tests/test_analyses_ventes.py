@@ -17,7 +17,7 @@ from crm_data.analyses.registry import (
     sales_summaries,
     sales_summary,
 )
-from tests.analyses_factory import D, new_affaire, new_base, new_named_user, rows
+from tests.analyses_factory import D, new_affaire, new_base, new_named_user, new_won, rows
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -35,20 +35,8 @@ def test_results_by_type_on_an_empty_base_has_a_row_per_type_and_empty_rates() -
 
 def test_results_by_type_keeps_abandoned_out_of_the_rate_and_bounds_inclusive() -> None:
     con, admin = new_base()
-    new_affaire(
-        con,
-        statut="Gagnée",
-        date_debut=D("2025-12-02"),
-        date_signature=D("2026-01-01"),
-        total_ht=1000,
-    )
-    new_affaire(
-        con,
-        statut="Gagnée",
-        date_debut=D("2026-03-21"),
-        date_signature=D("2026-03-31"),
-        total_ht=3000,
-    )
+    new_won(con, D("2025-12-02"), D("2026-01-01"), 1000)
+    new_won(con, D("2026-03-21"), D("2026-03-31"), 3000)
     new_affaire(con, statut="Perdue", code_cloture="Prix", date_cloture=D("2026-02-01"))
     new_affaire(con, statut="Abandonnée", date_cloture=D("2026-02-02"))
     new_affaire(con, statut="Gagnée", date_signature=D("2026-04-01"), total_ht=5)
@@ -64,21 +52,8 @@ def test_results_by_type_keeps_abandoned_out_of_the_rate_and_bounds_inclusive() 
 
 def test_sales_summary_adds_up_every_type() -> None:
     con, admin = new_base()
-    new_affaire(
-        con,
-        statut="Gagnée",
-        date_debut=D("2026-01-01"),
-        date_signature=D("2026-01-11"),
-        total_ht=100,
-    )
-    new_affaire(
-        con,
-        type="Récurrent",
-        statut="Gagnée",
-        date_debut=D("2026-01-01"),
-        date_signature=D("2026-01-21"),
-        total_ht=300,
-    )
+    new_won(con, D("2026-01-01"), D("2026-01-11"), 100)
+    new_won(con, D("2026-01-01"), D("2026-01-21"), 300, type="Récurrent")
     new_affaire(con, type="Mise à jour", statut="Perdue", code_cloture="Prix")
     new_affaire(con, statut="Abandonnée")
     assert rows(sales_summary(con, admin, Q1_2026)) == [(400.0, 2, 1, round(2 / 3, 6), 200.0, 15.0)]
@@ -86,20 +61,8 @@ def test_sales_summary_adds_up_every_type() -> None:
 
 def test_sales_summaries_give_each_period_its_own_summary_in_one_pass() -> None:
     con, admin = new_base()
-    new_affaire(
-        con,
-        statut="Gagnée",
-        date_debut=D("2025-01-01"),
-        date_signature=D("2025-02-10"),
-        total_ht=50,
-    )
-    new_affaire(
-        con,
-        statut="Gagnée",
-        date_debut=D("2026-01-01"),
-        date_signature=D("2026-01-11"),
-        total_ht=100,
-    )
+    new_won(con, D("2025-01-01"), D("2025-02-10"), 50)
+    new_won(con, D("2026-01-01"), D("2026-01-11"), 100)
     new_affaire(con, statut="Perdue", code_cloture="Prix", date_cloture=D("2026-03-31"))
     new_affaire(con, statut="Perdue", code_cloture="Prix", date_cloture=D("2026-04-01"))
     periods = [
