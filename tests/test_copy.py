@@ -5,6 +5,7 @@ nothing (SPEC §5)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +147,25 @@ def test_a_copy_failing_midway_writes_nothing(
     assert main(["--db", str(demo_base), "copy", "--vers", pg_url]) == 1
     assert "a échoué : rien n'a été écrit" in capsys.readouterr().err
     assert tables(pg_url) == before
+
+
+def test_a_copy_whose_compaction_fails_is_whole_and_says_so(
+    demo_base: Path,
+    pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A compaction statement the server refuses, as it refuses VACUUM FULL to a role that
+    # does not own the tables.
+    refused = (*pg_versions.COMPACT[:1], "VACUUM (FULL) table_absente")
+    monkeypatch.setattr(pg_versions, "COMPACT", refused)
+    with caplog.at_level(logging.WARNING, logger="crm_data.store.copy"):
+        assert main(["--db", str(demo_base), "copy", "--vers", pg_url]) == 0
+    assert tables(pg_url) == tables(demo_base)
+    [warning] = [r for r in caplog.records if r.name == "crm_data.store.copy"]
+    assert "son compactage a échoué" in warning.getMessage()
+    assert "table_absente" in warning.getMessage()
+    assert "VACUUM (FULL) affaire_version" in warning.getMessage()
 
 
 def test_a_new_file_the_copy_could_not_fill_is_removed(tmp_path: Path, pg_url: str) -> None:

@@ -8,6 +8,7 @@ transaction: a failed copy writes nothing. Column types come from the target's o
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from contextlib import suppress
@@ -25,6 +26,8 @@ Progress = Callable[[float, str], None]
 
 CHUNK_IDS = 50_000
 """Rows are read by ranges of this many ids, so memory holds one range, not a table."""
+
+_log = logging.getLogger(__name__)
 
 _NEXTVAL = re.compile(r"nextval\('\"?([\w.]+?)\"?'")
 
@@ -68,10 +71,18 @@ def copy_base(
     if dialect(destination) == POSTGRESQL:
         report(0.99, "Compactage de l'historique des affaires")
         # The copy is committed and whole: a base left uncompacted (a role that may not VACUUM
-        # FULL) only reads its history slower.
-        with suppress(*ENGINE_ERRORS):
+        # FULL) only reads its history slower, which the log says with what to run instead.
+        try:
             for statement in pg_versions.COMPACT:
                 destination.execute(statement)
+        except ENGINE_ERRORS as exc:
+            _log.warning(
+                "Copie vers %s terminée, mais son compactage a échoué (%s) : l'historique y "
+                "sera lu plus lentement. Un propriétaire de la base peut lancer : %s",
+                db.shown(target),
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                " ; ".join(pg_versions.COMPACT),
+            )
     destination.close()
     report(1.0, "Copie terminée")
     return counts
