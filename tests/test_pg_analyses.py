@@ -21,3 +21,22 @@ def test_a_base_has_the_index_of_the_affaires_perdues_without_a_code(pg_con: db.
     make_affaire(pg_con)
     counts = data_quality(pg_con, admin(pg_con), Filters())
     assert dict(zip(QUALITY_CHECKS, counts["nombre"], strict=True))["perdue_sans_code"] == 0
+
+
+def test_every_connection_runs_without_jit_in_utc_unless_the_url_says_otherwise(
+    pg_con: db.Connection,
+) -> None:
+    with db.read(pg_con) as cur:
+        assert cur.execute(
+            "SELECT current_setting('jit'), current_setting('TimeZone')"
+        ).fetchone() == ("off", "UTC")
+    url = getattr(pg_con, "url")
+    separator = "&" if "?" in url else "?"
+    own = db.connect(f"{url}{separator}options=-c%20jit%3Don")
+    try:
+        with db.read(own) as cur:
+            assert cur.execute(
+                "SELECT current_setting('jit'), current_setting('TimeZone')"
+            ).fetchone() == ("on", "UTC")
+    finally:
+        own.close()
