@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from crm_data.analyses.registry import QUALITY_CHECKS, Filters, data_quality
 from crm_data.store import db
+from crm_data.store.postgres import PgBase
 from tests.factories import admin, make_affaire
 
 
@@ -30,7 +31,8 @@ def test_every_connection_runs_without_jit_in_utc_unless_the_url_says_otherwise(
         assert cur.execute(
             "SELECT current_setting('jit'), current_setting('TimeZone')"
         ).fetchone() == ("off", "UTC")
-    url = getattr(pg_con, "url")
+    assert isinstance(pg_con, PgBase)
+    url = pg_con.url
     separator = "&" if "?" in url else "?"
     own = db.connect(f"{url}{separator}options=-c%20jit%3Don")
     try:
