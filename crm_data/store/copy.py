@@ -61,9 +61,9 @@ def copy_base(
         counts = _copy(source, destination, report)
     except ENGINE_ERRORS as exc:
         _discard(destination, target, created)
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CopyError(
-            f"La copie vers {db.shown(target)} a échoué : rien n'a été écrit. Détail : {detail}"
+            f"La copie vers {db.shown(target)} a échoué : rien n'a été écrit. "
+            f"Détail : {_detail(exc)}"
         ) from exc
     except BaseException:
         _discard(destination, target, created)
@@ -80,12 +80,18 @@ def copy_base(
                 "Copie vers %s terminée, mais son compactage a échoué (%s) : l'historique y "
                 "sera lu plus lentement. Un propriétaire de la base peut lancer : %s",
                 db.shown(target),
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                _detail(exc),
                 " ; ".join(pg_versions.COMPACT),
             )
     destination.close()
     report(1.0, "Copie terminée")
     return counts
+
+
+def _detail(exc: BaseException) -> str:
+    """The first line of an engine's error, or its type when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _discard(destination: db.Connection, target: str | Path, created: bool) -> None:
