@@ -377,13 +377,18 @@ compilation, which cost 50 to 130 ms of each analysis over a million affaires (i
 alone), about a tenth of a Ventes tab's time, for queries that run well under a second."""
 
 
+_OPTION_NAME = re.compile(r"(?:-c\s*|--)([\w.]+)\s*=")
+"""A setting named in libpq's options (`-c name=value` or `--name=value`)."""
+
+
 def _conninfo(url: str) -> str:
     """The URL with SESSION_SETTINGS added to its options."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     options = query.get("options", "")
+    own = {name.lower() for name in _OPTION_NAME.findall(options)}
     for setting, value in SESSION_SETTINGS.items():
-        if setting not in options:
+        if setting.lower() not in own:
             options = f"{options} -c {setting}={value}".strip()
     query["options"] = options
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
