@@ -151,6 +151,25 @@ def test_by_commercial_splits_open_pipe_and_period_results_per_user() -> None:
     ]
 
 
+def test_by_commercial_lists_a_user_whose_affaires_all_closed_before_the_period() -> None:
+    con, admin, _ = _two_commerciaux()
+    carl = new_user(con, "carl")
+    new_affaire(
+        con, gestion_par=carl.id, statut="Perdue", code_cloture="Prix", date_cloture=D("2025-05-01")
+    )
+    new_user(con, "dora")  # no affaire, no action: no row
+    frame = by_commercial(con, admin, YEAR_2026).set_index("gestion_par")
+    assert frame.index.tolist() == ["Alice", "Bob", "Carl"]
+    carl_row = frame.loc["Carl"]
+    assert carl_row[["nombre_ouvertes", "gagnees", "perdues", "actions_faites"]].tolist() == [
+        0,
+        0,
+        0,
+        0,
+    ]
+    assert (carl_row["ca_pondere"], carl_row["ca_signe"]) == (0.0, 0.0)
+
+
 def test_by_commercial_shows_a_commercial_only_their_own_row() -> None:
     con, _, alice = _two_commerciaux()
     frame = by_commercial(con, alice, YEAR_2026)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from crm_data.affaires_list import affaire_ids
-from crm_data.analyses import drill
+from crm_data.analyses import drill, timeline
 from crm_data.analyses.registry import (
     QUALITY_CHECKS,
     Filters,
@@ -189,6 +189,35 @@ def test_a_day_ends_after_its_last_second_before_next_midnight(
     assert ids["M"] in debut["id"].tolist()
     fin = movement_affaires(con, admin, MARCH_TO_APRIL, "fin")
     assert ids["N"] not in fin["id"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("valeur", "fenetre", "gestion_par"),
+    [("ca_potentiel", None, None), ("ca_pondere", APRIL, None), ("ca_potentiel", None, "bruno")],
+)
+def test_movements_to_today_read_the_affaires_as_they_are_with_the_same_figures(
+    scenario: Scenario,
+    monkeypatch: pytest.MonkeyPatch,
+    valeur: str,
+    fenetre: tuple[dt.date, dt.date] | None,
+    gestion_par: str | None,
+) -> None:
+    """After every save, D2's pipe is today's affaires and D1's is derived from the changed
+    ones: the created (B, N), deleted (K), reassigned (L), changed twice (G) and saved at
+    D1's last second (M) move as when every state of both days is read."""
+    con, admin, ids = scenario
+    users = [ids[gestion_par]] if gestion_par else []
+    up_to_today = Filters(du=D1, au=dt.date.today(), gestion_par=users)
+    taken: list[bool] = []
+    is_live = timeline._d2_is_live
+    monkeypatch.setattr(
+        timeline, "_d2_is_live", lambda cur, values: taken.append(is_live(cur, values)) or taken[-1]
+    )
+    live = movements(con, admin, up_to_today, valeur, fenetre)
+    movements(con, admin, MARCH_TO_APRIL, valeur, fenetre)
+    assert taken == [True, False]  # N was saved after D2 = 30/04
+    monkeypatch.setattr(timeline, "_d2_is_live", lambda cur, values: False)
+    assert rows(live) == rows(movements(con, admin, up_to_today, valeur, fenetre))
 
 
 @pytest.mark.usefixtures("engine")

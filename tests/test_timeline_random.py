@@ -188,6 +188,41 @@ def test_pipe_on_today_equals_the_live_pipe(
     assert today.equals(pipe_by_etape(con, admin, Filters()))
 
 
+def _assert_waterfall_replays(
+    con: Connection,
+    admin: Actor,
+    history: dict[int, list[tuple[dt.datetime, dict[str, Any]]]],
+    filters: Filters,
+    valeur: str,
+    window: tuple[dt.date, dt.date] | None,
+) -> None:
+    """movements between filters' du and au add up, and match the replay of history."""
+    d1, d2 = filters.period()
+    frame = movements(con, admin, filters, valeur, window)
+    montants = [Decimal(str(m)) for m in frame["montant"]]
+    assert sum(montants[:-1]) == montants[-1]
+    counts: Counter[str] = Counter()
+    debut = fin = Decimal(0)
+    for versions in history.values():
+        s1, s2 = _state(versions, d1), _state(versions, d2)
+        p1, p2 = _in_pipe(s1, window), _in_pipe(s2, window)
+        v1, v2 = _value(s1, valeur) if s1 else 0, _value(s2, valeur) if s2 else 0
+        debut += v1 if p1 else 0
+        fin += v2 if p2 else 0
+        counts["debut"] += p1
+        counts["fin"] += p2
+        if p1 and p2:
+            counts["hausses" if v2 > v1 else "baisses" if v2 < v1 else "-"] += 1
+        elif p1:
+            closed = {"Gagnée": "gagnees", "Perdue": "perdues", "Abandonnée": "abandonnees"}
+            counts[closed.get(s2["statut"], "sorties")] += 1
+        elif p2:
+            counts["entrees" if s1 else "nouvelles"] += 1
+    nombres = dict(zip(frame["categorie"], frame["nombre"], strict=True))
+    assert nombres == {c: counts[c] for c in nombres}
+    assert (frame["montant"].iloc[0], frame["montant"].iloc[-1]) == (_cents(debut), _cents(fin))
+
+
 @SETTINGS
 @given(
     st.lists(event, min_size=1, max_size=40),
@@ -212,29 +247,34 @@ def test_the_waterfall_adds_up_and_matches_a_replay(
         if window_spec is None
         else (window_spec[0], window_spec[0] + dt.timedelta(days=window_spec[1]))
     )
-    frame = movements(con, admin, Filters(du=d1, au=d2), valeur, window)
-    montants = [Decimal(str(m)) for m in frame["montant"]]
-    assert sum(montants[:-1]) == montants[-1]
-    counts: Counter[str] = Counter()
-    debut = fin = Decimal(0)
-    for versions in history.values():
-        s1, s2 = _state(versions, d1), _state(versions, d2)
-        p1, p2 = _in_pipe(s1, window), _in_pipe(s2, window)
-        v1, v2 = _value(s1, valeur) if s1 else 0, _value(s2, valeur) if s2 else 0
-        debut += v1 if p1 else 0
-        fin += v2 if p2 else 0
-        counts["debut"] += p1
-        counts["fin"] += p2
-        if p1 and p2:
-            counts["hausses" if v2 > v1 else "baisses" if v2 < v1 else "-"] += 1
-        elif p1:
-            closed = {"Gagnée": "gagnees", "Perdue": "perdues", "Abandonnée": "abandonnees"}
-            counts[closed.get(s2["statut"], "sorties")] += 1
-        elif p2:
-            counts["entrees" if s1 else "nouvelles"] += 1
-    nombres = dict(zip(frame["categorie"], frame["nombre"], strict=True))
-    assert nombres == {c: counts[c] for c in nombres}
-    assert (frame["montant"].iloc[0], frame["montant"].iloc[-1]) == (_cents(debut), _cents(fin))
+    _assert_waterfall_replays(con, admin, history, Filters(du=d1, au=d2), valeur, window)
+
+
+@SETTINGS
+@given(
+    st.lists(event, min_size=1, max_size=40),
+    days,
+    st.sampled_from(["ca_potentiel", "ca_pondere"]),
+    st.one_of(st.none(), st.tuples(days, st.integers(0, 60))),
+)
+def test_the_waterfall_to_today_matches_a_replay(
+    base: tuple[Connection, Actor, list[int]],
+    events: list[tuple[Any, ...]],
+    d1: dt.date,
+    valeur: str,
+    window_spec: tuple[dt.date, int] | None,
+) -> None:
+    """Up to today, after every save: D2's pipe is read from the affaires as they are and D1's
+    from the changed ones (timeline._d2_is_live); the same figures as a replay."""
+    con, admin, users = base
+    history = _play(con, users, events)
+    window = (
+        None
+        if window_spec is None
+        else (window_spec[0], window_spec[0] + dt.timedelta(days=window_spec[1]))
+    )
+    filters = Filters(du=d1, au=dt.date.today())
+    _assert_waterfall_replays(con, admin, history, filters, valeur, window)
 
 
 @SETTINGS

@@ -208,11 +208,15 @@ def query(con: Connection, actor: Actor, sql: str, values: dict[str, object]) ->
     a frame. On PostgreSQL it runs as the actor's role (crm_data.store.pg_rights), so the base
     itself keeps a commercial's figures to their own affaires, behind scope's condition.
 
-    Only the parameters the SQL names are bound: DuckDB refuses unused named parameters.
+    Only the parameters the SQL names are bound (bound).
     """
-    used = {k: v for k, v in values.items() if f"${k}" in sql}
     with read_as(con, actor) as cur:
-        return cur.execute(sql, used).df()
+        return cur.execute(sql, bound(sql, values)).df()
+
+
+def bound(sql: str, values: dict[str, object]) -> dict[str, object]:
+    """The values the SQL names (`$name`): DuckDB refuses unused named parameters."""
+    return {k: v for k, v in values.items() if f"${k}" in sql}
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from crm_data.analyses.common import (
     IN_PERIOD,
+    closed_between,
     params,
     query,
     ratio,
@@ -105,6 +106,53 @@ def by_commercial(con: Connection, actor: Actor, filters: Filters) -> pd.DataFra
     return commercial_figures(con, actor, filters).drop(columns=["gestion_par_id"])
 
 
+def _commercial_affaires(actor: Actor, filters: Filters, engine: str) -> str:
+    """commercial_figures' CTE `affaires`: one row per user managing an affaire in scope, with
+    user_id, nombre_ouvertes, ca_pondere (open affaires), gagnees, perdues, ca_signe (closed in
+    period). On the affaires as they are, the open ones and those closed in period are each
+    read alone (index ranges on PostgreSQL, crm_data.store.pg_pipe and pg_ventes) and the
+    users with any affaire found by one lookup each, where grouping read every affaire."""
+    if filters.le is not None:
+        return f"""affaires AS (
+            SELECT a.gestion_par AS user_id,
+                   count(*) FILTER (WHERE a.statut = 'En cours') AS nombre_ouvertes,
+                   {weighted_sum("a.statut = 'En cours'")} AS ca_pondere,
+                   count(*) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS gagnees,
+                   count(*) FILTER (WHERE a.statut = 'Perdue' AND {IN_PERIOD}) AS perdues,
+                   sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS ca_signe
+            FROM {source(filters, engine)} AS a
+            WHERE {scope(actor, filters)}
+            GROUP BY a.gestion_par
+        )"""
+    return f"""ouvertes AS (
+            SELECT a.gestion_par AS user_id, count(*) AS nombre_ouvertes,
+                   {weighted_sum()} AS ca_pondere
+            FROM affaire AS a
+            WHERE a.statut = 'En cours'
+              AND {scope(actor, filters)}
+            GROUP BY a.gestion_par
+        ),
+        fermees AS (
+            SELECT a.gestion_par AS user_id,
+                   count(*) FILTER (WHERE a.statut = 'Gagnée') AS gagnees,
+                   count(*) FILTER (WHERE a.statut = 'Perdue') AS perdues,
+                   sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée') AS ca_signe
+            FROM {closed_between("du", "au")} AS a
+            WHERE {scope(actor, filters)}
+            GROUP BY a.gestion_par
+        ),
+        affaires AS (
+            SELECT u.id AS user_id, o.nombre_ouvertes, o.ca_pondere,
+                   f.gagnees, f.perdues, f.ca_signe
+            FROM utilisateur AS u
+            LEFT JOIN ouvertes AS o ON o.user_id = u.id
+            LEFT JOIN fermees AS f ON f.user_id = u.id
+            WHERE EXISTS (
+                SELECT 1 FROM affaire AS a WHERE a.gestion_par = u.id AND {scope(actor, filters)}
+            )
+        )"""
+
+
 def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.DataFrame:
     """A7: per user (gestion_par: the name shown for them, told apart by the login when two
     share a name; gestion_par_id: their id, last), every user with a figure, by name:
@@ -120,17 +168,7 @@ def commercial_figures(con: Connection, actor: Actor, filters: Filters) -> pd.Da
         f" ON a.id = t.affaire_id AND {scope(actor, filters)}"
     )
     sql = f"""
-        WITH affaires AS (
-            SELECT a.gestion_par AS user_id,
-                   count(*) FILTER (WHERE a.statut = 'En cours') AS nombre_ouvertes,
-                   {weighted_sum("a.statut = 'En cours'")} AS ca_pondere,
-                   count(*) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS gagnees,
-                   count(*) FILTER (WHERE a.statut = 'Perdue' AND {IN_PERIOD}) AS perdues,
-                   sum(a.total_ht) FILTER (WHERE a.statut = 'Gagnée' AND {IN_PERIOD}) AS ca_signe
-            FROM {source(filters, dialect(con))} AS a
-            WHERE {scope(actor, filters)}
-            GROUP BY a.gestion_par
-        ),
+        WITH {_commercial_affaires(actor, filters, dialect(con))},
         actions AS (
             SELECT t.utilisateur_id AS user_id, count(*) AS actions_faites
             FROM action AS t

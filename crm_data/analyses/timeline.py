@@ -12,6 +12,7 @@ import pandas as pd
 
 from crm_data.analyses.common import (
     STATE_COLUMNS,
+    bound,
     end_of_day,
     month_labels,
     params,
@@ -25,7 +26,7 @@ from crm_data.analyses.common import (
 from crm_data.analyses.pipe import EN_RETARD, SANS_DATE
 from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor, CrmError
-from crm_data.store.db import Connection, dialect
+from crm_data.store.db import Connection, dialect, read_as
 from crm_data.store.engine import POSTGRESQL
 from crm_data.store.sql import USER_LABELS, WEIGHTED, month_text
 
@@ -141,34 +142,66 @@ def _movement_values(
     )
 
 
-def movements(
-    con: Connection,
-    actor: Actor,
-    filters: Filters,
-    valeur: str = "ca_potentiel",
-    fenetre: Window = None,
-) -> pd.DataFrame:
-    """A11 between filters' du (D1) and au (D2): one row per CATEGORIES entry, in order, with
-    categorie, nombre (affaires) and montant (signed, what it adds to the pipe's value).
+def _d2_is_live(cur: Connection, values: dict[str, object]) -> bool:
+    """Whether the states at the end of D2 are the affaires as they are: D2's end is still to
+    come and no version begins at or after it (an index range on valid_from, empty). Then a
+    write made meanwhile also begins before D2's end and is in both."""
+    fin = values["fin_fin"]
+    assert isinstance(fin, dt.datetime)
+    if fin <= dt.datetime.now():
+        return False
+    later = cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM affaire_version WHERE valid_from >= $fin_fin)",
+        {"fin_fin": fin},
+    ).fetchone()
+    return not (later and later[0])
 
-    In the pipe on a day: En cours at its end, date_fin in the window when one is given, and
-    matching the filters (gestion par, type, famille of that day's state); an affaire still open
-    on D2 but no longer in the pipe (date_fin moved out, or reassigned outside the filters) is
-    in `sorties`, one that was not in it on D1 but existed is in `entrees`. Each movement's
-    montant is the difference of the rounded running totals from debut, so that debut plus
-    every movement equals fin to the cent, and debut and fin are the exact sums rounded once.
-    """
-    engine = dialect(con)
-    # The days' totals come from every state; the movements from the changed affaires alone.
-    sql = f"""
-        WITH r AS ({_rows_between(actor, filters, valeur, fenetre, engine)}),
-        totals AS (
-            SELECT coalesce(sum(valeur) FILTER (WHERE a1 AND dans_pipe), 0) AS debut,
-                   coalesce(sum(valeur) FILTER (WHERE a2 AND dans_pipe), 0) AS fin,
-                   count(*) FILTER (WHERE a1 AND dans_pipe) AS nombre_debut,
-                   count(*) FILTER (WHERE a2 AND dans_pipe) AS nombre_fin
+
+def _totals(actor: Actor, filters: Filters, valeur: str, fenetre: Window, *, live: bool) -> str:
+    """The CTE `totals` of movements over `r` (_rows_between's rows): debut, fin, nombre_debut,
+    nombre_fin, the exact sums and counts of the pipe on D1 and on D2. live (_d2_is_live): r
+    holds the changed affaires only; D2's come from the affaires as they are (an index-only
+    scan of the open ones on PostgreSQL), and D1's are D2's with each changed affaire's D2
+    state taken out and its D1 state put back (an unchanged one is the same on both days).
+    Otherwise both come from r, every state of both days."""
+    on_day = """coalesce(sum(valeur) FILTER (WHERE {a} AND dans_pipe), 0)"""
+    counted = """count(*) FILTER (WHERE {a} AND dans_pipe)"""
+    if not live:
+        return f"""totals AS (
+            SELECT {on_day.format(a="a1")} AS debut,
+                   {on_day.format(a="a2")} AS fin,
+                   {counted.format(a="a1")} AS nombre_debut,
+                   {counted.format(a="a2")} AS nombre_fin
+            FROM r
+        )"""
+    window = "a.date_fin BETWEEN $fenetre_du AND $fenetre_au" if fenetre else "TRUE"
+    return f"""vivantes AS (
+            SELECT coalesce(sum({VALEURS[valeur]}), 0) AS fin, count(*) AS nombre_fin
+            FROM affaire AS a
+            WHERE a.statut = 'En cours'
+              AND {window}
+              AND {scope(actor, filters)}
+        ),
+        ecarts AS (
+            SELECT {on_day.format(a="a1")} - {on_day.format(a="a2")} AS valeur,
+                   {counted.format(a="a1")} - {counted.format(a="a2")} AS nombre
             FROM r
         ),
+        totals AS (
+            SELECT v.fin + e.valeur AS debut, v.fin,
+                   v.nombre_fin + e.nombre AS nombre_debut, v.nombre_fin
+            FROM vivantes AS v, ecarts AS e
+        )"""
+
+
+def _movements_sql(
+    actor: Actor, filters: Filters, valeur: str, fenetre: Window, engine: str, *, live: bool
+) -> str:
+    """movements' statement; live: see _totals."""
+    rows = _rows_between(actor, filters, valeur, fenetre, engine, changed_only=live)
+    return f"""
+        WITH r AS ({rows}),
+        {_totals(actor, filters, valeur, fenetre, live=live)},
         m AS ({_categorised(_movement_rows("r", moved_only=True))}),
         categories AS (
             SELECT ordre, categorie
@@ -199,7 +232,31 @@ def movements(
         FROM totals
         ORDER BY ordre
     """
-    frame = query(con, actor, sql, _movement_values(actor, filters, fenetre))
+
+
+def movements(
+    con: Connection,
+    actor: Actor,
+    filters: Filters,
+    valeur: str = "ca_potentiel",
+    fenetre: Window = None,
+) -> pd.DataFrame:
+    """A11 between filters' du (D1) and au (D2): one row per CATEGORIES entry, in order, with
+    categorie, nombre (affaires) and montant (signed, what it adds to the pipe's value).
+
+    In the pipe on a day: En cours at its end, date_fin in the window when one is given, and
+    matching the filters (gestion par, type, famille of that day's state); an affaire still open
+    on D2 but no longer in the pipe (date_fin moved out, or reassigned outside the filters) is
+    in `sorties`, one that was not in it on D1 but existed is in `entrees`. Each movement's
+    montant is the difference of the rounded running totals from debut, so that debut plus
+    every movement equals fin to the cent, and debut and fin are the exact sums rounded once.
+    """
+    engine = dialect(con)
+    values = _movement_values(actor, filters, fenetre)
+    with read_as(con, actor) as cur:
+        live = _d2_is_live(cur, values)
+        sql = _movements_sql(actor, filters, valeur, fenetre, engine, live=live)
+        frame = cur.execute(sql, bound(sql, values)).df()
     frame["nombre"] = frame["nombre"].astype("int64")
     frame["montant"] = frame["montant"].astype("float64")
     return frame[["categorie", "nombre", "montant"]].reset_index(drop=True)

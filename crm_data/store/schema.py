@@ -10,7 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from crm_data.model import AFFAIRE_FIELDS
-from crm_data.store import pg_analyses, pg_list, pg_ventes, pg_versions
+from crm_data.store import pg_analyses, pg_list, pg_pipe, pg_ventes, pg_versions
 from crm_data.store.engine import POSTGRESQL, dialect
 from crm_data.store.purge import purge_marked
 
@@ -615,6 +615,9 @@ MIGRATION_10: list[str] = [PostgresOnly(statement) for statement in pg_analyses.
 # The Ventes screen on PostgreSQL (issue 16): its covering indexes (store.pg_ventes).
 MIGRATION_11: list[str] = [PostgresOnly(statement) for statement in pg_ventes.STATEMENTS]
 
+# The Pipe screen on PostgreSQL (issue 16): its covering indexes (store.pg_pipe).
+MIGRATION_12: list[str] = [PostgresOnly(statement) for statement in pg_pipe.STATEMENTS]
+
 MIGRATIONS: list[list[str]] = [
     MIGRATION_1,
     MIGRATION_2,
@@ -627,6 +630,7 @@ MIGRATIONS: list[list[str]] = [
     MIGRATION_9,
     MIGRATION_10,
     MIGRATION_11,
+    MIGRATION_12,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,48 @@
+"""PostgreSQL's indexes for the Pipe screen (crm_data.store.pg_pipe, MIGRATION_12): a base on
+PostgreSQL gets them, and the estimate of the actions done in a period, and DuckDB none."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_data.store.db import dialect
+from crm_data.store.engine import POSTGRESQL
+from crm_data.store.schema import MIGRATION_12, PostgresOnly
+from tests.factories import new_base
+
+pytestmark = pytest.mark.usefixtures("engine")
+
+PIPE_INDEXES = {
+    "affaire_ouverte_fin_idx": (
+        "affaire",
+        ["(date_fin) INCLUDE (", "ca_attendu", "contact_id", "derniere_action_faite"],
+    ),
+    "action_faite_jour_idx": (
+        "action",
+        ["(COALESCE(fait_le, date_action)) INCLUDE (utilisateur_id", "fait_le, date_action)"],
+    ),
+}
+
+
+def test_the_pipe_indexes_are_partial_covering_and_postgresql_only() -> None:
+    assert all(isinstance(s, PostgresOnly) for s in MIGRATION_12)
+    con = new_base()
+    if dialect(con) != POSTGRESQL:
+        found = {
+            str(r[0]) for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+        }
+        assert not set(PIPE_INDEXES) & found
+        return
+    rows = con.execute(
+        "SELECT indexname, tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    ).fetchall()
+    found_pg = {str(n): (str(t), str(d)) for n, t, d in rows}
+    for name, (table, parts) in PIPE_INDEXES.items():
+        assert found_pg[name][0] == table
+        for part in parts:
+            assert part in found_pg[name][1]
+        assert " WHERE " in found_pg[name][1]
+    statistics = con.execute(
+        "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = CAST('action' AS regclass)"
+    ).fetchall()
+    assert ("action_faite_jour_stats",) in [tuple(map(str, r)) for r in statistics]
