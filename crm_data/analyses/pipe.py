@@ -21,6 +21,7 @@ from crm_data.filters import REPORTS_BY_AFFAIRE, Filters
 from crm_data.model import Actor
 from crm_data.store.db import Connection, dialect
 from crm_data.store.engine import POSTGRESQL
+from crm_data.store.pg_list import QUIET_TOO_LONG
 from crm_data.store.sql import (
     USER_LABELS,
     dormant,
@@ -234,17 +235,23 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
     applies: these are today's problems, on the affaires as they are.
     """
     engine = dialect(con)
-    # PostgreSQL keeps each affaire's reports (crm_data.store.pg_list); DuckDB counts them.
-    reports, reports_join = (
-        ("a.reports", "")
+    # PostgreSQL keeps each affaire's reports and last action done (crm_data.store.pg_list):
+    # each open affaire's étape is joined once, where DORMANT_KEPT's EXISTS ran per affaire.
+    # DuckDB counts the reports and reads the actions.
+    reports, dormante, joins = (
+        ("a.reports", QUIET_TOO_LONG, "LEFT JOIN etape AS quiet ON quiet.nom = a.etape")
         if engine == POSTGRESQL
-        else ("r.reports", f"LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id")
+        else (
+            "r.reports",
+            dormant(engine),
+            f"LEFT JOIN {REPORTS_BY_AFFAIRE} AS r ON r.affaire_id = a.id",
+        )
     )
     sql = f"""
         SELECT
             count(*) FILTER (WHERE a.date_fin < $today) AS date_fin_depassee,
             count(*) FILTER (WHERE a.contact_id IS NULL) AS sans_contact,
-            count(*) FILTER (WHERE {dormant(engine)}) AS dormantes,
+            count(*) FILTER (WHERE {dormante}) AS dormantes,
             count(*) FILTER (WHERE a.ca_potentiel IS NULL) AS sans_ca_potentiel,
             (
                 SELECT count(*)
@@ -255,7 +262,7 @@ def data_quality(con: Connection, actor: Actor, filters: Filters) -> pd.DataFram
             ) AS perdue_sans_code,
             count(*) FILTER (WHERE {reports} >= $reports_min) AS date_fin_repoussee_3_fois
         FROM affaire AS a
-        {reports_join}
+        {joins}
         WHERE a.statut = 'En cours'
           AND {scope(actor, filters)}
     """

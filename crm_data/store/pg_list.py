@@ -175,13 +175,17 @@ STATEMENTS: list[str] = [
 REPORTS_SORT = "a.reports"
 """The list's sort by reports on PostgreSQL: the kept count (coalesce(r.reports, 0) elsewhere)."""
 
-DORMANT_KEPT = """(a.statut = 'En cours'
+QUIET_TOO_LONG = """greatest(CAST(a.updated_at AS DATE), a.derniere_action_faite)
+              < CAST($today AS DATE) - quiet.jours_sans_activite"""
+"""The affaire (alias `a`) has had no activity, from the kept derniere_action_faite, for longer
+than the étape `quiet` (its own, joined by name) allows on the bound $today."""
+
+DORMANT_KEPT = f"""(a.statut = 'En cours'
     AND EXISTS (
         SELECT 1
         FROM etape AS quiet
         WHERE quiet.nom = a.etape
-          AND greatest(CAST(a.updated_at AS DATE), a.derniere_action_faite)
-              < CAST($today AS DATE) - quiet.jours_sans_activite)
+          AND {QUIET_TOO_LONG})
     )"""
 """crm_data.store.sql.DORMANT on PostgreSQL, from the kept derniere_action_faite: the same rule
 (the later of the last save and the last action done is older than the étape allows), as a
