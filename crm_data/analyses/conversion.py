@@ -148,17 +148,13 @@ def stuck_affaires(
     versions), else, for an affaire without versions, at its date_debut.
     """
     if dialect(con) == POSTGRESQL:
-        # Each version keeps its previous étape (crm_data.store.pg_versions) and the entries
-        # have their index (crm_data.store.pg_ventes): an open affaire's latest entry is the
-        # last key of its range there, where a pass over every version joined the affaires.
-        entries = ""
-        latest_entry = """LEFT JOIN LATERAL (
-                SELECT CAST(max(v.valid_from) AS DATE) AS entree
-                FROM affaire_version AS v
-                WHERE v.affaire_id = o.id
-                  AND v.etape IS DISTINCT FROM v.etape_avant
-            ) AS d ON TRUE"""
+        # The base keeps each affaire's latest entry into an étape (crm_data.store.pg_pipe):
+        # the open affaires are then read from their covering index alone, where each one's
+        # entries were looked up on each call.
+        kept, entries, latest_entry = ", a.sejour_depuis", "", ""
+        entered = "o.sejour_depuis"
     else:
+        kept = ""
         entries = f"""
         versions AS (
             SELECT v.affaire_id, v.valid_from,
@@ -175,27 +171,36 @@ def stuck_affaires(
             GROUP BY affaire_id
         ),"""
         latest_entry = "LEFT JOIN entrees AS d ON d.affaire_id = o.id"
+        entered = "d.entree"
+    depuis = f"coalesce({entered}, o.date_debut)"
+    # The names (of the affaire, of its user) are read for the affaires kept only.
     sql = f"""
         WITH ouvertes AS (
-            SELECT a.id, a.nom, a.etape, a.gestion_par, a.date_debut
+            SELECT a.id, a.etape, a.gestion_par, a.date_debut{kept}
             FROM affaire AS a
             WHERE a.statut = 'En cours'
               AND {scope(actor, filters)}
         ),{entries}
         bloquees AS (
-            SELECT o.id, o.nom, o.etape, o.gestion_par,
-                   coalesce(d.entree, o.date_debut) AS depuis,
-                   {days_between("coalesce(d.entree, o.date_debut)", "$today")} AS jours
+            SELECT o.id, o.etape, o.gestion_par,
+                   {depuis} AS depuis,
+                   {days_between(depuis, "$today")} AS jours
             FROM ouvertes AS o
             {latest_entry}
+            JOIN utilisateur AS x ON x.id = o.gestion_par
+        ),
+        gardees AS (
+            SELECT b.*, count(*) OVER () AS nombre_total
+            FROM bloquees AS b
+            WHERE b.jours > $threshold
+            ORDER BY b.jours DESC, b.id
+            LIMIT $limit
         )
-        SELECT b.id, b.nom, b.etape, u.nom AS gestion_par, b.depuis, b.jours,
-               count(*) OVER () AS nombre_total
-        FROM bloquees AS b
-        JOIN {USER_LABELS} AS u ON u.id = b.gestion_par
-        WHERE b.jours > $threshold
-        ORDER BY b.jours DESC, b.id
-        LIMIT $limit
+        SELECT g.id, f.nom, g.etape, u.nom AS gestion_par, g.depuis, g.jours, g.nombre_total
+        FROM gardees AS g
+        JOIN affaire AS f ON f.id = g.id
+        JOIN {USER_LABELS} AS u ON u.id = g.gestion_par
+        ORDER BY g.jours DESC, g.id
     """
     values = params(actor, filters, today=filters.day(), threshold=threshold_days, limit=limit)
     frame = query(con, actor, sql, values)
