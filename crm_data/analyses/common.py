@@ -71,18 +71,20 @@ def states_at(instant: str, dialect: str) -> str:
     )"""
 
 
-def versions_with_end(dialect: str) -> str:
+def versions_with_end(dialect: str, affaires: str = "TRUE") -> str:
     """affaire_version with each version's end as `jusqu_a` (the next version's valid_from, in
-    (valid_from, version) order; empty for the latest), as a table. PostgreSQL keeps it
+    (valid_from, version) order; empty for the latest), as a table; affaires: a condition on
+    affaire_id (whole affaires only, so that each end stays exact). PostgreSQL keeps it
     (valid_to, crm_data.store.pg_versions); DuckDB's window pass over the versions is cheap."""
     if dialect == POSTGRESQL:
-        return "(SELECT *, valid_to AS jusqu_a FROM affaire_version)"
-    return """(
+        return f"(SELECT *, valid_to AS jusqu_a FROM affaire_version WHERE {affaires})"
+    return f"""(
             SELECT *,
                    lead(valid_from) OVER (
                        PARTITION BY affaire_id ORDER BY valid_from, version
                    ) AS jusqu_a
             FROM affaire_version
+            WHERE {affaires}
         )"""
 
 
@@ -104,10 +106,17 @@ def states_on_two_days(first: str, second: str, dialect: str, *, changed_only: b
         f"((v.valid_from >= ${first} AND v.valid_from < ${second})"
         f" OR ({end} >= ${first} AND {end} < ${second}))"
     )
+    # A version ends when the next one begins: the affaires changed in between are those with
+    # a version begun then, whose versions alone DuckDB's window pass then reads.
+    begun = (
+        f"affaire_id IN (SELECT affaire_id FROM affaire_version"
+        f" WHERE valid_from >= ${first} AND valid_from < ${second})"
+    )
+    only = begun if changed_only and dialect != POSTGRESQL else "TRUE"
     return f"""(
         SELECT v.affaire_id AS id, CAST(NULL AS TIMESTAMP) AS deleted_at, {columns},
                {in_force(first)} AS a1, {in_force(second)} AS a2
-        FROM {versions_with_end(dialect)} AS v
+        FROM {versions_with_end(dialect, only)} AS v
         WHERE ({in_force(first)} OR {in_force(second)})
           AND {_BEING_DELETED}
           AND {changed if changed_only else "TRUE"}
