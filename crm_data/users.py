@@ -224,18 +224,31 @@ def list_users(con: Connection, *, active_only: bool = False) -> pd.DataFrame:
 
 def users_with_affaires(con: Connection, actor: Actor) -> pd.DataFrame:
     """Every user with the number of affaires they manage (affaires, en_cours), by name:
-    id, login, nom, email, role, actif, affaires, en_cours. Managers and admins only."""
+    id, login, nom, email, role, actif, affaires, en_cours. Managers and admins only.
+
+    Each count is grouped on its own: on PostgreSQL, from an index alone (by gestion par; the
+    open affaires' covering one, crm_data.store.pg_pipe), where a join of every affaire to its
+    user read the table (0.73 s -> 0.36 s at a million affaires)."""
     if not actor.sees_everything:
         raise PermissionDeniedError("Seuls les managers et administrateurs voient l'équipe.")
     with read(con) as cur:
         return cur.execute(
             """
             SELECT u.id, u.login, u.nom, u.email, u.role, u.actif,
-                   count(a.id) AS affaires,
-                   count(a.id) FILTER (WHERE a.statut = 'En cours') AS en_cours
+                   coalesce(t.affaires, 0) AS affaires,
+                   coalesce(o.en_cours, 0) AS en_cours
             FROM utilisateur AS u
-            LEFT JOIN affaire AS a ON a.gestion_par = u.id
-            GROUP BY u.id, u.login, u.nom, u.email, u.role, u.actif
+            LEFT JOIN (
+                SELECT gestion_par, count(*) AS affaires
+                FROM affaire
+                GROUP BY gestion_par
+            ) AS t ON t.gestion_par = u.id
+            LEFT JOIN (
+                SELECT gestion_par, count(*) AS en_cours
+                FROM affaire
+                WHERE statut = 'En cours'
+                GROUP BY gestion_par
+            ) AS o ON o.gestion_par = u.id
             ORDER BY u.nom, u.id
             """
         ).df()

@@ -60,6 +60,22 @@ def test_page_lists_users_with_their_affaires(con: db.Connection) -> None:
     assert table.loc["Alice Martin", "role"] == "Commercial"
 
 
+def test_each_user_counts_every_affaire_they_manage_and_the_open_ones(
+    con: db.Connection,
+) -> None:
+    alice = make_user(con, Role.COMMERCIAL, "Alice Martin")
+    make_user(con, Role.COMMERCIAL, "Bruno Sans")
+    make_affaire(con, alice)
+    lost = make_affaire(con, alice)
+    current = affaires.get_affaire(con, alice, lost)
+    affaires.update_affaire(
+        con, alice, lost, {"statut": "Perdue", "code_cloture": "Prix"}, current.version
+    )
+    table = users.users_with_affaires(con, admin(con)).set_index("nom")
+    assert table.loc["Alice Martin", ["affaires", "en_cours"]].tolist() == [2, 1]
+    assert table.loc["Bruno Sans", ["affaires", "en_cours"]].tolist() == [0, 0]
+
+
 def test_a_user_without_email_shows_a_blank_not_none(con: db.Connection) -> None:
     users.add_user(con, None, "sanscourriel", Role.COMMERCIAL.value, "Sans Courriel", None)
     at = open_page()
