@@ -29,6 +29,7 @@ from crm_data.analyses.registry import (
 )
 from crm_data.model import Actor, CrmError
 from crm_data.store.db import Connection
+from crm_data.users import get_actor
 from tests import engines
 from tests.analyses_factory import D, new_base, new_user, rows
 from tests.versions_factory import create, delete, save
@@ -192,8 +193,13 @@ def test_a_day_ends_after_its_last_second_before_next_midnight(
 
 
 @pytest.mark.parametrize(
-    ("valeur", "fenetre", "gestion_par"),
-    [("ca_potentiel", None, None), ("ca_pondere", APRIL, None), ("ca_potentiel", None, "bruno")],
+    ("valeur", "fenetre", "gestion_par", "login"),
+    [
+        ("ca_potentiel", None, None, None),
+        ("ca_pondere", APRIL, None, None),
+        ("ca_potentiel", None, "bruno", None),
+        ("ca_potentiel", None, None, "bruno"),
+    ],
 )
 def test_movements_to_today_read_the_affaires_as_they_are_with_the_same_figures(
     scenario: Scenario,
@@ -201,11 +207,15 @@ def test_movements_to_today_read_the_affaires_as_they_are_with_the_same_figures(
     valeur: str,
     fenetre: tuple[dt.date, dt.date] | None,
     gestion_par: str | None,
+    login: str | None,
 ) -> None:
     """After every save, D2's pipe is today's affaires and D1's is derived from the changed
     ones: the created (B, N), deleted (K), reassigned (L), changed twice (G) and saved at
-    D1's last second (M) move as when every state of both days is read."""
+    D1's last second (M) move as when every state of both days is read, for the admin and
+    for a commercial (who sees their own affaires only, L among them)."""
     con, admin, ids = scenario
+    if login is not None:
+        admin = get_actor(con, login)
     users = [ids[gestion_par]] if gestion_par else []
     up_to_today = Filters(du=D1, au=dt.date.today(), gestion_par=users)
     taken: list[bool] = []
