@@ -15,7 +15,7 @@ import pytest
 from crm_data import actions, affaires, affaires_list
 from crm_data.filters import Filters
 from crm_data.model import Role
-from crm_data.store import db, schema
+from crm_data.store import db, pg_versions, schema
 from tests import engines
 from tests.factories import admin, make_affaire, make_user
 
@@ -170,7 +170,7 @@ def test_the_migration_fills_both_columns_of_an_older_base(pg_con: db.Connection
     pg_con.execute("DROP INDEX affaire_contact_idx")
     for index in ("affaire_nom_trgm_idx", "compte_nom_trgm_idx", "contact_nom_trgm_idx"):
         pg_con.execute(f"DROP INDEX {index}")
-    for column in ("reports", "derniere_action_faite"):
+    for column in pg_versions.DERIVED["affaire"]:
         pg_con.execute(f"ALTER TABLE affaire DROP COLUMN {column}")
     ninth = schema.MIGRATIONS.index(schema.MIGRATION_9) + 1
     pg_con.execute("DELETE FROM schema_version WHERE version >= ?", [ninth])

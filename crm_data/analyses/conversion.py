@@ -148,13 +148,17 @@ def stuck_affaires(
     versions), else, for an affaire without versions, at its date_debut.
     """
     if dialect(con) == POSTGRESQL:
-        # The base keeps each affaire's latest entry into an étape (crm_data.store.pg_pipe):
-        # the open affaires are then read from their covering index alone, where each one's
-        # entries were looked up on each call.
-        kept, entries, latest_entry = ", a.sejour_depuis", "", ""
-        entered = "o.sejour_depuis"
+        # Each version keeps its previous étape (crm_data.store.pg_versions) and the entries
+        # have their index (crm_data.store.pg_ventes): an open affaire's latest entry is the
+        # last key of its range there, where a pass over every version joined the affaires.
+        entries = ""
+        latest_entry = """LEFT JOIN LATERAL (
+                SELECT CAST(max(v.valid_from) AS DATE) AS entree
+                FROM affaire_version AS v
+                WHERE v.affaire_id = o.id
+                  AND v.etape IS DISTINCT FROM v.etape_avant
+            ) AS d ON TRUE"""
     else:
-        kept = ""
         entries = f"""
         versions AS (
             SELECT v.affaire_id, v.valid_from,
@@ -171,12 +175,11 @@ def stuck_affaires(
             GROUP BY affaire_id
         ),"""
         latest_entry = "LEFT JOIN entrees AS d ON d.affaire_id = o.id"
-        entered = "d.entree"
-    depuis = f"coalesce({entered}, o.date_debut)"
+    depuis = "coalesce(d.entree, o.date_debut)"
     # The names (of the affaire, of its user) are read for the affaires kept only.
     sql = f"""
         WITH ouvertes AS (
-            SELECT a.id, a.etape, a.gestion_par, a.date_debut{kept}
+            SELECT a.id, a.etape, a.gestion_par, a.date_debut
             FROM affaire AS a
             WHERE a.statut = 'En cours'
               AND {scope(actor, filters)}

@@ -96,11 +96,9 @@ def _function(name: str, body: str) -> str:
     """
 
 
-def kept(column: str, table: str, update: str) -> list[str]:
+def _kept(column: str, table: str, update: str) -> list[str]:
     """The functions and triggers keeping one column of affaire from table's rows: after each
-    statement, the affaires whose rows it inserted, updated (before or after) or deleted. On
-    affaire_version, a column named after `neighbours` in alphabetical order reads the
-    neighbours pg_versions' triggers have just written (triggers fire in name order)."""
+    statement, the affaires whose rows it inserted, updated (before or after) or deleted."""
     function = f"affaire_{column}_kept"
     statements = [
         _function(function, update.format(touched=_ROWS)),
@@ -151,8 +149,8 @@ STATEMENTS: list[str] = [
     "ALTER TABLE affaire ADD COLUMN derniere_action_faite DATE",
     # Filled before the indexes below are built: every row rewritten once, no index to update.
     _FILL,
-    *kept("reports", "affaire_version", _REPORTS_OF),
-    *kept("derniere_action_faite", "action", _LAST_DONE_OF),
+    *_kept("reports", "affaire_version", _REPORTS_OF),
+    *_kept("derniere_action_faite", "action", _LAST_DONE_OF),
     _IF_TRIGRAM.format(
         statements="\n        ".join(
             f"CREATE INDEX {name} ON {table} USING gin (({expression}) gin_trgm_ops);"

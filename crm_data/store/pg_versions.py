@@ -23,11 +23,10 @@ from __future__ import annotations
 
 DERIVED = {
     "affaire_version": ("valid_to", "etape_avant", "date_fin_avant"),
-    "affaire": ("reports", "derniere_action_faite", "sejour_depuis"),
+    "affaire": ("reports", "derniere_action_faite"),
 }
 """The columns the base keeps by triggers, by table: PostgreSQL's alone, derived from the others
-(the versions' neighbours here, the affaire's list columns in crm_data.store.pg_list and its
-stay in its étape in crm_data.store.pg_pipe)."""
+(the versions' neighbours here, the affaire's list columns in crm_data.store.pg_list)."""
 
 _NEIGHBOURS = """
     SELECT affaire_id, version,
