@@ -8,10 +8,23 @@ from typing import Any
 
 from crm_data import affaires, comptes, contacts, users
 from crm_data.model import Actor, Role
-from crm_data.store.db import Connection, open_base
+from crm_data.store.db import Connection, dialect, open_base
+from crm_data.store.engine import POSTGRESQL
 from tests import engines
 
 _counter = itertools.count(1)
+
+
+def indexes(con: Connection) -> dict[str, tuple[str, str]]:
+    """The base's indexes of its own schema: name → (table, definition), on either engine."""
+    if dialect(con) == POSTGRESQL:
+        rows = con.execute(
+            "SELECT indexname, tablename, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema()"
+        ).fetchall()
+    else:
+        rows = con.execute("SELECT index_name, table_name, sql FROM duckdb_indexes()").fetchall()
+    return {str(n): (str(t), str(d)) for n, t, d in rows}
 
 
 def new_base(path: Path | str | None = None) -> Connection:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crm_data.store.db import Connection, dialect
+from crm_data.store.db import dialect
 from crm_data.store.schema import MIGRATION_8, PostgresOnly
-from tests.factories import new_base
+from tests.factories import indexes, new_base
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -17,20 +17,10 @@ MES_ACTIONS_INDEXES = {
 }
 
 
-def _indexes(con: Connection) -> dict[str, tuple[str, str]]:
-    if dialect(con) == "postgresql":
-        rows = con.execute(
-            "SELECT indexname, tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-        ).fetchall()
-    else:
-        rows = con.execute("SELECT index_name, table_name, sql FROM duckdb_indexes()").fetchall()
-    return {str(n): (str(t), str(d)) for n, t, d in rows}
-
-
 def test_mes_actions_indexes_are_postgresql_only() -> None:
     assert all(isinstance(s, PostgresOnly) for s in MIGRATION_8)
     con = new_base()
-    found = _indexes(con)
+    found = indexes(con)
     if dialect(con) != "postgresql":
         assert not set(MES_ACTIONS_INDEXES) & set(found)
         return

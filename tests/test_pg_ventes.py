@@ -8,7 +8,7 @@ import pytest
 from crm_data.store.db import dialect
 from crm_data.store.engine import POSTGRESQL
 from crm_data.store.schema import MIGRATION_11, PostgresOnly
-from tests.factories import new_base
+from tests.factories import indexes, new_base
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -27,21 +27,11 @@ VENTES_INDEXES = {
 def test_the_ventes_indexes_are_partial_covering_and_postgresql_only() -> None:
     assert all(isinstance(s, PostgresOnly) for s in MIGRATION_11)
     con = new_base()
+    found = indexes(con)
     if dialect(con) != POSTGRESQL:
-        found = {
-            str(r[0]) for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
-        }
-        assert not set(VENTES_INDEXES) & found
+        assert not set(VENTES_INDEXES) & set(found)
         return
-    rows = con.execute(
-        """
-        SELECT indexname, tablename, indexdef
-        FROM pg_indexes
-        WHERE schemaname = current_schema()
-        """
-    ).fetchall()
-    found_pg = {str(n): (str(t), str(d)) for n, t, d in rows}
     for name, (table, columns) in VENTES_INDEXES.items():
-        assert found_pg[name][0] == table
-        assert columns in found_pg[name][1]
-        assert " WHERE " in found_pg[name][1]
+        assert found[name][0] == table
+        assert columns in found[name][1]
+        assert " WHERE " in found[name][1]

@@ -194,10 +194,16 @@ def _assert_waterfall_replays(
     history: dict[int, list[tuple[dt.datetime, dict[str, Any]]]],
     filters: Filters,
     valeur: str,
-    window: tuple[dt.date, dt.date] | None,
+    window_spec: tuple[dt.date, int] | None,
 ) -> None:
-    """movements between filters' du and au add up, and match the replay of history."""
+    """movements between filters' du and au, in the window of window_spec (its first day and
+    how many days more) when given, add up and match the replay of history."""
     d1, d2 = filters.period()
+    window = (
+        None
+        if window_spec is None
+        else (window_spec[0], window_spec[0] + dt.timedelta(days=window_spec[1]))
+    )
     frame = movements(con, admin, filters, valeur, window)
     montants = [Decimal(str(m)) for m in frame["montant"]]
     assert sum(montants[:-1]) == montants[-1]
@@ -242,12 +248,7 @@ def test_the_waterfall_adds_up_and_matches_a_replay(
     con, admin, users = base
     history = _play(con, users, events)
     d2 = d1 + dt.timedelta(days=span)
-    window = (
-        None
-        if window_spec is None
-        else (window_spec[0], window_spec[0] + dt.timedelta(days=window_spec[1]))
-    )
-    _assert_waterfall_replays(con, admin, history, Filters(du=d1, au=d2), valeur, window)
+    _assert_waterfall_replays(con, admin, history, Filters(du=d1, au=d2), valeur, window_spec)
 
 
 @SETTINGS
@@ -268,13 +269,8 @@ def test_the_waterfall_to_today_matches_a_replay(
     from the changed ones (timeline._d2_is_live); the same figures as a replay."""
     con, admin, users = base
     history = _play(con, users, events)
-    window = (
-        None
-        if window_spec is None
-        else (window_spec[0], window_spec[0] + dt.timedelta(days=window_spec[1]))
-    )
     filters = Filters(du=d1, au=dt.date.today())
-    _assert_waterfall_replays(con, admin, history, filters, valeur, window)
+    _assert_waterfall_replays(con, admin, history, filters, valeur, window_spec)
 
 
 @SETTINGS
