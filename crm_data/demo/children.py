@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_data.demo import words as demo_words
 from crm_data.model import AFFAIRE_FIELDS
@@ -100,6 +102,25 @@ def pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarray
     return np.asarray(words, dtype=object)[rng.integers(0, len(words), n)]
 
 
+def coded(words: tuple[str, ...], codes: np.ndarray, keep: np.ndarray | None = None) -> pa.Array:
+    """The words at codes as an Arrow dictionary column, NULL where keep is false: no Python
+    string is made per row (DuckDB reads the dictionary as it is)."""
+    mask = None if keep is None else ~keep
+    indices = pa.array(codes.astype(np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(words, pa.string()))
+
+
+def pick_coded(
+    rng: np.random.Generator, words: tuple[str, ...], n: int, keep_draw: float | None = None
+) -> pa.Array:
+    """n words drawn as pick() draws them, as coded() gives them; with keep_draw, each is then
+    kept with that probability (NULL otherwise), drawn as maybe(pick(...), rng.random(n) <
+    keep_draw) draws it."""
+    codes = rng.integers(0, len(words), n)
+    keep = None if keep_draw is None else rng.random(n) < keep_draw
+    return coded(words, codes, keep)
+
+
 def maybe(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """values as an object array, with None where keep is false (NULL once inserted)."""
     out = np.asarray(values, dtype=object).copy()
@@ -115,10 +136,22 @@ def _hundreds(engine: str, value: str) -> str:
     return f"round({value}, -2)"
 
 
-def load(cur: Connection, sql: str, frame: pd.DataFrame, params: object = None) -> int:
-    """Run an INSERT ... SELECT reading `bulk_frame`; return the number of rows inserted."""
+def load(cur: Connection, sql: str, frame: pd.DataFrame | pa.Table, params: object = None) -> int:
+    """Run an INSERT ... SELECT reading `bulk_frame` (a frame or an Arrow table); return the
+    number of rows inserted."""
+    if isinstance(frame, pa.Table) and dialect(cur) == POSTGRESQL:
+        frame = _decoded(frame)
     rows = execute_with_frame(cur, sql, frame, params)
     return int(rows[0][0]) if rows else 0
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """table with its dictionary columns as plain text, which PostgreSQL's COPY takes as CSV."""
+    columns = [
+        pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
 
 
 def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> int:
@@ -220,21 +253,25 @@ def actions(
     due = position >= (per - n_due)[owner]
     echeance = np.where(due, np.maximum(day, today + rng.integers(-25, 31, m)), day)
     kind = rng.choice(len(demo_words.OBJETS_ACTION), m, p=[0.3, 0.25, 0.15, 0.15, 0.15])
-    types = np.asarray(list(demo_words.OBJETS_ACTION), dtype=object)
-    objet = np.empty(m, dtype=object)
+    types = tuple(demo_words.OBJETS_ACTION)
+    # Every objet word in one list: each kind's words from its offset, drawn as pick() draws.
+    objets = tuple(w for words in demo_words.OBJETS_ACTION.values() for w in words)
+    objet = np.zeros(m, dtype=np.int64)
+    offset = 0
     for i, words in enumerate(demo_words.OBJETS_ACTION.values()):
         mask = kind == i
-        objet[mask] = pick(rng, words, int(mask.sum()))
+        objet[mask] = offset + rng.integers(0, len(words), int(mask.sum()))
+        offset += len(words)
     gestion = frame["gestion_par"].to_numpy()[owner]
     first = ids.take("action_id_seq", m)
-    rows = pd.DataFrame(
+    rows = pa.table(
         {
             "id": np.arange(first, first + m, dtype=np.int64),
             "affaire_id": frame["id"].to_numpy()[owner],
-            "type": types[kind],
+            "type": coded(types, kind),
             "date_action": day.astype(np.int32),
-            "objet": objet,
-            "description": maybe(pick(rng, demo_words.DESCRIPTIONS_ACTION, m), rng.random(m) < 0.3),
+            "objet": coded(objets, objet),
+            "description": pick_coded(rng, demo_words.DESCRIPTIONS_ACTION, m, 0.3),
             "echeance": echeance.astype(np.int32),
             "fait": ~due,
             "utilisateur_id": np.where(rng.random(m) < 0.9, gestion, rng.choice(commerciaux, m)),
