@@ -8,6 +8,7 @@ inserted in that order without an ORDER BY (a sort of each chunk cost time and m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,6 +122,15 @@ def pick_coded(
     return coded(words, codes, keep)
 
 
+def categorical(
+    words: Sequence[str] | np.ndarray, codes: np.ndarray, keep: np.ndarray | None = None
+) -> pd.Categorical:
+    """The words (distinct) at codes as a pandas column of codes, missing where keep is false:
+    built without a Python string per row, which a text column of a frame would convert."""
+    codes = codes.astype(np.int32) if keep is None else np.where(keep, codes, -1).astype(np.int32)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(words), dtype=object))
+
+
 def maybe(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """values as an object array, with None where keep is false (NULL once inserted)."""
     out = np.asarray(values, dtype=object).copy()
@@ -139,8 +149,14 @@ def _hundreds(engine: str, value: str) -> str:
 def load(cur: Connection, sql: str, frame: pd.DataFrame | pa.Table, params: object = None) -> int:
     """Run an INSERT ... SELECT reading `bulk_frame` (a frame or an Arrow table); return the
     number of rows inserted."""
-    if isinstance(frame, pa.Table) and dialect(cur) == POSTGRESQL:
-        frame = _decoded(frame)
+    if dialect(cur) == POSTGRESQL:
+        # COPY writes plain columns as CSV blocks; a dictionary one would go row by row.
+        table = (
+            frame
+            if isinstance(frame, pa.Table)
+            else pa.Table.from_pandas(frame, preserve_index=False)
+        )
+        frame = _decoded(table)
     rows = execute_with_frame(cur, sql, frame, params)
     return int(rows[0][0]) if rows else 0
 
