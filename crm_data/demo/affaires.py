@@ -13,7 +13,16 @@ import pandas as pd
 
 from crm_data.demo import children as demo_children
 from crm_data.demo import words as demo_words
-from crm_data.demo.children import DAY, Ids, categorical, cents, date_of, instant, pick
+from crm_data.demo.children import (
+    DAY,
+    Ids,
+    Statement,
+    categorical,
+    cents,
+    date_of,
+    instant,
+    pick,
+)
 from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
 from crm_data.store.db import Connection
@@ -102,11 +111,13 @@ def _nullable(values: np.ndarray, keep: np.ndarray, small: bool = False) -> pd.S
 
 
 class Chunk:
-    """Draws and inserts one chunk of affaires and everything hanging on them."""
+    """Draws one chunk of affaires and everything hanging on them, as the statements that
+    insert them: drawing needs no connection, so the next chunk can be drawn while this one is
+    written."""
 
     def __init__(
         self,
-        cur: Connection,
+        engine: str,
         rng: np.random.Generator,
         ids: Ids,
         refs: Refs,
@@ -114,7 +125,7 @@ class Chunk:
         comptes: Comptes,
         today: int,
     ) -> None:
-        self.cur = cur
+        self.engine = engine
         self.rng = rng
         self.ids = ids
         self.refs = refs
@@ -122,19 +133,19 @@ class Chunk:
         self.comptes = comptes
         self.today = today
 
-    def insert(self, n: int) -> dict[str, int]:
-        """Insert n affaires and their children; return the rows added per table."""
+    def draw(self, n: int) -> dict[str, Statement]:
+        """The statements inserting n affaires and their children, per table in their order."""
         frame = self._affaires(n)
         users = np.concatenate([self.team.managers, self.team.commerciaux])
-        cur, rng, ids, today = self.cur, self.rng, self.ids, self.today
+        rng, ids, today = self.rng, self.ids, self.today
         return {
-            "affaire": demo_children.load(cur, _INSERT_AFFAIRE, frame),
+            "affaire": Statement(_INSERT_AFFAIRE, frame),
             "affaire_version": demo_children.versions(
-                cur, frame, self.refs.etapes, [int(r) for r in self.refs.reussite]
+                self.engine, frame, self.refs.etapes, [int(r) for r in self.refs.reussite]
             ),
-            "action": demo_children.actions(cur, rng, ids, frame, self.team.commerciaux, today),
-            "document": demo_children.documents(cur, rng, ids, frame, today),
-            "projet": demo_children.projets(cur, rng, ids, frame, users, today),
+            "action": demo_children.actions(rng, ids, frame, self.team.commerciaux, today),
+            "document": demo_children.documents(rng, ids, frame, today),
+            "projet": demo_children.projets(rng, ids, frame, users, today),
         }
 
     def _outcome(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -312,3 +323,8 @@ _INSERT_AFFAIRE = f"""
            {instant("t_updated")}, gestion_par, version
     FROM bulk_frame
 """
+
+
+def insert(cur: Connection, statements: dict[str, Statement]) -> dict[str, int]:
+    """Run a chunk's statements in order; return the rows added per table."""
+    return {table: statement.run(cur) for table, statement in statements.items()}

@@ -161,6 +161,19 @@ def load(cur: Connection, sql: str, frame: pd.DataFrame | pa.Table, params: obje
     return int(rows[0][0]) if rows else 0
 
 
+@dataclass
+class Statement:
+    """An INSERT ... SELECT reading `bulk_frame`, drawn but not yet run (see load)."""
+
+    sql: str
+    frame: pd.DataFrame | pa.Table
+    params: object = None
+
+    def run(self, cur: Connection) -> int:
+        """Run it; return the number of rows inserted."""
+        return load(cur, self.sql, self.frame, self.params)
+
+
 def _decoded(table: pa.Table) -> pa.Table:
     """table with its dictionary columns as plain text, which PostgreSQL's COPY takes as CSV."""
     columns = [
@@ -170,9 +183,9 @@ def _decoded(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> int:
+def versions(engine: str, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> Statement:
     """Each affaire's versions, one per write: its creation (En cours, first étape), one per
-    étape passed, then its closing; return the rows inserted.
+    étape passed, then its closing; the statement inserting them.
 
     Early versions carry a first estimate of the amounts (revised to their final value on
     reaching the third étape) and, for about a quarter of the affaires, an earlier date fin
@@ -184,7 +197,6 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
     moved = instant(
         "f.t0 + floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5)) / (f.etape_index + 1))"
     )
-    engine = dialect(cur)
     early: dict[str, str] = {
         "statut": "'En cours'",
         "etape": "(CAST($etapes AS VARCHAR[]))[s.k + 1]",
@@ -211,8 +223,7 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
         f"CASE WHEN {last} THEN a.{name} ELSE {early[name]} END" if name in early else f"a.{name}"
         for name in AFFAIRE_FIELDS
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
                                      {", ".join(AFFAIRE_FIELDS)})
@@ -245,15 +256,14 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
 
 
 def actions(
-    cur: Connection,
     rng: np.random.Generator,
     ids: Ids,
     frame: pd.DataFrame,
     commerciaux: np.ndarray,
     today: int,
-) -> int:
+) -> Statement:
     """2 to 8 actions per affaire spread from its start to its end (today when still open); an
-    open affaire keeps one or two due actions, some overdue. Return the rows inserted."""
+    open affaire keeps one or two due actions, some overdue. The statement inserting them."""
     n = len(frame)
     is_open = frame["statut"].to_numpy() == "En cours"
     debut = frame["date_debut"].to_numpy().astype(np.int64)
@@ -294,8 +304,7 @@ def actions(
             "t": day * DAY + 8 * 3600 + rng.integers(0, 10 * 3600, m),
         }
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO action (id, affaire_id, type, date_action, objet, description, echeance,
                             fait, fait_le, utilisateur_id, created_at, created_by, updated_at,
@@ -311,11 +320,9 @@ def actions(
     )
 
 
-def documents(
-    cur: Connection, rng: np.random.Generator, ids: Ids, frame: pd.DataFrame, today: int
-) -> int:
+def documents(rng: np.random.Generator, ids: Ids, frame: pd.DataFrame, today: int) -> Statement:
     """A devis for most affaires that reached the last étapes but one, an invoice for each won
-    affaire; no attached file. Return the rows inserted."""
+    affaire; no attached file. The statement inserting them."""
     n = len(frame)
     statut = frame["statut"].to_numpy()
     won = statut == "Gagnée"
@@ -373,8 +380,7 @@ def documents(
             "auteur": frame["gestion_par"].to_numpy()[parts["row"]],
         }
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO document (id, affaire_id, type, numero, date_document, montant_ht, statut,
                               created_at, created_by, updated_at, updated_by)
@@ -402,15 +408,14 @@ def _documents_part(
 
 
 def projets(
-    cur: Connection,
     rng: np.random.Generator,
     ids: Ids,
     frame: pd.DataFrame,
     users: np.ndarray,
     today: int,
-) -> int:
-    """A delivery projet for most won affaires, its statut following its dates. Return the rows
-    inserted."""
+) -> Statement:
+    """A delivery projet for most won affaires, its statut following its dates. The statement
+    inserting them."""
     n = len(frame)
     chosen = np.flatnonzero((frame["statut"].to_numpy() == "Gagnée") & (rng.random(n) < 0.85))
     k = len(chosen)
@@ -438,8 +443,7 @@ def projets(
             "auteur": gestion,
         }
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO projet (id, affaire_id, nom, date_debut, date_fin, statut, responsable_id,
                             created_at, created_by, updated_at, updated_by)

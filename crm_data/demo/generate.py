@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
 from crm_data.demo import affaires as demo_affaires
 from crm_data.demo import words as demo_words
-from crm_data.demo.children import Ids, day_start, load, maybe, pick
+from crm_data.demo.children import Ids, Statement, day_start, load, maybe, pick
 from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
 from crm_data.store.db import Connection, bounded_memory, read, transaction
+from crm_data.store.engine import dialect
 from crm_data.text import fold
 
 CHUNK = 100_000
@@ -63,18 +65,39 @@ def generate(
         team = _insert_users(cur, rng, ids, today_days, counts)
         n_comptes = max(30, round(affaires / 8))
         comptes = _insert_comptes(cur, rng, ids, n_comptes, team, today_days, counts)
-        done = 0
-        for index, start in enumerate(range(0, affaires, CHUNK)):
-            size = min(CHUNK, affaires - start)
-            report(
-                0.05 + 0.95 * done / affaires,
-                f"Affaires {_fr_int(done)} à {_fr_int(done + size)} sur {_fr_int(affaires)}…",
-            )
+        engine = dialect(cur)
+
+        def draw(index: int) -> dict[str, Statement]:
+            size = min(CHUNK, affaires - index * CHUNK)
             chunk_rng = np.random.default_rng([seed, index + 1])
-            chunk = demo_affaires.Chunk(cur, chunk_rng, ids, refs, team, comptes, today_days)
-            for table, n in chunk.insert(size).items():
-                counts[table] += n
-            done += size
+            chunk = demo_affaires.Chunk(engine, chunk_rng, ids, refs, team, comptes, today_days)
+            return chunk.draw(size)
+
+        # The next chunk is drawn (numpy, pandas, Arrow: mostly outside the GIL) while the
+        # engine writes this one; chunks are drawn one after the other, in order, so ids and
+        # random streams are those of a plain loop. At most two chunks are held.
+        n_chunks = -(-affaires // CHUNK)
+        with ThreadPoolExecutor(max_workers=1) as drawer:
+            pending = drawer.submit(draw, 0) if n_chunks else None
+            for index in range(n_chunks):
+                done = index * CHUNK
+                size = min(CHUNK, affaires - done)
+                report(
+                    0.05 + 0.95 * done / affaires,
+                    f"Affaires {_fr_int(done)} à {_fr_int(done + size)} sur {_fr_int(affaires)}…",
+                )
+                assert pending is not None
+                statements = pending.result()
+                pending = drawer.submit(draw, index + 1) if index + 1 < n_chunks else None
+                try:
+                    added = demo_affaires.insert(cur, statements)
+                except BaseException:
+                    if pending is not None:
+                        pending.cancel()
+                    raise
+                del statements
+                for table, n in added.items():
+                    counts[table] += n
         report(0.99, "Enregistrement de la base…")
         ids.close(cur)
     report(1.0, f"Données de démonstration chargées : {_fr_int(affaires)} affaires.")
