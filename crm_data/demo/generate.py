@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_data.demo import affaires as demo_affaires
 from crm_data.demo import words as demo_words
@@ -134,15 +136,17 @@ def _hyphenated(folded: pd.Series) -> pd.Series:
     return folded.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
 
 
+_TWO_DIGITS = pa.array([f"{i:02d}" for i in range(100)], pa.string())
+
+
 def _phones(rng: np.random.Generator, prefixes: np.ndarray) -> np.ndarray:
     """French numbers written `01 23 45 67 89`, each starting with its given two digits."""
     digits = rng.integers(0, 100, (len(prefixes), 4))
-    parts = [prefixes.astype(object)]
-    parts += [np.char.zfill(digits[:, i].astype(str), 2).astype(object) for i in range(4)]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + " " + part
-    return np.asarray(out, dtype=object)
+    # Joined by Arrow: numpy's per-number text conversions took 1 s at a million affaires.
+    parts = [pa.array(prefixes.astype(object), pa.string())]
+    parts += [_TWO_DIGITS.take(pa.array(digits[:, i])) for i in range(4)]
+    joined = pc.binary_join_element_wise(*parts, " ")
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _insert_users(
