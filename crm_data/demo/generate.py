@@ -201,13 +201,23 @@ def _folded(words: tuple[str, ...]) -> np.ndarray:
 
 def _compose(pattern: np.ndarray, words: list[np.ndarray], fils: str) -> np.ndarray:
     """The names (or their keys) of each pattern from their words: trade, two family names,
-    speciality, cabinet, region."""
+    speciality, cabinet, region. Each pattern's names are built on its rows only."""
     m, a, b, s, c, r = words
-    return np.select(
-        [pattern == 0, pattern == 1, pattern == 2, pattern == 3, pattern == 4],
-        [m + " " + a, m + " " + a + fils, c + " " + a + " " + s, m + " " + r, a + " et " + b],
-        default=a + " " + m,
-    )
+    builds: list[Callable[[np.ndarray], np.ndarray]] = [
+        lambda i: m[i] + " " + a[i],
+        lambda i: m[i] + " " + a[i] + fils,
+        lambda i: c[i] + " " + a[i] + " " + s[i],
+        lambda i: m[i] + " " + r[i],
+        lambda i: a[i] + " et " + b[i],
+    ]
+    out = np.empty(len(pattern), dtype=object)
+    other = np.ones(len(pattern), dtype=bool)
+    for index, build in enumerate(builds):
+        rows = pattern == index
+        other &= ~rows
+        out[rows] = build(rows)
+    out[other] = a[other] + " " + m[other]
+    return out
 
 
 def _compte_names(cur: Connection, rng: np.random.Generator, n: int) -> pd.DataFrame:
