@@ -169,6 +169,12 @@ class Statement:
     frame: pd.DataFrame | pa.Table
     params: object = None
 
+    def __post_init__(self) -> None:
+        # Drawn in the worker thread as Arrow: the engine then scans it without the GIL (a
+        # frame's Python strings and nullable columns are read under it, by the writing thread).
+        if isinstance(self.frame, pd.DataFrame):
+            self.frame = pa.Table.from_pandas(self.frame, preserve_index=False)
+
     def run(self, cur: Connection) -> int:
         """Run it; return the number of rows inserted."""
         return load(cur, self.sql, self.frame, self.params)
