@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import redirect_stdout
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from crm_data import affaires, comptes
 from crm_data.cli.main import main
+from crm_data.demo import affaires as demo_affaires
 from crm_data.demo import generate as demo
 from crm_data.model import AFFAIRE_FIELDS, CrmError
 from crm_data.store import db, integrity
@@ -466,6 +468,55 @@ def test_a_failure_midway_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(RuntimeError):
         demo.generate(con, affaires=2_000, seed=4, today=TODAY, progress=fail_halfway)
+    for name in TABLES:
+        assert count(con, f"SELECT count(*) FROM {name}") == 0
+    assert demo_users(con).empty
+
+
+class _InCaller:
+    """A stand-in for the demo's drawing thread: each chunk drawn in the caller when asked."""
+
+    def __init__(self, max_workers: int) -> None:
+        pass
+
+    def __enter__(self) -> _InCaller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def submit(self, fn: Callable[[int], object], index: int) -> Future[object]:
+        future: Future[object] = Future()
+        future.set_result(fn(index))
+        return future
+
+
+def test_drawing_the_next_chunk_in_a_thread_gives_the_rows_of_drawing_in_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(demo, "CHUNK", 300)
+    threaded = demo_base(1_000, seed=6)
+    monkeypatch.setattr(demo, "ThreadPoolExecutor", _InCaller)
+    in_caller = demo_base(1_000, seed=6)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(table(threaded, name), table(in_caller, name))
+
+
+def test_a_failure_while_drawing_a_chunk_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo, "CHUNK", 300)
+    draw = demo_affaires.Chunk.draw
+    drawn: list[int] = []
+
+    def fail_third(chunk: demo_affaires.Chunk, n: int) -> object:
+        drawn.append(n)
+        if len(drawn) == 3:
+            raise RuntimeError("tirage interrompu")
+        return draw(chunk, n)
+
+    monkeypatch.setattr(demo_affaires.Chunk, "draw", fail_third)
+    con = fresh_base()
+    with pytest.raises(RuntimeError, match="tirage interrompu"):
+        demo.generate(con, affaires=1_500, seed=4, today=TODAY)
     for name in TABLES:
         assert count(con, f"SELECT count(*) FROM {name}") == 0
     assert demo_users(con).empty

@@ -13,7 +13,16 @@ import pandas as pd
 
 from crm_data.demo import children as demo_children
 from crm_data.demo import words as demo_words
-from crm_data.demo.children import DAY, Ids, cents, date_of, instant, maybe, pick
+from crm_data.demo.children import (
+    DAY,
+    Ids,
+    Statement,
+    categorical,
+    cents,
+    date_of,
+    instant,
+    pick,
+)
 from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
 from crm_data.store.db import Connection
@@ -102,11 +111,13 @@ def _nullable(values: np.ndarray, keep: np.ndarray, small: bool = False) -> pd.S
 
 
 class Chunk:
-    """Draws and inserts one chunk of affaires and everything hanging on them."""
+    """Draws one chunk of affaires and everything hanging on them, as the statements that
+    insert them: drawing needs no connection, so the next chunk can be drawn while this one is
+    written."""
 
     def __init__(
         self,
-        cur: Connection,
+        engine: str,
         rng: np.random.Generator,
         ids: Ids,
         refs: Refs,
@@ -114,7 +125,7 @@ class Chunk:
         comptes: Comptes,
         today: int,
     ) -> None:
-        self.cur = cur
+        self.engine = engine
         self.rng = rng
         self.ids = ids
         self.refs = refs
@@ -122,19 +133,19 @@ class Chunk:
         self.comptes = comptes
         self.today = today
 
-    def insert(self, n: int) -> dict[str, int]:
-        """Insert n affaires and their children; return the rows added per table."""
+    def draw(self, n: int) -> dict[str, Statement]:
+        """The statements inserting n affaires and their children, per table in their order."""
         frame = self._affaires(n)
         users = np.concatenate([self.team.managers, self.team.commerciaux])
-        cur, rng, ids, today = self.cur, self.rng, self.ids, self.today
+        rng, ids, today = self.rng, self.ids, self.today
         return {
-            "affaire": demo_children.load(cur, _INSERT_AFFAIRE, frame),
+            "affaire": Statement(_INSERT_AFFAIRE, frame),
             "affaire_version": demo_children.versions(
-                cur, frame, self.refs.etapes, [int(r) for r in self.refs.reussite]
+                self.engine, frame, self.refs.etapes, [int(r) for r in self.refs.reussite]
             ),
-            "action": demo_children.actions(cur, rng, ids, frame, self.team.commerciaux, today),
-            "document": demo_children.documents(cur, rng, ids, frame, today),
-            "projet": demo_children.projets(cur, rng, ids, frame, users, today),
+            "action": demo_children.actions(rng, ids, frame, self.team.commerciaux, today),
+            "document": demo_children.documents(rng, ids, frame, today),
+            "projet": demo_children.projets(rng, ids, frame, users, today),
         }
 
     def _outcome(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,9 +196,12 @@ class Chunk:
         )
         type_index = rng.choice(3, n, p=[0.55, 0.25, 0.20])
         if len(refs.familles):
-            famille = refs.familles[rng.integers(0, len(refs.familles), n)]
-            famille = np.where(rng.random(n) < 0.06, "", famille).astype(object)
+            famille_index = rng.integers(0, len(refs.familles), n)
+            has_famille = rng.random(n) >= 0.06
+            famille = np.where(has_famille, refs.familles[famille_index], "").astype(object)
         else:
+            famille_index = np.zeros(n, dtype=np.int64)
+            has_famille = np.zeros(n, dtype=bool)
             famille = np.full(n, "", dtype=object)
         money = self._money(statut)
         reussite = refs.reussite[etape] + rng.normal(0, 7, n)
@@ -205,22 +219,26 @@ class Chunk:
                 "compte_id": comptes.ids[compte],
                 "contact_id": _nullable(contact, has_contact),
                 "gestion_par": gestion.astype(np.int64),
-                "statut": STATUTS[statut],
+                "statut": categorical(STATUTS, statut),
                 "etape_index": etape,
-                "etape": np.asarray(refs.etapes, dtype=object)[etape],
-                "type": np.asarray(TYPES, dtype=object)[type_index],
-                "famille_article": maybe(famille, famille != ""),
-                "notes": maybe(pick(rng, demo_words.NOTES_AFFAIRE, n), rng.random(n) < 0.2),
+                "etape": categorical(refs.etapes, etape),
+                "type": categorical(TYPES, type_index),
+                "famille_article": categorical(refs.familles, famille_index, has_famille),
+                "notes": categorical(
+                    demo_words.NOTES_AFFAIRE,
+                    rng.integers(0, len(demo_words.NOTES_AFFAIRE), n),
+                    rng.random(n) < 0.2,
+                ),
                 "ca_potentiel": money["ca_potentiel"],
                 "reussite": reussite,
                 "ca_attendu": money["ca_attendu"],
-                "code_cloture": maybe(code, code_kept),
+                "code_cloture": categorical(refs.codes, code, code_kept),
                 "date_signature": _nullable(closing, statut == WON, small=True),
                 "total_ht": money["total_ht"],
                 "date_cloture": _nullable(closing, ~is_open, small=True),
                 "version": 1 + etape + (~is_open),
                 "n_etapes": len(refs.etapes),
-                "compte_nom": comptes.noms[compte],
+                "compte_nom": categorical(comptes.noms, compte),
                 **self._timeline(debut, age, closing, etape, is_open),
             }
         )
@@ -266,10 +284,11 @@ class Chunk:
         abandoned ones, mostly external reasons; whether each affaire keeps it."""
         rng, refs, n = self.rng, self.refs, len(statut)
         externe_weights = refs.code_weights * np.where(refs.externe, 4.0, 1.0)
+        # Indices into refs.codes, drawn as choice(refs.codes, ...) draws its values.
         code = np.where(
             statut == LOST,
-            rng.choice(refs.codes, n, p=refs.code_weights),
-            rng.choice(refs.codes, n, p=externe_weights / externe_weights.sum()),
+            rng.choice(len(refs.codes), n, p=refs.code_weights),
+            rng.choice(len(refs.codes), n, p=externe_weights / externe_weights.sum()),
         )
         kept = (statut == LOST) | ((statut == DROPPED) & (rng.random(n) < 0.7))
         return code, kept
@@ -304,3 +323,8 @@ _INSERT_AFFAIRE = f"""
            {instant("t_updated")}, gestion_par, version
     FROM bulk_frame
 """
+
+
+def insert(cur: Connection, statements: dict[str, Statement]) -> dict[str, int]:
+    """Run a chunk's statements in order; return the rows added per table."""
+    return {table: statement.run(cur) for table, statement in statements.items()}

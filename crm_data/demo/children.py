@@ -8,10 +8,13 @@ inserted in that order without an ORDER BY (a sort of each chunk cost time and m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_data.demo import words as demo_words
 from crm_data.model import AFFAIRE_FIELDS
@@ -100,6 +103,34 @@ def pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarray
     return np.asarray(words, dtype=object)[rng.integers(0, len(words), n)]
 
 
+def coded(words: tuple[str, ...], codes: np.ndarray, keep: np.ndarray | None = None) -> pa.Array:
+    """The words at codes as an Arrow dictionary column, NULL where keep is false: no Python
+    string is made per row (DuckDB reads the dictionary as it is)."""
+    mask = None if keep is None else ~keep
+    indices = pa.array(codes.astype(np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(words, pa.string()))
+
+
+def pick_coded(
+    rng: np.random.Generator, words: tuple[str, ...], n: int, keep_draw: float | None = None
+) -> pa.Array:
+    """n words drawn as pick() draws them, as coded() gives them; with keep_draw, each is then
+    kept with that probability (NULL otherwise), drawn as maybe(pick(...), rng.random(n) <
+    keep_draw) draws it."""
+    codes = rng.integers(0, len(words), n)
+    keep = None if keep_draw is None else rng.random(n) < keep_draw
+    return coded(words, codes, keep)
+
+
+def categorical(
+    words: Sequence[str] | np.ndarray, codes: np.ndarray, keep: np.ndarray | None = None
+) -> pd.Categorical:
+    """The words (distinct) at codes as a pandas column of codes, missing where keep is false:
+    built without a Python string per row, which a text column of a frame would convert."""
+    codes = codes.astype(np.int32) if keep is None else np.where(keep, codes, -1).astype(np.int32)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(words), dtype=object))
+
+
 def maybe(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """values as an object array, with None where keep is false (NULL once inserted)."""
     out = np.asarray(values, dtype=object).copy()
@@ -115,15 +146,52 @@ def _hundreds(engine: str, value: str) -> str:
     return f"round({value}, -2)"
 
 
-def load(cur: Connection, sql: str, frame: pd.DataFrame, params: object = None) -> int:
-    """Run an INSERT ... SELECT reading `bulk_frame`; return the number of rows inserted."""
+def load(cur: Connection, sql: str, frame: pd.DataFrame | pa.Table, params: object = None) -> int:
+    """Run an INSERT ... SELECT reading `bulk_frame` (a frame or an Arrow table); return the
+    number of rows inserted."""
+    if dialect(cur) == POSTGRESQL:
+        # COPY writes plain columns as CSV blocks; a dictionary one would go row by row.
+        table = (
+            frame
+            if isinstance(frame, pa.Table)
+            else pa.Table.from_pandas(frame, preserve_index=False)
+        )
+        frame = _decoded(table)
     rows = execute_with_frame(cur, sql, frame, params)
     return int(rows[0][0]) if rows else 0
 
 
-def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> int:
+@dataclass
+class Statement:
+    """An INSERT ... SELECT reading `bulk_frame`, drawn but not yet run (see load)."""
+
+    sql: str
+    frame: pd.DataFrame | pa.Table
+    params: object = None
+
+    def __post_init__(self) -> None:
+        # Drawn in the worker thread as Arrow: the engine then scans it without the GIL (a
+        # frame's Python strings and nullable columns are read under it, by the writing thread).
+        if isinstance(self.frame, pd.DataFrame):
+            self.frame = pa.Table.from_pandas(self.frame, preserve_index=False)
+
+    def run(self, cur: Connection) -> int:
+        """Run it; return the number of rows inserted."""
+        return load(cur, self.sql, self.frame, self.params)
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """table with its dictionary columns as plain text, which PostgreSQL's COPY takes as CSV."""
+    columns = [
+        pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def versions(engine: str, frame: pd.DataFrame, etapes: list[str], reussite: list[int]) -> Statement:
     """Each affaire's versions, one per write: its creation (En cours, first étape), one per
-    étape passed, then its closing; return the rows inserted.
+    étape passed, then its closing; the statement inserting them.
 
     Early versions carry a first estimate of the amounts (revised to their final value on
     reaching the third étape) and, for about a quarter of the affaires, an earlier date fin
@@ -135,7 +203,6 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
     moved = instant(
         "f.t0 + floor((f.t_end - f.t0) * (s.k + 0.6 * (f.jitter - 0.5)) / (f.etape_index + 1))"
     )
-    engine = dialect(cur)
     early: dict[str, str] = {
         "statut": "'En cours'",
         "etape": "(CAST($etapes AS VARCHAR[]))[s.k + 1]",
@@ -162,8 +229,7 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
         f"CASE WHEN {last} THEN a.{name} ELSE {early[name]} END" if name in early else f"a.{name}"
         for name in AFFAIRE_FIELDS
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO affaire_version (affaire_id, version, valid_from, written_by,
                                      {", ".join(AFFAIRE_FIELDS)})
@@ -196,15 +262,14 @@ def versions(cur: Connection, frame: pd.DataFrame, etapes: list[str], reussite: 
 
 
 def actions(
-    cur: Connection,
     rng: np.random.Generator,
     ids: Ids,
     frame: pd.DataFrame,
     commerciaux: np.ndarray,
     today: int,
-) -> int:
+) -> Statement:
     """2 to 8 actions per affaire spread from its start to its end (today when still open); an
-    open affaire keeps one or two due actions, some overdue. Return the rows inserted."""
+    open affaire keeps one or two due actions, some overdue. The statement inserting them."""
     n = len(frame)
     is_open = frame["statut"].to_numpy() == "En cours"
     debut = frame["date_debut"].to_numpy().astype(np.int64)
@@ -220,29 +285,32 @@ def actions(
     due = position >= (per - n_due)[owner]
     echeance = np.where(due, np.maximum(day, today + rng.integers(-25, 31, m)), day)
     kind = rng.choice(len(demo_words.OBJETS_ACTION), m, p=[0.3, 0.25, 0.15, 0.15, 0.15])
-    types = np.asarray(list(demo_words.OBJETS_ACTION), dtype=object)
-    objet = np.empty(m, dtype=object)
+    types = tuple(demo_words.OBJETS_ACTION)
+    # Every objet word in one list: each kind's words from its offset, drawn as pick() draws.
+    objets = tuple(w for words in demo_words.OBJETS_ACTION.values() for w in words)
+    objet = np.zeros(m, dtype=np.int64)
+    offset = 0
     for i, words in enumerate(demo_words.OBJETS_ACTION.values()):
         mask = kind == i
-        objet[mask] = pick(rng, words, int(mask.sum()))
+        objet[mask] = offset + rng.integers(0, len(words), int(mask.sum()))
+        offset += len(words)
     gestion = frame["gestion_par"].to_numpy()[owner]
     first = ids.take("action_id_seq", m)
-    rows = pd.DataFrame(
+    rows = pa.table(
         {
             "id": np.arange(first, first + m, dtype=np.int64),
             "affaire_id": frame["id"].to_numpy()[owner],
-            "type": types[kind],
+            "type": coded(types, kind),
             "date_action": day.astype(np.int32),
-            "objet": objet,
-            "description": maybe(pick(rng, demo_words.DESCRIPTIONS_ACTION, m), rng.random(m) < 0.3),
+            "objet": coded(objets, objet),
+            "description": pick_coded(rng, demo_words.DESCRIPTIONS_ACTION, m, 0.3),
             "echeance": echeance.astype(np.int32),
             "fait": ~due,
             "utilisateur_id": np.where(rng.random(m) < 0.9, gestion, rng.choice(commerciaux, m)),
             "t": day * DAY + 8 * 3600 + rng.integers(0, 10 * 3600, m),
         }
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO action (id, affaire_id, type, date_action, objet, description, echeance,
                             fait, fait_le, utilisateur_id, created_at, created_by, updated_at,
@@ -258,11 +326,9 @@ def actions(
     )
 
 
-def documents(
-    cur: Connection, rng: np.random.Generator, ids: Ids, frame: pd.DataFrame, today: int
-) -> int:
+def documents(rng: np.random.Generator, ids: Ids, frame: pd.DataFrame, today: int) -> Statement:
     """A devis for most affaires that reached the last étapes but one, an invoice for each won
-    affaire; no attached file. Return the rows inserted."""
+    affaire; no attached file. The statement inserting them."""
     n = len(frame)
     statut = frame["statut"].to_numpy()
     won = statut == "Gagnée"
@@ -320,8 +386,7 @@ def documents(
             "auteur": frame["gestion_par"].to_numpy()[parts["row"]],
         }
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO document (id, affaire_id, type, numero, date_document, montant_ht, statut,
                               created_at, created_by, updated_at, updated_by)
@@ -349,15 +414,14 @@ def _documents_part(
 
 
 def projets(
-    cur: Connection,
     rng: np.random.Generator,
     ids: Ids,
     frame: pd.DataFrame,
     users: np.ndarray,
     today: int,
-) -> int:
-    """A delivery projet for most won affaires, its statut following its dates. Return the rows
-    inserted."""
+) -> Statement:
+    """A delivery projet for most won affaires, its statut following its dates. The statement
+    inserting them."""
     n = len(frame)
     chosen = np.flatnonzero((frame["statut"].to_numpy() == "Gagnée") & (rng.random(n) < 0.85))
     k = len(chosen)
@@ -385,8 +449,7 @@ def projets(
             "auteur": gestion,
         }
     )
-    return load(
-        cur,
+    return Statement(
         f"""
         INSERT INTO projet (id, affaire_id, nom, date_debut, date_fin, statut, responsable_id,
                             created_at, created_by, updated_at, updated_by)
