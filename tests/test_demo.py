@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import replace
 from pathlib import Path
@@ -473,30 +472,12 @@ def test_a_failure_midway_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> Non
     assert demo_users(con).empty
 
 
-class _InCaller:
-    """A stand-in for the demo's drawing thread: each chunk drawn in the caller when asked."""
-
-    def __init__(self, max_workers: int) -> None:
-        pass
-
-    def __enter__(self) -> _InCaller:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def submit(self, fn: Callable[[int], object], index: int) -> Future[object]:
-        future: Future[object] = Future()
-        future.set_result(fn(index))
-        return future
-
-
 def test_drawing_the_next_chunk_in_a_thread_gives_the_rows_of_drawing_in_the_caller(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(demo, "CHUNK", 300)
     threaded = demo_base(1_000, seed=6)
-    monkeypatch.setattr(demo, "ThreadPoolExecutor", _InCaller)
+    monkeypatch.setattr(demo, "ahead", iter)
     in_caller = demo_base(1_000, seed=6)
     for name in TABLES:
         pd.testing.assert_frame_equal(table(threaded, name), table(in_caller, name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from crm_data.demo import affaires as demo_affaires
 from crm_data.demo import words as demo_words
+from crm_data.demo.ahead import ahead
 from crm_data.demo.children import Ids, Statement, day_start, load, maybe, pick
 from crm_data.demo.team import Comptes, Team
 from crm_data.model import CrmError
@@ -76,29 +77,18 @@ def generate(
             return chunk.draw(size)
 
         # The next chunk is drawn (numpy, pandas, Arrow: mostly outside the GIL) while the
-        # engine writes this one; chunks are drawn one after the other, in order, so ids and
-        # random streams are those of a plain loop. At most two chunks are held.
+        # engine writes this one, in order (demo.ahead): the ids and random streams of a
+        # plain loop.
         n_chunks = -(-affaires // CHUNK)
-        with ThreadPoolExecutor(max_workers=1) as drawer:
-            pending = drawer.submit(draw, 0) if n_chunks else None
-            for index in range(n_chunks):
+        with closing(ahead(draw(index) for index in range(n_chunks))) as drawn:
+            for index, statements in enumerate(drawn):
                 done = index * CHUNK
                 size = min(CHUNK, affaires - done)
                 report(
                     0.05 + 0.95 * done / affaires,
                     f"Affaires {_fr_int(done)} à {_fr_int(done + size)} sur {_fr_int(affaires)}…",
                 )
-                assert pending is not None
-                statements = pending.result()
-                pending = drawer.submit(draw, index + 1) if index + 1 < n_chunks else None
-                try:
-                    added = demo_affaires.insert(cur, statements)
-                except BaseException:
-                    if pending is not None:
-                        pending.cancel()
-                    raise
-                del statements
-                for table, n in added.items():
+                for table, n in demo_affaires.insert(cur, statements).items():
                     counts[table] += n
         report(0.99, "Enregistrement de la base…")
         ids.close(cur)
