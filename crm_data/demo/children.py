@@ -149,14 +149,14 @@ def _hundreds(engine: str, value: str) -> str:
 def load(cur: Connection, sql: str, frame: pd.DataFrame | pa.Table, params: object = None) -> int:
     """Run an INSERT ... SELECT reading `bulk_frame` (a frame or an Arrow table); return the
     number of rows inserted."""
+    # DuckDB scans an Arrow table without the GIL; a frame's Python strings under it.
+    table = (
+        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    )
     if dialect(cur) == POSTGRESQL:
         # COPY writes plain columns as CSV blocks; a dictionary one would go row by row.
-        table = (
-            frame
-            if isinstance(frame, pa.Table)
-            else pa.Table.from_pandas(frame, preserve_index=False)
-        )
-        frame = _decoded(table)
+        table = _decoded(table)
+    frame = table
     rows = execute_with_frame(cur, sql, frame, params)
     return int(rows[0][0]) if rows else 0
 
