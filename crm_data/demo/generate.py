@@ -121,6 +121,11 @@ def _slug(texts: pd.Series) -> pd.Series:
     return _hyphenated(texts.map(fold))
 
 
+def _slugs(words: tuple[str, ...]) -> np.ndarray:
+    """The _slug of each word of a list, in its order."""
+    return np.asarray(_slug(pd.Series(words, dtype=object)), dtype=object)
+
+
 def _hyphenated(folded: pd.Series) -> pd.Series:
     """Already folded texts (crm_data.text.fold) as their words joined by hyphens."""
     return folded.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
@@ -358,18 +363,27 @@ def _insert_contacts(
     m = int(per_compte.sum())
     owner = np.repeat(np.arange(len(compte_ids)), per_compte)
     first = ids.take("contact_id_seq", m)
-    prenoms = pd.Series(pick(rng, demo_words.PRENOMS, m))
-    noms = pd.Series(pick(rng, demo_words.NOMS, m))
-    emails = _slug(prenoms) + "." + _slug(noms) + "@" + domain.to_numpy()[owner]
+    # Drawn as pick() draws them; each word slugged once, not once a contact.
+    prenom = rng.integers(0, len(demo_words.PRENOMS), m)
+    nom = rng.integers(0, len(demo_words.NOMS), m)
+    prenoms = np.asarray(demo_words.PRENOMS, dtype=object)[prenom]
+    noms = np.asarray(demo_words.NOMS, dtype=object)[nom]
+    emails = (
+        _slugs(demo_words.PRENOMS)[prenom]
+        + "."
+        + _slugs(demo_words.NOMS)[nom]
+        + "@"
+        + domain.to_numpy(dtype=object)[owner]
+    )
     mobile = np.where(rng.random(m) < 0.5, "06", "07").astype(object)
     frame = pd.DataFrame(
         {
             "id": np.arange(first, first + m, dtype=np.int64),
             "compte_id": compte_ids[owner],
-            "prenom": prenoms.to_numpy(dtype=object),
-            "nom": noms.to_numpy(dtype=object),
+            "prenom": prenoms,
+            "nom": noms,
             "fonction": pick(rng, demo_words.FONCTIONS, m),
-            "email": maybe(emails.to_numpy(dtype=object), rng.random(m) < 0.9),
+            "email": maybe(emails, rng.random(m) < 0.9),
             "telephone": maybe(_phones(rng, mobile), rng.random(m) < 0.8),
             "created_day": (compte_created[owner] + rng.integers(0, 60, m)).astype(np.int32),
         }
