@@ -67,7 +67,7 @@ def generate(
         today_days = (today - EPOCH).days
         team = _insert_users(cur, rng, ids, today_days, counts)
         n_comptes = max(30, round(affaires / 8))
-        comptes = _insert_comptes(cur, rng, ids, n_comptes, team, today_days, counts)
+        comptes, compte_rows = _draw_comptes(cur, rng, ids, n_comptes, team, today_days, counts)
         engine = dialect(cur)
 
         def draw(index: int) -> dict[str, Statement]:
@@ -81,6 +81,9 @@ def generate(
         # plain loop.
         n_chunks = -(-affaires // CHUNK)
         with closing(ahead(draw(index) for index in range(n_chunks))) as drawn:
+            for statement in compte_rows:
+                statement.run(cur)
+            del compte_rows
             for index, statements in enumerate(drawn):
                 done = index * CHUNK
                 size = min(CHUNK, affaires - done)
@@ -280,7 +283,7 @@ def _compte_names(cur: Connection, rng: np.random.Generator, n: int) -> pd.DataF
     return kept.head(n)
 
 
-def _insert_comptes(
+def _draw_comptes(
     cur: Connection,
     rng: np.random.Generator,
     ids: Ids,
@@ -288,7 +291,9 @@ def _insert_comptes(
     team: Team,
     today: int,
     counts: dict[str, int],
-) -> Comptes:
+) -> tuple[Comptes, list[Statement]]:
+    """n comptes and their contacts, drawn; the statements inserting them, in order (compte,
+    compte_cle, contact): the affaires' first chunk is drawn while they run."""
     names = _compte_names(cur, rng, n)
     villes = rng.integers(0, len(demo_words.VILLES), n)
     prefixes = np.asarray([p for _, p in demo_words.VILLES], dtype=object)[villes]
@@ -313,8 +318,7 @@ def _insert_comptes(
         }
     )
     owner = rng.choice(team.commerciaux, n)
-    load(
-        cur,
+    compte = Statement(
         f"""
         INSERT INTO compte (id, nom, nom_cle, secteur, ville, telephone, site_web, notes,
                             created_at, created_by, updated_at, updated_by)
@@ -326,8 +330,7 @@ def _insert_comptes(
         """,
         frame,
     )
-    load(
-        cur,
+    compte_cle = Statement(
         """
         INSERT INTO compte_cle (nom_cle, compte_id)
         SELECT nom_cle, id
@@ -339,27 +342,28 @@ def _insert_comptes(
     counts["compte"] = n
     counts["compte_cle"] = n
     contact_count = rng.integers(1, 5, n)
-    contact_first = _insert_contacts(cur, rng, ids, compte_ids, contact_count, domain, created)
+    contact_first, contact = _draw_contacts(rng, ids, compte_ids, contact_count, domain, created)
     counts["contact"] = int(contact_count.sum())
-    return Comptes(
+    comptes = Comptes(
         ids=compte_ids,
         noms=frame["nom"].to_numpy(),
         owner=owner,
         contact_first=contact_first,
         contact_count=contact_count,
     )
+    return comptes, [compte, compte_cle, contact]
 
 
-def _insert_contacts(
-    cur: Connection,
+def _draw_contacts(
     rng: np.random.Generator,
     ids: Ids,
     compte_ids: np.ndarray,
     per_compte: np.ndarray,
     domain: pd.Series,
     compte_created: np.ndarray,
-) -> np.ndarray:
-    """Insert each compte's contacts; return the id of each compte's first contact."""
+) -> tuple[np.ndarray, Statement]:
+    """Each compte's contacts, drawn: the id of each compte's first contact, and the statement
+    inserting them."""
     m = int(per_compte.sum())
     owner = np.repeat(np.arange(len(compte_ids)), per_compte)
     first = ids.take("contact_id_seq", m)
@@ -388,8 +392,7 @@ def _insert_contacts(
             "created_day": (compte_created[owner] + rng.integers(0, 60, m)).astype(np.int32),
         }
     )
-    load(
-        cur,
+    statement = Statement(
         f"""
         INSERT INTO contact (id, compte_id, prenom, nom, fonction, email, telephone,
                              created_at, updated_at)
@@ -402,4 +405,4 @@ def _insert_contacts(
         frame,
     )
     starts = np.concatenate([[0], np.cumsum(per_compte)[:-1]])
-    return np.asarray(first + starts, dtype=np.int64)
+    return np.asarray(first + starts, dtype=np.int64), statement
